@@ -10,7 +10,8 @@ import (
 
 // Error codes: a small closed set that every surface maps to its own format.
 const (
-	EINVALID      = "invalid"      // a value is malformed or breaks a rule
+	EMALFORMED    = "malformed"    // the request itself cannot be parsed
+	EINVALID      = "invalid"      // a value is missing, malformed or breaks a rule
 	ENOTFOUND     = "not_found"    // no such object (or not visible to the caller)
 	ECONFLICT     = "conflict"     // the object already exists
 	EUNAUTHORIZED = "unauthorized" // no or bad credentials

@@ -1,0 +1,355 @@
+// Command switchboard runs the Switchboard provisioning server and its
+// administration sub-commands.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/service"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+const usage = `Switchboard: provisioning server for mail and SIP hosting.
+
+Usage:
+  switchboard serve   [flags]          run the server
+  switchboard migrate [flags]          apply schema migrations and exit
+  switchboard tenant create NAME (--password-stdin | --password P) [--operator] [flags]
+  switchboard tenant list [flags]
+  switchboard tenant passwd NAME [--password-stdin | --password P] [flags]
+
+Every flag can also be set as SWITCHBOARD_<FLAG> in the environment
+(upper case, '-' as '_'), e.g. SWITCHBOARD_DATABASE=postgres://...
+Run "switchboard COMMAND --help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "switchboard:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout, stderr)
+	case "tenant":
+		if len(args) < 2 {
+			return fmt.Errorf("tenant: want create, list or passwd")
+		}
+		switch args[1] {
+		case "create":
+			return tenantCreate(ctx, args[2:], stdin, stdout, stderr)
+		case "list":
+			return tenantList(ctx, args[2:], stdout, stderr)
+		case "passwd":
+			return tenantPasswd(ctx, args[2:], stdin, stdout, stderr)
+		}
+		return fmt.Errorf("tenant: unknown command %q (want create, list or passwd)", args[1])
+	}
+	return fmt.Errorf("unknown command %q; run switchboard --help", args[0])
+}
+
+// storeFlags are the flags every command that opens the store shares.
+type storeFlags struct {
+	data     string
+	database string
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.data, "data", "./data", "data directory; the embedded SQLite database is <data>/switchboard.db")
+	fs.StringVar(&f.database, "database", "", "database URL: empty for embedded SQLite, or postgres://user:pass@host/db")
+}
+
+func (f *storeFlags) open(ctx context.Context) (*store.Store, error) {
+	return store.Open(ctx, f.database, f.data)
+}
+
+// parse parses args, then fills every flag not given on the command line
+// from SWITCHBOARD_<FLAG>.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage of switchboard %s:\n", fs.Name())
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(stderr, "  --%s (env %s, default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := os.LookupEnv(envName(f.Name)); ok && !set[f.Name] && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", envName(f.Name), e)
+			}
+		}
+	})
+	return err
+}
+
+func envName(flag string) string {
+	return "SWITCHBOARD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// interleave moves flags after positional arguments to the front, so that
+// "tenant create NAME --operator" parses like "tenant create --operator NAME".
+func interleave(fs *flag.FlagSet, args []string) (flags, positional []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				continue
+			}
+			if i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		}
+	}
+	return flags, positional
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	tokenTTL := fs.Duration("token-ttl", 24*time.Hour, "lifetime of mail admin auth tokens")
+	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
+	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "longest time one request may take")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
+		Hasher: auth.NewHasher(auth.DefaultParams)})
+	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout})
+
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       *reqTimeout,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	logger.Info("switchboard listening", "component", "main", "addr", ln.Addr().String(), "database", string(st.Dialect()))
+
+	go func() {
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := svc.PurgeExpired(ctx); err != nil {
+					logger.Error("purge expired tokens", "component", "main", "err", err)
+				}
+			}
+		}
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "component", "main")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	st, err := sf.open(ctx) // Open applies the migrations.
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "schema up to date (%s)\n", st.Dialect())
+	return nil
+}
+
+// readPassword takes the password from --password or the first line of stdin.
+func readPassword(fromStdin bool, flagValue string, stdin io.Reader) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	if flagValue == "" {
+		return "", errors.New("give the password with --password-stdin or --password")
+	}
+	return flagValue, nil
+}
+
+func cliService(st *store.Store) *service.Service {
+	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams)})
+}
+
+func tenantCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	pw := fs.String("password", "", "the password (visible to other users of this machine: prefer --password-stdin)")
+	operator := fs.Bool("operator", false, "make an operator, who sees and manages every tenant")
+	flags, pos := interleave(fs, args)
+	if err := parse(fs, flags, stderr); err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("tenant create: want exactly one NAME")
+	}
+	password, err := readPassword(*pwStdin, *pw, stdin)
+	if err != nil {
+		return err
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	role := sb.RoleTenant
+	if *operator {
+		role = sb.RoleOperator
+	}
+	t, err := cliService(st).CreateTenant(ctx, sb.SystemActor, pos[0], password, role)
+	if err != nil {
+		return errors.New(sb.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "created tenant %s (id %d, %s)\n", t.Name, t.ID, t.Role)
+	return nil
+}
+
+func tenantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tenant list", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ts, err := cliService(st).ListTenants(ctx, sb.SystemActor)
+	if err != nil {
+		return errors.New(sb.ErrorMessage(err))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tenant passwd", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	pwStdin := fs.Bool("password-stdin", true, "read the new password from the first line of standard input")
+	pw := fs.String("password", "", "the new password")
+	flags, pos := interleave(fs, args)
+	if err := parse(fs, flags, stderr); err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("tenant passwd: want exactly one NAME")
+	}
+	password, err := readPassword(*pwStdin && *pw == "", *pw, stdin)
+	if err != nil {
+		return err
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := cliService(st).SetTenantPassword(ctx, sb.SystemActor, pos[0], password); err != nil {
+		return errors.New(sb.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "password of tenant %s changed\n", pos[0])
+	return nil
+}

@@ -1,0 +1,261 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// The mail admin REST API: /auth, then Auth-token on every call; bodies as
+// multipart, urlencoded or JSON; answers {"result":...} JSON.
+func (s *Server) registerMailAdmin() {
+	s.handle("POST /auth", s.mailAdmin(s.postAuth))
+	s.handle("DELETE /auth", s.mailAdmin(s.withTenant(s.deleteAuth)))
+	s.handle("GET /domains", s.mailAdmin(s.withTenant(s.getDomains)))
+	s.handle("POST /domains", s.mailAdmin(s.withTenant(s.postDomains)))
+	s.handle("DELETE /domain", s.mailAdmin(s.withTenant(s.deleteDomain)))
+	s.handle("GET /users/{domain_id}", s.mailAdmin(s.withTenant(s.getUsers)))
+	s.handle("POST /user/{domain_id}", s.mailAdmin(s.withTenant(s.postUser)))
+	s.handle("POST /user-change-password", s.mailAdmin(s.withTenant(s.postChangePassword)))
+	s.handle("DELETE /users", s.mailAdmin(s.withTenant(s.deleteUser)))
+}
+
+// mailAdmin adapts a handler to the family's error format:
+// {"result":false,"msg":"..."} with the status of the error's code.
+func (s *Server) mailAdmin(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		s.logError(r, err)
+		writeJSON(w, statusOf(err), map[string]any{"result": false, "msg": sb.ErrorMessage(err)})
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+type actorKey struct{}
+
+// withTenant authenticates the Auth-token (or Bearer) header and puts the
+// tenant actor in the request context.
+func (s *Server) withTenant(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		token := r.Header.Get("Auth-token")
+		if token == "" {
+			token = bearer(r)
+		}
+		actor, err := s.svc.Authenticate(r.Context(), token, clientIP(r))
+		if err != nil {
+			s.countAuthFailure("mailadmin", err)
+			return err
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+	}
+}
+
+func actorOf(r *http.Request) sb.Actor {
+	a, _ := r.Context().Value(actorKey{}).(sb.Actor)
+	return a
+}
+
+type domainJSON struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	UsersCount int64  `json:"users_count"`
+}
+
+type userJSON struct {
+	ID       int64  `json:"id"`
+	DomainID int64  `json:"domain_id"`
+	Email    string `json:"email"`
+}
+
+func toDomainJSON(d sb.Domain) domainJSON {
+	return domainJSON{ID: d.ID, Name: d.Name, UsersCount: d.UsersCount}
+}
+
+func toUserJSON(a sb.Account) userJSON {
+	return userJSON{ID: a.ID, DomainID: a.DomainID, Email: a.Email}
+}
+
+func (s *Server) postAuth(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	token, expires, err := s.svc.Login(r.Context(), p.Get("username"), p.Get("password"), clientIP(r))
+	if err != nil {
+		s.countAuthFailure("mailadmin", err)
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": true, "token": token,
+		"expires_at": expires.UTC().Format(time.RFC3339)})
+}
+
+func (s *Server) deleteAuth(w http.ResponseWriter, r *http.Request) error {
+	token := r.Header.Get("Auth-token")
+	if token == "" {
+		token = bearer(r)
+	}
+	if err := s.svc.Logout(r.Context(), token); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
+}
+
+func (s *Server) getDomains(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	page, err := p.Page()
+	if err != nil {
+		return err
+	}
+	st := newStream(w, "domains")
+	err = s.svc.ListDomains(r.Context(), actorOf(r), page, func(d sb.Domain) error {
+		return st.item(toDomainJSON(d))
+	})
+	return st.finish(err)
+}
+
+func (s *Server) postDomains(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	domain, err := p.Required("domain")
+	if err != nil {
+		return err
+	}
+	user, err := p.Required("username")
+	if err != nil {
+		return err
+	}
+	password, err := p.Required("password")
+	if err != nil {
+		return err
+	}
+	d, a, err := s.svc.CreateDomainWithAccount(r.Context(), actorOf(r), domain, user, password)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "domain": toDomainJSON(*d), "user": toUserJSON(*a)})
+}
+
+func (s *Server) deleteDomain(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	domain, err := p.Required("domain")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteDomain(r.Context(), actorOf(r), domain); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
+}
+
+// pathID reads a positive integer path parameter; anything else is a
+// malformed request.
+func pathID(r *http.Request, name string) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, sb.Errorf(sb.EMALFORMED, "%s must be a positive integer", name)
+	}
+	return n, nil
+}
+
+func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
+	domainID, err := pathID(r, "domain_id")
+	if err != nil {
+		return err
+	}
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	page, err := p.Page()
+	if err != nil {
+		return err
+	}
+	st := newStream(w, "users")
+	err = s.svc.ListAccounts(r.Context(), actorOf(r), domainID, page, func(a sb.Account) error {
+		return st.item(toUserJSON(a))
+	})
+	return st.finish(err)
+}
+
+func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {
+	domainID, err := pathID(r, "domain_id")
+	if err != nil {
+		return err
+	}
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	email, err := p.Required("email")
+	if err != nil {
+		return err
+	}
+	password, err := p.Required("password")
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.CreateAccount(r.Context(), actorOf(r), domainID, email, password)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "user": toUserJSON(*a)})
+}
+
+func (s *Server) postChangePassword(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	id, err := p.ID("id")
+	if err != nil {
+		return err
+	}
+	domainID, err := p.ID("domain_id")
+	if err != nil {
+		return err
+	}
+	password, err := p.Required("password")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.SetAccountPassword(r.Context(), actorOf(r), domainID, id, password); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	email, err := p.Required("email")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteAccount(r.Context(), actorOf(r), email); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
+}

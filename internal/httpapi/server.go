@@ -1,0 +1,261 @@
+// Package httpapi serves Switchboard's REST surfaces over the service layer:
+// one file per API family, one error writer per family, shared middleware.
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// Services is what the REST surfaces call.
+type Services interface {
+	sb.TenantService
+	sb.DomainService
+	sb.AccountService
+	Ping(ctx context.Context) error
+}
+
+// Config wires a Server.
+type Config struct {
+	Services       Services
+	Logger         *slog.Logger
+	Registry       *prometheus.Registry // nil: a fresh one
+	MaxBodyBytes   int64                // default 1 MiB
+	RequestTimeout time.Duration        // default 60 s
+}
+
+// Server is the HTTP handler of every surface.
+type Server struct {
+	svc     Services
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []string
+	metrics *metrics
+	maxBody int64
+	timeout time.Duration
+}
+
+// New builds the server and registers every route.
+func New(cfg Config) *Server {
+	s := &Server{svc: cfg.Services, log: cfg.Logger, mux: http.NewServeMux(),
+		maxBody: cfg.MaxBodyBytes, timeout: cfg.RequestTimeout}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "http")
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	if s.timeout <= 0 {
+		s.timeout = 60 * time.Second
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg)
+
+	s.handle("GET /healthz", s.plain(s.healthz))
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
+	s.registerMailAdmin()
+	s.mux.Handle("/", s.instrument("unknown", s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
+		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	})))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Routes lists the registered "METHOD /path" patterns (for the OpenAPI test).
+func (s *Server) Routes() []string { return s.routes }
+
+// handle registers an instrumented route.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, s.instrument(pattern, h))
+}
+
+// handlerFunc is the shape of every handler: errors go to one writer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// plain adapts a handler whose errors are written as text.
+func (s *Server) plain(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.logError(r, err)
+			http.Error(w, sb.ErrorMessage(err), statusOf(err))
+		}
+	})
+}
+
+// statusOf is the HTTP status of a domain error code, shared by the REST
+// families whose bodies differ.
+func statusOf(err error) int {
+	switch sb.ErrorCode(err) {
+	case sb.EMALFORMED:
+		return http.StatusBadRequest
+	case sb.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case sb.EFORBIDDEN:
+		return http.StatusForbidden
+	case sb.ENOTFOUND:
+		return http.StatusNotFound
+	case sb.ECONFLICT:
+		return http.StatusConflict
+	case sb.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case sb.EINVALID:
+		return http.StatusUnprocessableEntity
+	case sb.ERATELIMIT:
+		return http.StatusTooManyRequests
+	case sb.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// logError logs internal errors with detail; user errors need no log line.
+func (s *Server) logError(r *http.Request, err error) {
+	if sb.ErrorCode(err) == sb.EINTERNAL {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+}
+
+// instrument adds the body limit, the request timeout, panic recovery, the
+// access log and the metrics to a route.
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(rec, r.Body, s.maxBody)
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic", "route", route, "panic", p, "stack", string(debug.Stack()))
+				if !rec.wrote {
+					http.Error(rec, `{"result":false,"msg":"internal error"}`, http.StatusInternalServerError)
+				}
+			}
+			d := time.Since(start)
+			status := strconv.Itoa(rec.status)
+			s.metrics.requests.WithLabelValues(route, status).Inc()
+			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
+			s.log.Info("request", "method", r.Method, "route", route, "path", r.URL.Path, "status", rec.status,
+				"bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "remote", clientIP(r))
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// clientIP is the peer address of the request, without the port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type metrics struct {
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	authFailures *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "switchboard_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"route"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_auth_failures_total", Help: "Refused credential checks by surface and reason.",
+		}, []string{"surface", "reason"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.authFailures)
+	return m
+}
+
+// countAuthFailure records a refused credential check.
+func (s *Server) countAuthFailure(surface string, err error) {
+	s.metrics.authFailures.WithLabelValues(surface, sb.ErrorCode(err)).Inc()
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.Ping(r.Context()); err != nil {
+		s.log.Error("health check failed", "err", err)
+		return &sb.Error{Code: sb.EUNAVAILABLE, Message: "store unreachable", Err: err}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := w.Write([]byte("ok\n"))
+	return err
+}
+
+//go:embed openapi.json
+var openAPI []byte
+
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(openAPI)
+	return err
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+

@@ -1,0 +1,113 @@
+// Package service implements every Switchboard operation once, with its
+// validation, authorisation and transaction; the REST, JSON-RPC and SIP
+// surfaces are thin translations of these calls.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// Config wires a Service.
+type Config struct {
+	Store    *store.Store
+	Hasher   *auth.Hasher
+	Logger   *slog.Logger
+	Now      func() time.Time
+	TokenTTL time.Duration
+	// LoginLimiter limits failed logins per user name and per client IP.
+	LoginLimiter *auth.Limiter
+	// TokenLimiter limits presentations of unknown tokens per client IP.
+	TokenLimiter *auth.Limiter
+}
+
+// Service is the one implementation of the domain's service interfaces.
+type Service struct {
+	store    *store.Store
+	hasher   *auth.Hasher
+	log      *slog.Logger
+	now      func() time.Time
+	tokenTTL time.Duration
+	logins   *auth.Limiter
+	tokens   *auth.Limiter
+}
+
+var (
+	_ sb.TenantService  = (*Service)(nil)
+	_ sb.DomainService  = (*Service)(nil)
+	_ sb.AccountService = (*Service)(nil)
+)
+
+// New returns a Service; zero fields of cfg get defaults.
+func New(cfg Config) *Service {
+	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
+		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "service")
+	if s.hasher == nil {
+		s.hasher = auth.NewHasher(auth.DefaultParams)
+	}
+	if s.tokenTTL <= 0 {
+		s.tokenTTL = 24 * time.Hour
+	}
+	if s.logins == nil {
+		s.logins = auth.NewLimiter(10, 6*time.Second, s.now)
+	}
+	if s.tokens == nil {
+		s.tokens = auth.NewLimiter(30, time.Second, s.now)
+	}
+	return s
+}
+
+// Ping checks that the store answers.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// hash hashes a password outside any transaction: it is the slow part, and
+// SQLite's single writer must not wait on it.
+func (s *Service) hash(password string) (string, error) {
+	h, err := s.hasher.Hash(password)
+	if err != nil {
+		return "", sb.Internal(fmt.Errorf("hash password: %w", err))
+	}
+	return h, nil
+}
+
+// notFound is the answer for objects that do not exist and for objects of
+// another tenant alike, so that nobody learns what others hold.
+func notFound(what string) error { return sb.Errorf(sb.ENOTFOUND, "%s not found", what) }
+
+// canSeeDomain reports whether actor may see and manage domain d.
+func canSeeDomain(actor sb.Actor, d *sb.Domain) bool {
+	if actor.AccountID != 0 {
+		return false
+	}
+	return actor.IsOperator() || d.TenantID == actor.TenantID
+}
+
+// visibleDomain loads a domain by id for actor, hiding foreign ones.
+func visibleDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) (*sb.Domain, error) {
+	d, err := tx.DomainByID(ctx, id)
+	if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !canSeeDomain(actor, d) {
+		return nil, notFound("domain")
+	}
+	return d, err
+}
+
+// PurgeExpired deletes expired tokens; serve calls it periodically.
+func (s *Service) PurgeExpired(ctx context.Context) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.DeleteExpiredTokens(ctx, s.now())
+		return err
+	})
+}

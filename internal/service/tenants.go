@@ -1,0 +1,160 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// CreateTenant creates a tenant; only operators (and the command line) may.
+func (s *Service) CreateTenant(ctx context.Context, actor sb.Actor, name, password, role string) (*sb.Tenant, error) {
+	if !actor.IsOperator() || actor.AccountID != 0 {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may create tenants")
+	}
+	if err := CheckTenantName(name); err != nil {
+		return nil, err
+	}
+	if role != sb.RoleOperator && role != sb.RoleTenant {
+		return nil, sb.FieldError("role", "role must be %q or %q", sb.RoleOperator, sb.RoleTenant)
+	}
+	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return nil, err
+	}
+	t := &sb.Tenant{Name: name, Role: role, CreatedAt: s.now()}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateTenant(ctx, t, hash); err != nil {
+			if sb.ErrorCode(err) == sb.ECONFLICT {
+				return sb.Errorf(sb.ECONFLICT, "tenant %q already exists", name)
+			}
+			return err
+		}
+		return tx.Audit(ctx, t.CreatedAt, actor.String(), "tenant.create", "tenant:"+name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ListTenants lists every tenant; operators only.
+func (s *Service) ListTenants(ctx context.Context, actor sb.Actor) ([]sb.Tenant, error) {
+	if !actor.IsOperator() || actor.AccountID != 0 {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may list tenants")
+	}
+	return s.store.Read().ListTenants(ctx)
+}
+
+// SetTenantPassword changes a tenant's password: operators any tenant's, a
+// tenant its own.
+func (s *Service) SetTenantPassword(ctx context.Context, actor sb.Actor, name, password string) error {
+	if actor.AccountID != 0 || !actor.IsOperator() && actor.TenantName != name {
+		return notFound("tenant")
+	}
+	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
+		return err
+	}
+	hash, err := s.hash(password)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		t, _, err := tx.TenantByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.SetTenantPassword(ctx, t.ID, hash, now); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, now, actor.String(), "tenant.passwd", "tenant:"+name)
+	})
+}
+
+// ErrBadLogin is the one answer to an unknown user and a wrong password.
+var ErrBadLogin = sb.Errorf(sb.EUNAUTHORIZED, "Username/password is not correct")
+
+// CheckTenantPassword verifies a tenant's credentials, rate-limited per name
+// and per client IP, and returns the tenant.
+func (s *Service) CheckTenantPassword(ctx context.Context, name, password, ip string) (*sb.Tenant, error) {
+	keys := []string{"tenant:" + name, "ip:" + ip}
+	if !s.logins.Allowed(keys...) {
+		return nil, sb.Errorf(sb.ERATELIMIT, "too many failed logins, try again later")
+	}
+	if name == "" || password == "" || len(password) > MaxPasswordLen {
+		s.logins.Fail(keys...)
+		return nil, ErrBadLogin
+	}
+	t, hash, err := s.store.Read().TenantByName(ctx, name)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		s.hasher.VerifyDummy(password)
+		s.logins.Fail(keys...)
+		return nil, ErrBadLogin
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.hasher.Verify(hash, password)
+	if err != nil {
+		s.log.Error("stored tenant hash is malformed", "tenant", name, "err", err)
+	}
+	if !ok {
+		s.logins.Fail(keys...)
+		return nil, ErrBadLogin
+	}
+	return t, nil
+}
+
+// Login checks a tenant's credentials and issues an auth token.
+func (s *Service) Login(ctx context.Context, name, password, ip string) (string, time.Time, error) {
+	t, err := s.CheckTenantPassword(ctx, name, password, ip)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	token := auth.NewToken()
+	now := s.now()
+	expires := now.Add(s.tokenTTL)
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.CreateToken(ctx, auth.HashToken(token), t.ID, now, expires)
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return token, expires, nil
+}
+
+// ErrBadToken is the answer to a missing, unknown or expired token.
+var ErrBadToken = sb.Errorf(sb.EUNAUTHORIZED, "missing, invalid or expired auth token")
+
+// Authenticate resolves an auth token to its tenant actor. Unknown tokens are
+// rate-limited per client IP.
+func (s *Service) Authenticate(ctx context.Context, token, ip string) (sb.Actor, error) {
+	if token == "" {
+		return sb.Actor{}, ErrBadToken
+	}
+	if !s.tokens.Allowed("ip:" + ip) {
+		return sb.Actor{}, sb.Errorf(sb.ERATELIMIT, "too many invalid tokens, try again later")
+	}
+	t, err := s.store.Read().TokenTenant(ctx, auth.HashToken(token), s.now())
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		s.tokens.Fail("ip:" + ip)
+		return sb.Actor{}, ErrBadToken
+	}
+	if err != nil {
+		return sb.Actor{}, err
+	}
+	return sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role}, nil
+}
+
+// Logout revokes a token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.DeleteToken(ctx, auth.HashToken(token))
+	})
+}

@@ -1,0 +1,312 @@
+// Package store keeps Switchboard's state in SQLite (embedded default) or
+// PostgreSQL, with SQL written by hand, embedded migrations per dialect and
+// one transaction per multi-step change.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Dialect names a database engine.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is a handle on the database. Writes go through one connection on
+// SQLite (its single-writer model) and reads through a pool; on PostgreSQL
+// both share one pool.
+type Store struct {
+	dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+}
+
+// Open opens the database named by databaseURL, or the embedded SQLite file
+// <dataDir>/switchboard.db when databaseURL is empty, and applies migrations.
+func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
+	s, err := open(databaseURL, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", s.dialect, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func open(databaseURL, dataDir string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		db, err := sql.Open("pgx", databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		return &Store{dialect: Postgres, write: db, read: db}, nil
+	case databaseURL == "" || strings.HasPrefix(databaseURL, "sqlite:") || strings.HasPrefix(databaseURL, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "file:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			if dataDir == "" {
+				dataDir = "."
+			}
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("create data directory: %w", err)
+			}
+			path = filepath.Join(dataDir, "switchboard.db")
+		}
+		q := url.Values{}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		dsn := "file:" + path + "?" + q.Encode()
+		write, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		write.SetMaxOpenConns(1)
+		read, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			write.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		read.SetMaxOpenConns(8)
+		return &Store{dialect: SQLite, write: write, read: read}, nil
+	default:
+		return nil, fmt.Errorf("unsupported database URL scheme (want postgres://, sqlite: or empty for the embedded default)")
+	}
+}
+
+// Dialect reports which engine the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx runs queries, inside a transaction (from InTx) or on the read pool
+// (from Read).
+type Tx struct {
+	q       querier
+	dialect Dialect
+}
+
+// InTx runs fn in one transaction, committed when fn returns nil and rolled
+// back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	t, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return sb.Internal(fmt.Errorf("begin transaction: %w", err))
+	}
+	if err := fn(&Tx{q: t, dialect: s.dialect}); err != nil {
+		_ = t.Rollback()
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return classify("commit", err)
+	}
+	return nil
+}
+
+// Read returns a handle for reads outside a transaction.
+func (s *Store) Read() *Tx { return &Tx{q: s.read, dialect: s.dialect} }
+
+// rebind turns ? placeholders into $n for PostgreSQL.
+func (tx *Tx) rebind(query string) string {
+	if tx.dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+func (tx *Tx) exec(ctx context.Context, what, query string, args ...any) (sql.Result, error) {
+	res, err := tx.q.ExecContext(ctx, tx.rebind(query), args...)
+	if err != nil {
+		return nil, classify(what, err)
+	}
+	return res, nil
+}
+
+func (tx *Tx) query(ctx context.Context, what, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.q.QueryContext(ctx, tx.rebind(query), args...)
+	if err != nil {
+		return nil, classify(what, err)
+	}
+	return rows, nil
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.q.QueryRowContext(ctx, tx.rebind(query), args...)
+}
+
+// classify turns driver errors into domain errors: unique violations become
+// ECONFLICT, a missing row ENOTFOUND, everything else EINTERNAL.
+func classify(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sb.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return &sb.Error{Code: sb.ENOTFOUND, Message: what + ": not found", Err: err}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return sb.Internal(fmt.Errorf("%s: %w", what, err))
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return &sb.Error{Code: sb.ECONFLICT, Message: what + ": already exists", Err: err}
+	}
+	var le *sqlite.Error
+	if errors.As(err, &le) && (le.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || le.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return &sb.Error{Code: sb.ECONFLICT, Message: what + ": already exists", Err: err}
+	}
+	return sb.Internal(fmt.Errorf("%s: %w", what, err))
+}
+
+// Migrate applies the embedded migrations not yet recorded in
+// schema_migrations, each in its own transaction. On PostgreSQL an advisory
+// lock keeps concurrent instances from migrating at once.
+func (s *Store) Migrate(ctx context.Context) error {
+	dir := "migrations/" + string(s.dialect)
+	entries, err := fs.ReadDir(migrationsFS, dir)
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.dialect == Postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7201517)"); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7201517)")
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	applied := map[string]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("migrate: list applied: %w", err)
+	}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, name := range names {
+		if applied[name] {
+			continue
+		}
+		body, err := migrationsFS.ReadFile(dir + "/" + name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		t, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		if _, err := t.ExecContext(ctx, string(body)); err != nil {
+			t.Rollback()
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+		insert := "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
+		if s.dialect == Postgres {
+			insert = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
+		}
+		if _, err := t.ExecContext(ctx, insert, name, time.Now().Unix()); err != nil {
+			t.Rollback()
+			return fmt.Errorf("migrate %s: record: %w", name, err)
+		}
+		if err := t.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: commit: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func unix(t time.Time) int64 { return t.UTC().Unix() }
+
+func fromUnix(n int64) time.Time { return time.Unix(n, 0).UTC() }

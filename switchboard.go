@@ -1,0 +1,108 @@
+package switchboard
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Roles a tenant can hold.
+const (
+	RoleOperator = "operator" // sees and manages everything
+	RoleTenant   = "tenant"   // sees and manages only its own domains
+)
+
+// Tenant is a hosting customer or reseller: the owner of domains.
+type Tenant struct {
+	ID        int64
+	Name      string
+	Role      string
+	CreatedAt time.Time
+}
+
+// Domain is a mail/SIP domain owned by one tenant.
+type Domain struct {
+	ID         int64
+	Name       string // lower-case, punycode
+	TenantID   int64
+	UsersCount int64
+	CreatedAt  time.Time
+}
+
+// Account is user@domain: a mailbox and/or a SIP identity.
+type Account struct {
+	ID        int64
+	DomainID  int64
+	Local     string
+	Email     string
+	Active    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Actor is who performs an operation; every service call is authorised
+// against it.
+type Actor struct {
+	TenantID   int64
+	TenantName string
+	Role       string
+	// AccountID is set when the actor is a single mailbox (it may act only on
+	// itself), zero for tenants.
+	AccountID int64
+	// System marks command-line operations run by the server's administrator.
+	System bool
+}
+
+// IsOperator reports whether the actor may see and manage every tenant.
+func (a Actor) IsOperator() bool { return a.System || a.Role == RoleOperator }
+
+// String names the actor in the audit log.
+func (a Actor) String() string {
+	switch {
+	case a.System:
+		return "system"
+	case a.AccountID != 0:
+		return "account:" + strconv.FormatInt(a.AccountID, 10)
+	default:
+		return "tenant:" + a.TenantName
+	}
+}
+
+// SystemActor is the actor of command-line administration.
+var SystemActor = Actor{System: true}
+
+// Page asks for one keyset page of a list: rows with id > After, at most
+// Limit of them (0 = all, streamed).
+type Page struct {
+	After int64
+	Limit int
+}
+
+// TenantService manages tenants and their credentials.
+type TenantService interface {
+	CreateTenant(ctx context.Context, actor Actor, name, password string, role string) (*Tenant, error)
+	ListTenants(ctx context.Context, actor Actor) ([]Tenant, error)
+	SetTenantPassword(ctx context.Context, actor Actor, name, password string) error
+	// Login checks a tenant's credentials (rate-limited per name and IP)
+	// and returns a new opaque token with its expiry.
+	Login(ctx context.Context, name, password, ip string) (token string, expires time.Time, err error)
+	// Authenticate resolves a token to its actor.
+	Authenticate(ctx context.Context, token, ip string) (Actor, error)
+	// Logout revokes a token.
+	Logout(ctx context.Context, token string) error
+}
+
+// DomainService manages domains.
+type DomainService interface {
+	ListDomains(ctx context.Context, actor Actor, page Page, fn func(Domain) error) error
+	CreateDomainWithAccount(ctx context.Context, actor Actor, domain, email, password string) (*Domain, *Account, error)
+	DeleteDomain(ctx context.Context, actor Actor, name string) error
+}
+
+// AccountService manages accounts.
+type AccountService interface {
+	ListAccounts(ctx context.Context, actor Actor, domainID int64, page Page, fn func(Account) error) error
+	CreateAccount(ctx context.Context, actor Actor, domainID int64, email, password string) (*Account, error)
+	SetAccountPassword(ctx context.Context, actor Actor, domainID, accountID int64, password string) error
+	DeleteAccount(ctx context.Context, actor Actor, email string) error
+}
