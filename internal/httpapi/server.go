@@ -258,4 +258,3 @@ func bearer(r *http.Request) string {
 	}
 	return ""
 }
-
