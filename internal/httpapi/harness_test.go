@@ -247,3 +247,9 @@ func backendsForSmallBody(t *testing.T) []namedEnv {
 	}
 	return out
 }
+
+func newTestServer(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

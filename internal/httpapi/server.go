@@ -68,7 +68,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(reg)
 
 	s.handle("GET /healthz", s.plain(s.healthz))
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
 	s.registerMailAdmin()
 	s.mux.Handle("/", s.instrument("unknown", s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {

@@ -1,0 +1,142 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/store/storetest"
+)
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		for range 2 {
+			if err := s.Migrate(context.Background()); err != nil {
+				t.Fatalf("migrate again: %v", err)
+			}
+		}
+	})
+}
+
+func seed(t *testing.T, s *store.Store) (*sb.Tenant, *sb.Domain) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0).UTC()
+	ten := &sb.Tenant{Name: "acme", Role: sb.RoleTenant, CreatedAt: now}
+	d := &sb.Domain{Name: "example.com", CreatedAt: now}
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateTenant(ctx, ten, "hash"); err != nil {
+			return err
+		}
+		d.TenantID = ten.ID
+		return tx.CreateDomain(ctx, d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ten, d
+}
+
+func TestConflictsAndNotFound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ten, d := seed(t, s)
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.CreateDomain(ctx, &sb.Domain{Name: "example.com", TenantID: ten.ID})
+		})
+		if sb.ErrorCode(err) != sb.ECONFLICT {
+			t.Fatalf("duplicate domain: %v, want ECONFLICT", err)
+		}
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.CreateTenant(ctx, &sb.Tenant{Name: "acme", Role: sb.RoleTenant}, "h")
+		})
+		if sb.ErrorCode(err) != sb.ECONFLICT {
+			t.Fatalf("duplicate tenant: %v, want ECONFLICT", err)
+		}
+		if _, err := s.Read().DomainByID(ctx, d.ID+100); sb.ErrorCode(err) != sb.ENOTFOUND {
+			t.Fatalf("unknown domain: %v, want ENOTFOUND", err)
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, 999) }); sb.ErrorCode(err) != sb.ENOTFOUND {
+			t.Fatalf("delete unknown account: %v, want ENOTFOUND", err)
+		}
+	})
+}
+
+func TestTransactionRollsBackOnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, d := seed(t, s)
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			a := &sb.Account{DomainID: d.ID, Local: "a", Email: "a@example.com", Active: true}
+			if err := tx.CreateAccount(ctx, a, "h"); err != nil {
+				return err
+			}
+			b := &sb.Account{DomainID: d.ID, Local: "a", Email: "a@example.com", Active: true}
+			return tx.CreateAccount(ctx, b, "h") // conflict: the whole transaction goes
+		})
+		if sb.ErrorCode(err) != sb.ECONFLICT {
+			t.Fatalf("err = %v, want ECONFLICT", err)
+		}
+		got, _ := s.Read().DomainByID(ctx, d.ID)
+		if got.UsersCount != 0 {
+			t.Fatalf("%d accounts survived a rolled-back transaction", got.UsersCount)
+		}
+	})
+}
+
+func TestKeysetPagesAndCascade(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, d := seed(t, s)
+		var rows []store.BulkAccount
+		for i := range 1234 {
+			rows = append(rows, store.BulkAccount{Local: fmt.Sprintf("u%04d", i), Email: fmt.Sprintf("u%04d@example.com", i)})
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.BulkInsertAccounts(ctx, d.ID, "h", time.Now(), rows)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		after := int64(0)
+		for pages := 0; ; pages++ {
+			n := 0
+			err := s.Read().EachAccount(ctx, d.ID, sb.Page{After: after, Limit: 500}, func(a sb.Account) error {
+				if a.ID <= after {
+					t.Fatalf("id %d not after %d", a.ID, after)
+				}
+				after = a.ID
+				seen = append(seen, a.Email)
+				n++
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				if pages != 3 {
+					t.Fatalf("%d pages of 500 for 1234 rows, want 3", pages)
+				}
+				break
+			}
+		}
+		if len(seen) != 1234 || seen[0] != "u0000@example.com" || seen[1233] != "u1233@example.com" {
+			t.Fatalf("paged through %d rows", len(seen))
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteDomain(ctx, d.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Read().AccountByEmail(ctx, "u0001@example.com"); sb.ErrorCode(err) != sb.ENOTFOUND {
+			t.Fatalf("account outlived its domain: %v", err)
+		}
+	})
+}
+
+func TestOpenRefusesUnknownScheme(t *testing.T) {
+	if _, err := store.Open(context.Background(), "mysql://x", t.TempDir()); err == nil {
+		t.Fatal("mysql:// accepted")
+	}
+}
