@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/store/storetest"
+)
+
+func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return out.String() + errOut.String(), err
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestTenantCommandsAndServe(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			db := []string{"--database", b.URL(t), "--data", t.TempDir()}
+			out, err := runCmd(t, "first-password\n", append([]string{"tenant", "create", "acme", "--password-stdin", "--operator"}, db...)...)
+			if err != nil || !strings.Contains(out, "created tenant acme") || !strings.Contains(out, "operator") {
+				t.Fatalf("tenant create: %v\n%s", err, out)
+			}
+			if out, err := runCmd(t, "x\n", append([]string{"tenant", "create", "acme", "--password", "other-password"}, db...)...); err == nil {
+				t.Fatalf("a duplicate tenant was accepted:\n%s", out)
+			}
+			if out, err := runCmd(t, "", append([]string{"tenant", "create", "bob", "--password", "short"}, db...)...); err == nil || !strings.Contains(err.Error(), "at least 8") {
+				t.Fatalf("a short password was accepted: %v\n%s", err, out)
+			}
+			out, err = runCmd(t, "", append([]string{"tenant", "list"}, db...)...)
+			if err != nil || !strings.Contains(out, "acme") || strings.Contains(out, "bob") {
+				t.Fatalf("tenant list: %v\n%s", err, out)
+			}
+			if out, err := runCmd(t, "second-password\n", append([]string{"tenant", "passwd", "acme"}, db...)...); err != nil {
+				t.Fatalf("tenant passwd: %v\n%s", err, out)
+			}
+			if out, err := runCmd(t, "", append([]string{"migrate"}, db...)...); err != nil || !strings.Contains(out, "schema up to date") {
+				t.Fatalf("migrate: %v\n%s", err, out)
+			}
+
+			// serve takes its listen address from the environment here.
+			addr := freeAddr(t)
+			t.Setenv("SWITCHBOARD_LISTEN", addr)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- run(ctx, append([]string{"serve", "--log-level", "error"}, db...), nil, io.Discard, io.Discard) }()
+			var res *http.Response
+			for i := 0; i < 100; i++ {
+				res, err = http.PostForm("http://"+addr+"/auth", url.Values{"username": {"acme"}, "password": {"second-password"}})
+				if err == nil {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if err != nil {
+				t.Fatalf("server did not start: %v", err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), `"token"`) {
+				t.Fatalf("login with the changed password: %d %s", res.StatusCode, body)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("serve returned %v after shutdown", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("serve did not shut down")
+			}
+		})
+	}
+}
+
+func TestUnknownCommands(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"tenant"}, {"tenant", "eat"}, {"tenant", "create"}} {
+		if _, err := runCmd(t, "", args...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	if out, err := runCmd(t, "", "--help"); err != nil || !strings.Contains(out, "SWITCHBOARD_") {
+		t.Fatalf("--help: %v\n%s", err, out)
+	}
+}
