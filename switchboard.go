@@ -25,6 +25,7 @@ type Domain struct {
 	ID         int64
 	Name       string // lower-case, punycode
 	TenantID   int64
+	TenantName string // the owner's name
 	UsersCount int64
 	CreatedAt  time.Time
 }
@@ -49,6 +50,8 @@ type Actor struct {
 	// AccountID is set when the actor is a single mailbox (it may act only on
 	// itself), zero for tenants.
 	AccountID int64
+	// Email is the mailbox of an account actor.
+	Email string
 	// System marks command-line operations run by the server's administrator.
 	System bool
 }

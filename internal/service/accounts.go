@@ -21,6 +21,14 @@ func (s *Service) ListAccounts(ctx context.Context, actor sb.Actor, domainID int
 
 // CreateAccount creates an account in a domain of the actor.
 func (s *Service) CreateAccount(ctx context.Context, actor sb.Actor, domainID int64, email, password string) (*sb.Account, error) {
+	return s.createAccount(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomain(ctx, tx, actor, domainID)
+	}, email, password, true)
+}
+
+// createAccount validates and creates an account in the domain that
+// loadDomain finds (and authorises) for the actor.
+func (s *Service) createAccount(ctx context.Context, actor sb.Actor, loadDomain func(*store.Tx) (*sb.Domain, error), email, password string, active bool) (*sb.Account, error) {
 	local, emailDomain, err := NormalizeEmail("email", email)
 	if err != nil {
 		return nil, err
@@ -29,7 +37,7 @@ func (s *Service) CreateAccount(ctx context.Context, actor sb.Actor, domainID in
 		return nil, err
 	}
 	// Check the domain before the slow hash, so refusals stay cheap.
-	d, err := visibleDomain(ctx, s.store.Read(), actor, domainID)
+	d, err := loadDomain(s.store.Read())
 	if err != nil {
 		return nil, err
 	}
@@ -41,10 +49,10 @@ func (s *Service) CreateAccount(ctx context.Context, actor sb.Actor, domainID in
 		return nil, err
 	}
 	now := s.now()
-	a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@" + d.Name, Active: true, CreatedAt: now, UpdatedAt: now}
+	a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@" + d.Name, Active: active, CreatedAt: now, UpdatedAt: now}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		// Again inside the transaction: the domain may have gone meanwhile.
-		if _, err := visibleDomain(ctx, tx, actor, domainID); err != nil {
+		if _, err := loadDomain(tx); err != nil {
 			return err
 		}
 		if err := tx.CreateAccount(ctx, a, hash); err != nil {

@@ -25,6 +25,10 @@ type Config struct {
 	LoginLimiter *auth.Limiter
 	// TokenLimiter limits presentations of unknown tokens per client IP.
 	TokenLimiter *auth.Limiter
+	// SessionIdle ends a JSON-RPC session unused this long (default 30 min).
+	SessionIdle time.Duration
+	// SessionMax is a JSON-RPC session's absolute lifetime (default 12 h).
+	SessionMax time.Duration
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -36,6 +40,8 @@ type Service struct {
 	tokenTTL time.Duration
 	logins   *auth.Limiter
 	tokens   *auth.Limiter
+
+	sessionIdle, sessionMax time.Duration
 }
 
 var (
@@ -47,7 +53,8 @@ var (
 // New returns a Service; zero fields of cfg get defaults.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
-		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter}
+		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter,
+		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -60,6 +67,12 @@ func New(cfg Config) *Service {
 	}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = 24 * time.Hour
+	}
+	if s.sessionIdle <= 0 {
+		s.sessionIdle = 30 * time.Minute
+	}
+	if s.sessionMax <= 0 {
+		s.sessionMax = 12 * time.Hour
 	}
 	if s.logins == nil {
 		s.logins = auth.NewLimiter(10, 6*time.Second, s.now)
@@ -104,10 +117,13 @@ func visibleDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) 
 	return d, err
 }
 
-// PurgeExpired deletes expired tokens; serve calls it periodically.
+// PurgeExpired deletes expired tokens and sessions; serve calls it
+// periodically.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.DeleteExpiredTokens(ctx, s.now())
-		return err
+		if _, err := tx.DeleteExpiredTokens(ctx, s.now()); err != nil {
+			return err
+		}
+		return tx.DeleteExpiredSessions(ctx, s.now(), s.sessionIdle)
 	})
 }

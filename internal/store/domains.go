@@ -7,13 +7,13 @@ import (
 	sb "github.com/switchboard/switchboard"
 )
 
-const domainColumns = `d.id, d.name, d.tenant_id, d.created_at,
+const domainColumns = `d.id, d.name, d.tenant_id, (SELECT t.name FROM tenants t WHERE t.id = d.tenant_id), d.created_at,
 	(SELECT count(*) FROM accounts a WHERE a.domain_id = d.id)`
 
 func scanDomain(row interface{ Scan(...any) error }) (*sb.Domain, error) {
 	var d sb.Domain
 	var created int64
-	if err := row.Scan(&d.ID, &d.Name, &d.TenantID, &created, &d.UsersCount); err != nil {
+	if err := row.Scan(&d.ID, &d.Name, &d.TenantID, &d.TenantName, &created, &d.UsersCount); err != nil {
 		return nil, err
 	}
 	d.CreatedAt = fromUnix(created)

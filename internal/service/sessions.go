@@ -1,0 +1,168 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// Session levels, as mailbox.org names them.
+const (
+	LevelAdmin   = "admin"   // an operator tenant
+	LevelAccount = "account" // a tenant
+	LevelMail    = "mail"    // one mailbox, which may read and change only itself
+)
+
+// ErrAccessDenied is the one answer to bad session credentials.
+var ErrAccessDenied = sb.Errorf(sb.EUNAUTHORIZED, "Access denied")
+
+// touchEvery bounds how often a session's last-seen time is written: idle
+// timeouts need minutes, not every request.
+const touchEvery = time.Minute
+
+// CheckMailboxPassword verifies a mailbox's credentials, rate-limited per
+// address and per client IP; inactive mailboxes are refused like wrong
+// passwords.
+func (s *Service) CheckMailboxPassword(ctx context.Context, email, password, ip string) (*sb.Account, *sb.Domain, error) {
+	keys := []string{"mail:" + strings.ToLower(email), "ip:" + ip}
+	if !s.logins.Allowed(keys...) {
+		return nil, nil, sb.Errorf(sb.ERATELIMIT, "too many failed logins, try again later")
+	}
+	fail := func() (*sb.Account, *sb.Domain, error) {
+		s.logins.Fail(keys...)
+		return nil, nil, ErrAccessDenied
+	}
+	local, domain, err := NormalizeEmail("user", email)
+	if err != nil || password == "" || len(password) > MaxPasswordLen {
+		s.hasher.VerifyDummy(password)
+		return fail()
+	}
+	tx := s.store.Read()
+	a, hash, err := tx.AccountByEmail(ctx, local+"@"+domain)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		s.hasher.VerifyDummy(password)
+		return fail()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ok, err := s.hasher.Verify(hash, password)
+	if err != nil {
+		s.log.Error("stored account hash is malformed", "account_id", a.ID, "err", err)
+	}
+	if !ok || !a.Active {
+		return fail()
+	}
+	d, err := tx.DomainByID(ctx, a.DomainID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, d, nil
+}
+
+// OpenSession logs a tenant (by name) or a mailbox (by address) in and
+// returns a new session token and its level.
+func (s *Service) OpenSession(ctx context.Context, user, password, ip string) (token, level string, err error) {
+	var sess store.Session
+	if strings.Contains(user, "@") {
+		a, _, err := s.CheckMailboxPassword(ctx, user, password, ip)
+		if err != nil {
+			return "", "", err
+		}
+		sess = store.Session{AccountID: a.ID, Level: LevelMail}
+	} else {
+		t, err := s.CheckTenantPassword(ctx, user, password, ip)
+		if sb.ErrorCode(err) == sb.EUNAUTHORIZED {
+			return "", "", ErrAccessDenied
+		}
+		if err != nil {
+			return "", "", err
+		}
+		sess = store.Session{TenantID: t.ID, Level: LevelAccount}
+		if t.Role == sb.RoleOperator {
+			sess.Level = LevelAdmin
+		}
+	}
+	token = auth.NewToken()
+	now := s.now()
+	sess.Expires = now.Add(s.sessionMax)
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.CreateSession(ctx, auth.HashToken(token), sess, now)
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return token, sess.Level, nil
+}
+
+// ResumeSession resolves a session token to its actor, enforcing the idle
+// timeout and the absolute lifetime. Unknown tokens are rate-limited per IP.
+func (s *Service) ResumeSession(ctx context.Context, token, ip string) (sb.Actor, error) {
+	if token == "" {
+		return sb.Actor{}, ErrAccessDenied
+	}
+	if !s.tokens.Allowed("ip:" + ip) {
+		return sb.Actor{}, sb.Errorf(sb.ERATELIMIT, "too many invalid sessions, try again later")
+	}
+	now := s.now()
+	hash := auth.HashToken(token)
+	tx := s.store.Read()
+	sess, err := tx.SessionByHash(ctx, hash, now)
+	if err == nil && now.Sub(sess.LastSeen) > s.sessionIdle {
+		err = sb.Errorf(sb.ENOTFOUND, "session idle")
+	}
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		s.tokens.Fail("ip:" + ip)
+		return sb.Actor{}, ErrAccessDenied
+	}
+	if err != nil {
+		return sb.Actor{}, err
+	}
+	var actor sb.Actor
+	if sess.AccountID != 0 {
+		a, err := tx.AccountByID(ctx, sess.AccountID)
+		if err != nil || !a.Active {
+			return sb.Actor{}, ErrAccessDenied
+		}
+		d, err := tx.DomainByID(ctx, a.DomainID)
+		if err != nil {
+			return sb.Actor{}, ErrAccessDenied
+		}
+		actor = sb.Actor{AccountID: a.ID, Email: a.Email, TenantID: d.TenantID, TenantName: d.TenantName}
+	} else {
+		t, err := tx.TenantByID(ctx, sess.TenantID)
+		if err != nil {
+			return sb.Actor{}, ErrAccessDenied
+		}
+		actor = sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role}
+	}
+	if now.Sub(sess.LastSeen) >= touchEvery {
+		if err := s.store.InTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, hash, now) }); err != nil {
+			return sb.Actor{}, err
+		}
+	}
+	return actor, nil
+}
+
+// CloseSession ends a session at once.
+func (s *Service) CloseSession(ctx context.Context, token string) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.DeleteSession(ctx, auth.HashToken(token))
+	})
+}
+
+// SessionLevel names the level of an actor.
+func SessionLevel(a sb.Actor) string {
+	switch {
+	case a.AccountID != 0:
+		return LevelMail
+	case a.IsOperator():
+		return LevelAdmin
+	default:
+		return LevelAccount
+	}
+}
