@@ -22,6 +22,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -168,6 +169,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	sf.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
 	tokenTTL := fs.Duration("token-ttl", 24*time.Hour, "lifetime of mail admin auth tokens")
+	sessionIdle := fs.Duration("session-idle", 30*time.Minute, "JSON-RPC sessions end after this long unused")
+	sessionMax := fs.Duration("session-max", 12*time.Hour, "absolute lifetime of a JSON-RPC session")
 	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
 	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "longest time one request may take")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -184,8 +187,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
-		Hasher: auth.NewHasher(auth.DefaultParams)})
-	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout})
+		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax})
+	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
+		JSONRPC: jsonrpc.NewAPI(svc, logger)})
 
 	srv := &http.Server{
 		Handler:           api,

@@ -61,7 +61,9 @@ func TestTenantCommandsAndServe(t *testing.T) {
 			t.Setenv("SWITCHBOARD_LISTEN", addr)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- run(ctx, append([]string{"serve", "--log-level", "error"}, db...), nil, io.Discard, io.Discard) }()
+			go func() {
+				done <- run(ctx, append([]string{"serve", "--log-level", "error"}, db...), nil, io.Discard, io.Discard)
+			}()
 			var res *http.Response
 			for i := 0; i < 100; i++ {
 				res, err = http.PostForm("http://"+addr+"/auth", url.Values{"username": {"acme"}, "password": {"second-password"}})

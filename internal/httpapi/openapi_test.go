@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 // TestOpenAPICoversEveryRoute fails when a registered route is missing from
 // openapi.json, or the document names a route that is not served.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
-	srv := httpapi.New(httpapi.Config{})
+	srv := httpapi.New(httpapi.Config{JSONRPC: http.NotFoundHandler()})
 	e := &env{t: t}
 	ts := newTestServer(t, srv)
 	e.url = ts

@@ -34,6 +34,9 @@ type Config struct {
 	Registry       *prometheus.Registry // nil: a fresh one
 	MaxBodyBytes   int64                // default 1 MiB
 	RequestTimeout time.Duration        // default 60 s
+	// JSONRPC serves the mailbox.org-style API at POST /v1/ and /jsonrpc;
+	// nil leaves those routes out.
+	JSONRPC http.Handler
 }
 
 // Server is the HTTP handler of every surface.
@@ -71,6 +74,10 @@ func New(cfg Config) *Server {
 	s.handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
 	s.registerMailAdmin()
+	if cfg.JSONRPC != nil {
+		s.handle("POST /v1/", cfg.JSONRPC)
+		s.handle("POST /jsonrpc", cfg.JSONRPC)
+	}
 	s.mux.Handle("/", s.instrument("unknown", s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
 		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))
