@@ -138,9 +138,15 @@ func statusOf(err error) int {
 
 // logError logs internal errors with detail; user errors need no log line.
 func (s *Server) logError(r *http.Request, err error) {
-	if sb.ErrorCode(err) == sb.EINTERNAL {
-		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if sb.ErrorCode(err) != sb.EINTERNAL {
+		return
 	}
+	if r.Context().Err() != nil {
+		// The client went away or the request timed out: not a fault of ours.
+		s.log.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 }
 
 // instrument adds the body limit, the request timeout, panic recovery, the

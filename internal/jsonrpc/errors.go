@@ -132,7 +132,12 @@ func (s *Server) mapError(ctx context.Context, method string, err error) *Error 
 		}
 		return &Error{Code: d.Code, Message: msg, Data: fieldData(switchboard.ErrorField(err))}
 	}
-	s.log.ErrorContext(ctx, "method failed", "method", method, "err", err)
+	if ctx.Err() != nil {
+		// The client went away or the request timed out: not a fault of ours.
+		s.log.DebugContext(ctx, "method abandoned", "method", method, "err", err)
+	} else {
+		s.log.ErrorContext(ctx, "method failed", "method", method, "err", err)
+	}
 	return internalError()
 }
 
