@@ -109,3 +109,29 @@ type AccountService interface {
 	SetAccountPassword(ctx context.Context, actor Actor, domainID, accountID int64, password string) error
 	DeleteAccount(ctx context.Context, actor Actor, email string) error
 }
+
+// DKIMKey is a domain's DKIM signing key; the private part never leaves the
+// store except inside a domain export.
+type DKIMKey struct {
+	ID        int64
+	DomainID  int64
+	Domain    string
+	Selector  string
+	Algorithm string // "rsa" or "ed25519"
+	Public    string // base64 p= value
+	Active    bool
+	CreatedAt time.Time
+}
+
+// Certificate is a TLS certificate held for a host name under a domain.
+type Certificate struct {
+	ID        int64
+	Hostname  string
+	DomainID  int64
+	Source    string   // "acme" or "upload"
+	Names     []string // DNS names covered
+	ChainPEM  string   // leaf first
+	Issuer    string
+	NotBefore time.Time
+	NotAfter  time.Time
+}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -23,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -174,10 +176,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
 	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "longest time one request may take")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	box, err := openSeal(*keyFile, sf.data)
 	if err != nil {
 		return err
 	}
@@ -187,7 +194,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
-		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax})
+		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box})
 	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
 		JSONRPC: jsonrpc.NewAPI(svc, logger)})
 
@@ -233,6 +240,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// openSeal loads (or creates) the server key.
+func openSeal(keyFile, dataDir string) (*seal.Box, error) {
+	if keyFile == "" {
+		keyFile = filepath.Join(dataDir, "secret.key")
+	}
+	key, err := seal.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return seal.New(key)
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -16,6 +16,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -39,7 +40,11 @@ func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, st *store.Store, maxBody int64) *env {
 	t.Helper()
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams)})
+	box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, MaxBodyBytes: maxBody}))
 	t.Cleanup(srv.Close)
 	return &env{t: t, url: srv.URL, store: st, svc: svc}

@@ -24,6 +24,7 @@ type Services interface {
 	sb.TenantService
 	sb.DomainService
 	sb.AccountService
+	DKIMServices
 	Ping(ctx context.Context) error
 }
 
@@ -74,6 +75,7 @@ func New(cfg Config) *Server {
 	s.handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
 	s.registerMailAdmin()
+	s.registerDKIM()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", cfg.JSONRPC)
 		s.handle("POST /jsonrpc", cfg.JSONRPC)

@@ -11,6 +11,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/store"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	SessionIdle time.Duration
 	// SessionMax is a JSON-RPC session's absolute lifetime (default 12 h).
 	SessionMax time.Duration
+	// Seal encrypts private keys at rest with the server key; operations
+	// that store secrets fail without it.
+	Seal *seal.Box
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -42,6 +46,7 @@ type Service struct {
 	tokens   *auth.Limiter
 
 	sessionIdle, sessionMax time.Duration
+	seal                    *seal.Box
 }
 
 var (
@@ -54,7 +59,7 @@ var (
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter,
-		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax}
+		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal}
 	if s.now == nil {
 		s.now = time.Now
 	}
