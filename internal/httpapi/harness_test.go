@@ -28,6 +28,7 @@ type env struct {
 	url   string
 	store *store.Store
 	svc   *service.Service
+	api   *httpapi.Server
 }
 
 // eachEnv runs fn on every backend with a fresh server.
@@ -40,14 +41,25 @@ func eachEnv(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, st *store.Store, maxBody int64) *env {
 	t.Helper()
+	return newEnvWith(t, st, maxBody, nil)
+}
+
+// newEnvWith starts a server whose service config tweak may change.
+func newEnvWith(t *testing.T, st *store.Store, maxBody int64, tweak func(*service.Config)) *env {
+	t.Helper()
 	box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, MaxBodyBytes: maxBody}))
+	cfg := service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	svc := service.New(cfg)
+	api := httpapi.New(httpapi.Config{Services: svc, MaxBodyBytes: maxBody})
+	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st, svc: svc}
+	return &env{t: t, url: srv.URL, store: st, svc: svc, api: api}
 }
 
 // tenant creates a tenant and returns its auth token, obtained through /auth.

@@ -25,6 +25,7 @@ type Services interface {
 	sb.DomainService
 	sb.AccountService
 	DKIMServices
+	CertServices
 	Ping(ctx context.Context) error
 }
 
@@ -76,6 +77,7 @@ func New(cfg Config) *Server {
 	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
 	s.registerMailAdmin()
 	s.registerDKIM()
+	s.registerCerts()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", cfg.JSONRPC)
 		s.handle("POST /jsonrpc", cfg.JSONRPC)

@@ -33,6 +33,10 @@ type Config struct {
 	// Seal encrypts private keys at rest with the server key; operations
 	// that store secrets fail without it.
 	Seal *seal.Box
+	// Issuer obtains ACME certificates; nil refuses issuance with 503.
+	Issuer CertIssuer
+	// CertDir receives <hostname>/fullchain.pem and privkey.pem; "" for none.
+	CertDir string
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -47,6 +51,8 @@ type Service struct {
 
 	sessionIdle, sessionMax time.Duration
 	seal                    *seal.Box
+	issuer                  CertIssuer
+	certDir                 string
 }
 
 var (
@@ -59,7 +65,8 @@ var (
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter,
-		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal}
+		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
+		issuer: cfg.Issuer, certDir: cfg.CertDir}
 	if s.now == nil {
 		s.now = time.Now
 	}
