@@ -28,8 +28,9 @@ const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
 
 // State is where the issuer keeps what must be shared between instances.
 type State interface {
-	// PutChallenge publishes a key authorization for an HTTP-01 token.
-	PutChallenge(ctx context.Context, token, keyAuth string, expires time.Time) error
+	// PutChallenge publishes a key authorization for an HTTP-01 token, for
+	// as long as a validation may take.
+	PutChallenge(ctx context.Context, token, keyAuth string) error
 	// DeleteChallenge withdraws it.
 	DeleteChallenge(ctx context.Context, token string) error
 	// AccountKey returns the PEM account key for a directory, if any.
@@ -149,7 +150,7 @@ func (i *Issuer) Issue(ctx context.Context, names []string) (chainPEM, keyPEM []
 type solver struct{ state State }
 
 func (s *solver) Present(ctx context.Context, ch acmeproto.Challenge) error {
-	return s.state.PutChallenge(ctx, ch.Token, ch.KeyAuthorization, time.Now().Add(time.Hour))
+	return s.state.PutChallenge(ctx, ch.Token, ch.KeyAuthorization)
 }
 
 func (s *solver) CleanUp(ctx context.Context, ch acmeproto.Challenge) error {

@@ -263,8 +263,9 @@ type ACMEState struct {
 	Now   func() time.Time
 }
 
-// PutChallenge publishes an HTTP-01 key authorization.
-func (a *ACMEState) PutChallenge(ctx context.Context, token, keyAuth string, expires time.Time) error {
+// PutChallenge publishes an HTTP-01 key authorization for an hour.
+func (a *ACMEState) PutChallenge(ctx context.Context, token, keyAuth string) error {
+	expires := a.Now().Add(time.Hour)
 	return a.Store.InTx(ctx, func(tx *store.Tx) error { return tx.PutChallenge(ctx, token, keyAuth, expires) })
 }
 
