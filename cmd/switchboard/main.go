@@ -5,6 +5,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/acme"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
@@ -176,6 +179,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
 	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "longest time one request may take")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	acmeDir := fs.String("acme-directory", acme.LetsEncrypt, "ACME directory URL")
+	acmeEmail := fs.String("acme-email", "", "contact address of the ACME account")
+	acmeRoots := fs.String("acme-ca-roots", "", "PEM file of extra roots trusted for the ACME directory (for test CAs)")
+	acmeHTTP := fs.String("acme-http-listen", "", "extra listener answering only HTTP-01 challenges (e.g. :80)")
+	tlsListen := fs.String("tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI")
+	certDir := fs.String("cert-dir", "", "directory receiving <hostname>/fullchain.pem and privkey.pem for Dovecot and Postfix")
 	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -193,8 +202,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	roots, err := loadRoots(*acmeRoots)
+	if err != nil {
+		return err
+	}
+	issuer := acme.New(acme.Config{Directory: *acmeDir, Email: *acmeEmail, Roots: roots, Logger: logger,
+		State: &service.ACMEState{Store: st, Seal: box, Now: time.Now}})
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
-		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box})
+		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
+		Issuer: issuer, CertDir: *certDir})
+	if err := svc.SyncCertDir(ctx); err != nil {
+		logger.Error("write certificate files", "component", "main", "err", err)
+	}
 	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
 		JSONRPC: jsonrpc.NewAPI(svc, logger)})
 
@@ -211,23 +230,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("switchboard listening", "component", "main", "addr", ln.Addr().String(), "database", string(st.Dialect()))
 
-	go func() {
-		t := time.NewTicker(10 * time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := svc.PurgeExpired(ctx); err != nil {
-					logger.Error("purge expired tokens", "component", "main", "err", err)
-				}
-			}
-		}
-	}()
+	go housekeeping(ctx, svc, logger)
 
-	errc := make(chan error, 1)
+	servers := []*http.Server{srv}
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(ln) }()
+	if *acmeHTTP != "" {
+		chSrv := &http.Server{Handler: api.ChallengeHandler(), ReadHeaderTimeout: 10 * time.Second}
+		chLn, err := net.Listen("tcp", *acmeHTTP)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, chSrv)
+		go func() { errc <- chSrv.Serve(chLn) }()
+	}
+	if *tlsListen != "" {
+		tlsSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: *reqTimeout,
+			IdleTimeout: 2 * time.Minute, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: api.GetCertificate(time.Minute)}}
+		tlsLn, err := net.Listen("tcp", *tlsListen)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, tlsSrv)
+		go func() { errc <- tlsSrv.ServeTLS(tlsLn, "", "") }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -236,10 +262,57 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	logger.Info("shutting down", "component", "main")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
 	return nil
+}
+
+// housekeeping purges expired tokens and renews certificates due for
+// renewal, until ctx ends.
+func housekeeping(ctx context.Context, svc *service.Service, logger *slog.Logger) {
+	owner, _ := os.Hostname()
+	owner = fmt.Sprintf("%s/%d", owner, os.Getpid())
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := svc.PurgeExpired(ctx); err != nil {
+			logger.Error("purge expired tokens", "component", "main", "err", err)
+		}
+		if i%6 == 0 { // hourly
+			if n, err := svc.RenewDue(ctx, owner); err != nil {
+				logger.Error("certificate renewal", "component", "main", "err", err)
+			} else if n > 0 {
+				logger.Info("certificates renewed", "component", "main", "count", n)
+			}
+		}
+	}
+}
+
+// loadRoots reads extra trusted roots for the ACME directory.
+func loadRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--acme-ca-roots: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("--acme-ca-roots: no PEM certificate in %s", path)
+	}
+	return pool, nil
 }
 
 // openSeal loads (or creates) the server key.
