@@ -40,6 +40,8 @@ Usage:
   switchboard tenant create NAME (--password-stdin | --password P) [--operator] [flags]
   switchboard tenant list [flags]
   switchboard tenant passwd NAME [--password-stdin | --password P] [flags]
+  switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
+  switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
 
 Every flag can also be set as SWITCHBOARD_<FLAG> in the environment
 (upper case, '-' as '_'), e.g. SWITCHBOARD_DATABASE=postgres://...
@@ -67,6 +69,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
+	case "export", "import":
+		if len(args) < 2 || args[1] != "domain" {
+			return fmt.Errorf("%s: want \"%s domain ...\"", args[0], args[0])
+		}
+		if args[0] == "export" {
+			return exportDomain(ctx, args[2:], stdout, stderr)
+		}
+		return importDomain(ctx, args[2:], stdout, stderr)
 	case "tenant":
 		if len(args) < 2 {
 			return fmt.Errorf("tenant: want create, list or passwd")
@@ -447,5 +457,89 @@ func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return errors.New(sb.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "password of tenant %s changed\n", pos[0])
+	return nil
+}
+
+// keyedService opens a service that can read and write sealed keys.
+func keyedService(st *store.Store, keyFile, dataDir string) (*service.Service, error) {
+	box, err := openSeal(keyFile, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Seal: box}), nil
+}
+
+func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export domain", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	out := fs.String("o", "", "write the archive to this file instead of standard output")
+	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
+	flags, pos := interleave(fs, args)
+	if err := parse(fs, flags, stderr); err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("export domain: want exactly one domain NAME")
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := keyedService(st, *keyFile, sf.data)
+	if err != nil {
+		return err
+	}
+	exp, err := svc.ExportDomain(ctx, sb.SystemActor, pos[0])
+	if err != nil {
+		return errors.New(sb.ErrorMessage(err))
+	}
+	defer exp.Close()
+	w := stdout
+	if *out != "" {
+		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	return exp.Stream(w)
+}
+
+func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import domain", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	tenant := fs.String("tenant", "", "the tenant that will own the domain (required)")
+	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
+	flags, pos := interleave(fs, args)
+	if err := parse(fs, flags, stderr); err != nil {
+		return err
+	}
+	if len(pos) != 1 || *tenant == "" {
+		return errors.New("import domain: want FILE and --tenant NAME")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := keyedService(st, *keyFile, sf.data)
+	if err != nil {
+		return err
+	}
+	res, err := svc.ImportDomain(ctx, sb.SystemActor, *tenant, f)
+	if err != nil {
+		return errors.New(sb.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "imported %s for %s: %d accounts, %d DKIM keys, %d certificates\n",
+		res.Domain.Name, *tenant, res.Accounts, res.DKIMKeys, res.Certificates)
 	return nil
 }

@@ -7,10 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/store/storetest"
 )
 
@@ -101,5 +103,36 @@ func TestUnknownCommands(t *testing.T) {
 	}
 	if out, err := runCmd(t, "", "--help"); err != nil || !strings.Contains(out, "SWITCHBOARD_") {
 		t.Fatalf("--help: %v\n%s", err, out)
+	}
+}
+
+func TestExportImportCommands(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	runCmd(t, "", "tenant", "create", "acme", "--password", "password-123", "--data", src)
+	runCmd(t, "", "tenant", "create", "acme2", "--password", "password-123", "--data", dst)
+	ctx := context.Background()
+	st, err := (&storeFlags{data: src}).open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := keyedService(st, "", src)
+	actor, _ := svc.GetTenant(ctx, sb.SystemActor, "acme")
+	if _, _, err := svc.CreateDomainWithAccount(ctx, sb.Actor{TenantID: actor.ID, TenantName: "acme", Role: actor.Role}, "cli.example", "a@cli.example", "password-123"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	file := filepath.Join(t.TempDir(), "cli.tar.gz")
+	if out, err := runCmd(t, "", "export", "domain", "cli.example", "-o", file, "--data", src); err != nil {
+		t.Fatalf("export: %v %s", err, out)
+	}
+	out, err := runCmd(t, "", "import", "domain", file, "--tenant", "acme2", "--data", dst)
+	if err != nil || !strings.Contains(out, "imported cli.example for acme2: 1 accounts") {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	if out, err := runCmd(t, "", "import", "domain", file, "--tenant", "acme2", "--data", dst); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second import: %v %s", err, out)
+	}
+	if _, err := runCmd(t, "", "import", "domain", file, "--data", dst); err == nil {
+		t.Fatal("import without --tenant accepted")
 	}
 }

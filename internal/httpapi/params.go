@@ -63,10 +63,12 @@ func ReadParams(r *http.Request) (Params, error) {
 	return p, nil
 }
 
+func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }
+
 // bodyError turns a read error into a domain error, 413 for an oversize body.
 func bodyError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if asMaxBytes(err, &mbe) {
 		return sb.Errorf(sb.ETOOLARGE, "request body is larger than %d bytes", mbe.Limit)
 	}
 	return sb.Errorf(sb.EMALFORMED, "malformed request body")

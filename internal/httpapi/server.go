@@ -26,6 +26,7 @@ type Services interface {
 	sb.AccountService
 	DKIMServices
 	CertServices
+	ExportServices
 	Ping(ctx context.Context) error
 }
 
@@ -36,6 +37,7 @@ type Config struct {
 	Registry       *prometheus.Registry // nil: a fresh one
 	MaxBodyBytes   int64                // default 1 MiB
 	RequestTimeout time.Duration        // default 60 s
+	MaxImportBytes int64                // body limit of POST /import/domain, default 1 GiB
 	// JSONRPC serves the mailbox.org-style API at POST /v1/ and /jsonrpc;
 	// nil leaves those routes out.
 	JSONRPC http.Handler
@@ -43,25 +45,29 @@ type Config struct {
 
 // Server is the HTTP handler of every surface.
 type Server struct {
-	svc     Services
-	log     *slog.Logger
-	mux     *http.ServeMux
-	routes  []string
-	metrics *metrics
-	maxBody int64
-	timeout time.Duration
+	svc       Services
+	log       *slog.Logger
+	mux       *http.ServeMux
+	routes    []string
+	metrics   *metrics
+	maxBody   int64
+	maxImport int64
+	timeout   time.Duration
 }
 
 // New builds the server and registers every route.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Services, log: cfg.Logger, mux: http.NewServeMux(),
-		maxBody: cfg.MaxBodyBytes, timeout: cfg.RequestTimeout}
+		maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes, timeout: cfg.RequestTimeout}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.log = s.log.With("component", "http")
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
+	}
+	if s.maxImport <= 0 {
+		s.maxImport = 1 << 30
 	}
 	if s.timeout <= 0 {
 		s.timeout = 60 * time.Second
@@ -78,11 +84,12 @@ func New(cfg Config) *Server {
 	s.registerMailAdmin()
 	s.registerDKIM()
 	s.registerCerts()
+	s.registerExport()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", cfg.JSONRPC)
 		s.handle("POST /jsonrpc", cfg.JSONRPC)
 	}
-	s.mux.Handle("/", s.instrument("unknown", s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
+	s.mux.Handle("/", s.instrument("unknown", s.maxBody, s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
 		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))
 	return s
@@ -94,10 +101,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // Routes lists the registered "METHOD /path" patterns (for the OpenAPI test).
 func (s *Server) Routes() []string { return s.routes }
 
-// handle registers an instrumented route.
+// handle registers an instrumented route with the default body limit.
 func (s *Server) handle(pattern string, h http.Handler) {
+	s.handleLimit(pattern, s.maxBody, h)
+}
+
+// handleLimit registers an instrumented route with its own body limit.
+func (s *Server) handleLimit(pattern string, maxBody int64, h http.Handler) {
 	s.routes = append(s.routes, pattern)
-	s.mux.Handle(pattern, s.instrument(pattern, h))
+	s.mux.Handle(pattern, s.instrument(pattern, maxBody, h))
 }
 
 // handlerFunc is the shape of every handler: errors go to one writer.
@@ -155,7 +167,7 @@ func (s *Server) logError(r *http.Request, err error) {
 
 // instrument adds the body limit, the request timeout, panic recovery, the
 // access log and the metrics to a route.
-func (s *Server) instrument(route string, h http.Handler) http.Handler {
+func (s *Server) instrument(route string, maxBody int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
@@ -163,7 +175,7 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(rec, r.Body, s.maxBody)
+			r.Body = http.MaxBytesReader(rec, r.Body, maxBody)
 		}
 		defer func() {
 			if p := recover(); p != nil {

@@ -84,9 +84,44 @@ type BulkAccount struct {
 	Local, Email string
 }
 
-// BulkInsertAccounts inserts many accounts of one domain sharing one
-// password hash, in multi-row statements; for seeding and imports.
+// BulkInsertAccounts inserts many active accounts of one domain sharing one
+// password hash; for seeding.
 func (tx *Tx) BulkInsertAccounts(ctx context.Context, domainID int64, hash string, now time.Time, rows []BulkAccount) error {
+	in := make([]ImportAccount, len(rows))
+	for i, r := range rows {
+		in[i] = ImportAccount{Local: r.Local, Email: r.Email, PasswordHash: hash, Active: true, CreatedAt: now, UpdatedAt: now}
+	}
+	return tx.InsertImportedAccounts(ctx, domainID, in)
+}
+
+// EachAccountWithHash streams every account of a domain with its password
+// hash, in id order, for the domain export.
+func (tx *Tx) EachAccountWithHash(ctx context.Context, domainID int64, fn func(sb.Account, string) error) error {
+	rows, err := tx.query(ctx, "export accounts", `SELECT `+accountColumns+`, password_hash FROM accounts WHERE domain_id = ? ORDER BY id`, domainID)
+	if err != nil {
+		return err
+	}
+	return each(rows, "export accounts", func(r *sql.Rows) error {
+		var hash string
+		var a sb.Account
+		var created, updated int64
+		if err := r.Scan(&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated, &hash); err != nil {
+			return err
+		}
+		a.CreatedAt, a.UpdatedAt = fromUnix(created), fromUnix(updated)
+		return fn(a, hash)
+	})
+}
+
+// ImportAccount is one account restored from an export.
+type ImportAccount struct {
+	Local, Email, PasswordHash string
+	Active                     bool
+	CreatedAt, UpdatedAt       time.Time
+}
+
+// InsertImportedAccounts inserts restored accounts in multi-row statements.
+func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows []ImportAccount) error {
 	const per = 500
 	for len(rows) > 0 {
 		n := min(per, len(rows))
@@ -98,9 +133,9 @@ func (tx *Tx) BulkInsertAccounts(ctx context.Context, domainID int64, hash strin
 				q = append(q, ',')
 			}
 			q = append(q, "(?, ?, ?, ?, ?, ?, ?)"...)
-			args = append(args, domainID, r.Local, r.Email, hash, true, unix(now), unix(now))
+			args = append(args, domainID, r.Local, r.Email, r.PasswordHash, r.Active, unix(r.CreatedAt), unix(r.UpdatedAt))
 		}
-		if _, err := tx.exec(ctx, "bulk insert accounts", string(q), args...); err != nil {
+		if _, err := tx.exec(ctx, "import accounts", string(q), args...); err != nil {
 			return err
 		}
 		rows = rows[n:]

@@ -158,6 +158,22 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// ReadTx runs fn in a read-only transaction that sees one snapshot of the
+// database (REPEATABLE READ on PostgreSQL, a deferred transaction in WAL
+// mode on SQLite), without holding up writers.
+func (s *Store) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	t, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return sb.Internal(fmt.Errorf("begin read transaction: %w", err))
+	}
+	defer t.Rollback()
+	return fn(&Tx{q: t, dialect: s.dialect})
+}
+
 // Read returns a handle for reads outside a transaction.
 func (s *Store) Read() *Tx { return &Tx{q: s.read, dialect: s.dialect} }
 

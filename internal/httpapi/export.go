@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/service"
+)
+
+// ExportServices are the domain export and import operations.
+type ExportServices interface {
+	ExportDomain(ctx context.Context, actor sb.Actor, domain string) (*service.Export, error)
+	ImportDomain(ctx context.Context, actor sb.Actor, tenant string, r io.Reader) (*service.ImportResult, error)
+}
+
+func (s *Server) registerExport() {
+	s.handle("GET /export/domain", s.mailAdmin(s.withTenant(s.getExport)))
+	s.handleLimit("POST /import/domain", s.maxImport, s.mailAdmin(s.withTenant(s.postImport)))
+}
+
+func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	domain, err := p.Required("domain")
+	if err != nil {
+		return err
+	}
+	exp, err := s.svc.ExportDomain(r.Context(), actorOf(r), domain)
+	if err != nil {
+		return err
+	}
+	defer exp.Close()
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": exp.FileName()}))
+	w.Header().Set("Cache-Control", "no-store")
+	if err := exp.Stream(w); err != nil {
+		// The status is sent: break the connection so the client sees a
+		// truncated archive rather than a short one that looks whole.
+		s.log.ErrorContext(r.Context(), "export failed while streaming", "domain", domain, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// postImport takes the archive as the raw body (application/gzip) or as the
+// multipart field "file"; the owner may be named by "tenant" (query, or a
+// multipart field before the file).
+func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
+	tenant := r.URL.Query().Get("tenant")
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return sb.Errorf(sb.EMALFORMED, "send the archive as application/gzip or as the multipart field \"file\"")
+	}
+	var body io.Reader
+	switch mt {
+	case "application/gzip", "application/x-gzip", "application/octet-stream":
+		body = r.Body
+	case "multipart/form-data":
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		for body == nil {
+			part, err := mr.NextPart()
+			if err != nil {
+				return sb.FieldError("file", "the multipart body has no \"file\" field")
+			}
+			switch part.FormName() {
+			case "file":
+				body = part
+			case "tenant":
+				v, _ := io.ReadAll(io.LimitReader(part, 256))
+				tenant = string(v)
+			}
+		}
+	default:
+		return sb.Errorf(sb.EMALFORMED, "send the archive as application/gzip or as the multipart field \"file\"")
+	}
+	spy := &limitSpy{r: body}
+	res, err := s.svc.ImportDomain(r.Context(), actorOf(r), tenant, spy)
+	if spy.err != nil {
+		return spy.err
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "domain": toDomainJSON(*res.Domain),
+		"accounts": res.Accounts, "dkim_keys": res.DKIMKeys, "certificates": res.Certificates})
+}
+
+// limitSpy notices when the body limit cuts an upload short, so the sender
+// gets 413 rather than "corrupt archive".
+type limitSpy struct {
+	r   io.Reader
+	err error
+}
+
+func (l *limitSpy) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	var mbe *http.MaxBytesError
+	if err != nil && asMaxBytes(err, &mbe) {
+		l.err = sb.Errorf(sb.ETOOLARGE, "the archive is larger than %d bytes", mbe.Limit)
+	}
+	return n, err
+}

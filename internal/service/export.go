@@ -1,0 +1,316 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/archive"
+	"github.com/switchboard/switchboard/internal/dkim"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/tlscert"
+)
+
+// The records of a domain export. Ids are left out: they belong to one
+// store; names are the keys.
+type (
+	domainRecord struct {
+		Name      string    `json:"name"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	accountRecord struct {
+		Local        string    `json:"local"`
+		Email        string    `json:"email"`
+		PasswordHash string    `json:"password_hash"`
+		Active       bool      `json:"active"`
+		CreatedAt    time.Time `json:"created_at"`
+		UpdatedAt    time.Time `json:"updated_at"`
+	}
+	dkimRecord struct {
+		Selector      string    `json:"selector"`
+		Algorithm     string    `json:"algorithm"`
+		PublicKey     string    `json:"public_key"`
+		PrivateKeyPEM string    `json:"private_key_pem"`
+		Active        bool      `json:"active"`
+		CreatedAt     time.Time `json:"created_at"`
+	}
+	certRecord struct {
+		Hostname      string `json:"hostname"`
+		Source        string `json:"source"`
+		ChainPEM      string `json:"chain_pem"`
+		PrivateKeyPEM string `json:"private_key_pem"`
+	}
+)
+
+// Export is a domain export ready to be written; Close it when done.
+type Export struct {
+	b      *archive.Builder
+	domain string
+	at     time.Time
+}
+
+// FileName is the suggested name of the archive.
+func (e *Export) FileName() string {
+	return e.domain + "-" + e.at.UTC().Format("20060102T150405Z") + ".tar.gz"
+}
+
+// Stream writes the archive to w.
+func (e *Export) Stream(w io.Writer) error { return e.b.Write(w, e.domain, e.at) }
+
+// Close removes the spooled files.
+func (e *Export) Close() error { return e.b.Close() }
+
+// ExportDomain gathers a domain of the actor, its accounts (with password
+// hashes, so a move keeps passwords working), DKIM keys and certificates
+// (private keys in clear: the archive is a secret), from one snapshot.
+func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain string) (*Export, error) {
+	b, err := archive.NewBuilder()
+	if err != nil {
+		return nil, sb.Internal(err)
+	}
+	exp := &Export{b: b, at: s.now()}
+	err = s.store.ReadTx(ctx, func(tx *store.Tx) error {
+		d, err := visibleDomainByName(ctx, tx, actor, domain)
+		if err != nil {
+			return err
+		}
+		exp.domain = d.Name
+		if err := b.JSON("domain.json", domainRecord{Name: d.Name, CreatedAt: d.CreatedAt}); err != nil {
+			return err
+		}
+		accounts, err := b.Lines("accounts.jsonl")
+		if err != nil {
+			return err
+		}
+		err = tx.EachAccountWithHash(ctx, d.ID, func(a sb.Account, hash string) error {
+			return accounts.Add(accountRecord{Local: a.Local, Email: a.Email, PasswordHash: hash, Active: a.Active,
+				CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt})
+		})
+		if err := errors.Join(err, accounts.Close("accounts")); err != nil {
+			return err
+		}
+		keys, err := tx.DKIMKeys(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		dk, err := b.Lines("dkim_keys.jsonl")
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			_, sealed, err := tx.DKIMKey(ctx, d.ID, k.Selector)
+			if err != nil {
+				return err
+			}
+			priv, err := s.openSealed(dkimPurpose(d.Name, k.Selector), sealed)
+			if err != nil {
+				return err
+			}
+			if err := dk.Add(dkimRecord{Selector: k.Selector, Algorithm: k.Algorithm, PublicKey: k.Public,
+				PrivateKeyPEM: string(priv), Active: k.Active, CreatedAt: k.CreatedAt}); err != nil {
+				return err
+			}
+		}
+		if err := dk.Close("dkim_keys"); err != nil {
+			return err
+		}
+		certs, err := b.Lines("certificates.jsonl")
+		if err != nil {
+			return err
+		}
+		err = tx.EachCertificate(ctx, d.ID, func(c sb.Certificate, sealed string) error {
+			key, err := s.openSealed(certPurpose(c.Hostname), sealed)
+			if err != nil {
+				return err
+			}
+			return certs.Add(certRecord{Hostname: c.Hostname, Source: c.Source, ChainPEM: c.ChainPEM, PrivateKeyPEM: string(key)})
+		})
+		return errors.Join(err, certs.Close("certificates"))
+	})
+	if err != nil {
+		b.Close()
+		var se *sb.Error
+		if errors.As(err, &se) {
+			return nil, err
+		}
+		return nil, sb.Internal(fmt.Errorf("export %s: %w", domain, err))
+	}
+	if err := s.auditExport(ctx, actor, exp.domain); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return exp, nil
+}
+
+func (s *Service) auditExport(ctx context.Context, actor sb.Actor, domain string) error {
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.Audit(ctx, s.now(), actor.String(), "domain.export", "domain:"+domain)
+	})
+}
+
+// MaxImportBytes bounds the uncompressed size of an imported archive.
+const MaxImportBytes = 8 << 30
+
+// ImportResult tells what an import restored.
+type ImportResult struct {
+	Domain       *sb.Domain
+	Accounts     int64
+	DKIMKeys     int64
+	Certificates int64
+}
+
+// ImportDomain restores a domain export for a tenant (empty: the actor's
+// own; only operators may name another), in one transaction. A domain, host
+// name or address that already exists refuses the whole import.
+func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant string, r io.Reader) (*ImportResult, error) {
+	if actor.AccountID != 0 || actor.TenantID == 0 && !actor.System {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may import domains")
+	}
+	if s.seal == nil {
+		return nil, sb.Internal(fmt.Errorf("no server key configured"))
+	}
+	a, err := archive.Read(r, MaxImportBytes)
+	if err != nil {
+		return nil, importError(err)
+	}
+	defer a.Close()
+	var dr domainRecord
+	if err := a.JSON("domain.json", &dr); err != nil {
+		return nil, importError(err)
+	}
+	name, err := NormalizeDomain("domain", dr.Name)
+	if err != nil || name != a.Manifest.Domain {
+		return nil, sb.Errorf(sb.EINVALID, "the archive's domain %q is not valid or does not match its manifest", dr.Name)
+	}
+	res := &ImportResult{}
+	now := s.now()
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		owner, err := s.importOwner(ctx, tx, actor, tenant)
+		if err != nil {
+			return err
+		}
+		d := &sb.Domain{Name: name, TenantID: owner.ID, TenantName: owner.Name, CreatedAt: dr.CreatedAt}
+		if err := tx.CreateDomain(ctx, d); err != nil {
+			if sb.ErrorCode(err) == sb.ECONFLICT {
+				return &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists here"}
+			}
+			return err
+		}
+		res.Domain = d
+		batch := make([]store.ImportAccount, 0, 500)
+		flush := func() error {
+			err := tx.InsertImportedAccounts(ctx, d.ID, batch)
+			batch = batch[:0]
+			return err
+		}
+		err = archive.EachLine(a, "accounts.jsonl", func(r *accountRecord) error {
+			local, dom, err := NormalizeEmail("email", r.Email)
+			if err != nil || dom != name || local != r.Local || !strings.HasPrefix(r.PasswordHash, "{") {
+				return &archive.Error{Msg: "account " + r.Email + " is not valid for " + name}
+			}
+			batch = append(batch, store.ImportAccount{Local: local, Email: local + "@" + dom, PasswordHash: r.PasswordHash,
+				Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+			res.Accounts++
+			if len(batch) == cap(batch) {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		err = archive.EachLine(a, "dkim_keys.jsonl", func(r *dkimRecord) error {
+			sel, err := checkSelector(r.Selector)
+			if err != nil || (r.Algorithm != dkim.RSA && r.Algorithm != dkim.Ed25519) {
+				return &archive.Error{Msg: "DKIM key " + r.Selector + " is not valid"}
+			}
+			if _, err := dkim.ParsePrivate([]byte(r.PrivateKeyPEM)); err != nil {
+				return &archive.Error{Msg: "DKIM key " + sel + " has an unreadable private key"}
+			}
+			sealed, err := s.seal.Seal(dkimPurpose(name, sel), []byte(r.PrivateKeyPEM))
+			if err != nil {
+				return err
+			}
+			k := &sb.DKIMKey{DomainID: d.ID, Selector: sel, Algorithm: r.Algorithm, Public: r.PublicKey, Active: r.Active, CreatedAt: r.CreatedAt}
+			res.DKIMKeys++
+			return tx.CreateDKIMKey(ctx, k, sealed)
+		})
+		if err != nil {
+			return err
+		}
+		err = archive.EachLine(a, "certificates.jsonl", func(r *certRecord) error {
+			res.Certificates++
+			return s.importCert(ctx, tx, d, r, now)
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Audit(ctx, now, actor.String(), "domain.import", "domain:"+name)
+	})
+	if err != nil {
+		return nil, importError(err)
+	}
+	res.Domain.UsersCount = res.Accounts
+	return res, nil
+}
+
+func (s *Service) importOwner(ctx context.Context, tx *store.Tx, actor sb.Actor, tenant string) (*sb.Tenant, error) {
+	if tenant == "" || tenant == actor.TenantName && !actor.System {
+		if actor.System {
+			return nil, sb.FieldError("tenant", "tenant is required")
+		}
+		return tx.TenantByID(ctx, actor.TenantID)
+	}
+	if !actor.IsOperator() {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may import for another tenant")
+	}
+	t, _, err := tx.TenantByName(ctx, tenant)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		return nil, &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant " + tenant + " not found"}
+	}
+	return t, err
+}
+
+// importCert stores one imported certificate, sealed with this server's
+// key. Its names must lie within the imported domain; an expired one moves
+// too, and the renewal loop replaces it.
+func (s *Service) importCert(ctx context.Context, tx *store.Tx, d *sb.Domain, r *certRecord, now time.Time) error {
+	b, err := tlscert.Parse([]byte(r.ChainPEM), []byte(r.PrivateKeyPEM), time.Time{})
+	if err != nil {
+		return &archive.Error{Msg: "certificate " + r.Hostname + ": " + err.Error()}
+	}
+	for _, n := range b.Names {
+		if !tlscert.Covered(n, d.Name) {
+			return &archive.Error{Msg: "certificate " + r.Hostname + " names " + n + ", outside " + d.Name}
+		}
+	}
+	if b.Names[0] != r.Hostname || (r.Source != "acme" && r.Source != "upload") {
+		return &archive.Error{Msg: "certificate " + r.Hostname + " does not match its record"}
+	}
+	if _, _, err := tx.CertificateByHostname(ctx, r.Hostname); err == nil {
+		return &sb.Error{Code: sb.ECONFLICT, Field: "certificate", Message: "a certificate for " + r.Hostname + " already exists here"}
+	}
+	sealed, err := s.seal.Seal(certPurpose(r.Hostname), b.KeyPEM)
+	if err != nil {
+		return err
+	}
+	c := &sb.Certificate{Hostname: r.Hostname, DomainID: d.ID, Source: r.Source, Names: b.Names, ChainPEM: string(b.ChainPEM),
+		Issuer: b.Issuer(), NotBefore: b.Leaf().NotBefore.UTC(), NotAfter: b.Leaf().NotAfter.UTC()}
+	return tx.PutCertificate(ctx, c, sealed, now)
+}
+
+// importError shows archive defects to the sender as invalid input.
+func importError(err error) error {
+	var ae *archive.Error
+	if errors.As(err, &ae) {
+		return sb.Errorf(sb.EINVALID, "%s", ae.Msg)
+	}
+	return err
+}
