@@ -40,39 +40,47 @@ type Services interface {
 func NewAPI(svc Services, logger *slog.Logger) *Server {
 	s := New(logger)
 	m := &methods{svc: svc}
-	for name, h := range map[string]Handler{
-		"auth":             m.auth,
-		"deauth":           m.deauth,
-		"hello.world":      m.helloWorld,
-		"hello.innerworld": m.helloInnerWorld,
-		"account.add":      m.accountAdd,
-		"account.get":      m.accountGet,
-		"account.set":      m.accountSet,
-		"account.del":      m.accountDel,
-		"account.list":     m.accountList,
-		"domain.list":      m.domainList,
-		"domain.add":       m.domainAdd,
-		"domain.get":       m.domainGet,
-		"domain.set":       m.domainSet,
-		"domain.del":       m.domainDel,
-		"mail.add":         m.mailAdd,
-		"mail.get":         m.mailGet,
-		"mail.set":         m.mailSet,
-		"mail.del":         m.mailDel,
-		"mail.list":        m.mailList,
-		"mail.passwordset": m.mailPasswordSet,
-	} {
-		s.Register(name, h)
-	}
+	s.Register("auth", m.auth)
+	s.Register("deauth", m.deauth)
+	s.Register("hello.world", func(context.Context, *Request) (any, error) { return "Hello World!", nil })
+	s.Register("hello.innerworld", withSession(m, func(context.Context, sb.Actor, *struct{}) (any, error) {
+		return "Hello Inner-World!", nil
+	}))
+	s.Register("account.add", withSession(m, m.accountAdd))
+	s.Register("account.get", withSession(m, m.accountGet))
+	s.Register("account.set", withSession(m, m.accountSet))
+	s.Register("account.del", withSession(m, m.accountDel))
+	s.Register("account.list", withSession(m, m.accountList))
+	s.Register("domain.list", withSession(m, m.domainList))
+	s.Register("domain.add", withSession(m, m.domainAdd))
+	s.Register("domain.get", withSession(m, m.domainGet))
+	s.Register("domain.set", withSession(m, m.domainSet))
+	s.Register("domain.del", withSession(m, m.domainDel))
+	s.Register("mail.add", withSession(m, m.mailAdd))
+	s.Register("mail.get", withSession(m, m.mailGet))
+	s.Register("mail.set", withSession(m, m.mailSet))
+	s.Register("mail.del", withSession(m, m.mailDel))
+	s.Register("mail.list", withSession(m, m.mailList))
+	s.Register("mail.passwordset", withSession(m, m.mailPasswordSet))
 	return s
 }
 
 type methods struct{ svc Services }
 
-// actor resolves the call's session; every method but auth and hello.world
-// needs one.
-func (m *methods) actor(ctx context.Context, req *Request) (sb.Actor, error) {
-	return m.svc.ResumeSession(ctx, req.Session, req.RemoteIP)
+// withSession adapts a method that needs a valid session and named params
+// of type P: it resolves the session, then decodes the params.
+func withSession[P any](m *methods, run func(ctx context.Context, actor sb.Actor, p *P) (any, error)) Handler {
+	return func(ctx context.Context, req *Request) (any, error) {
+		actor, err := m.svc.ResumeSession(ctx, req.Session, req.RemoteIP)
+		if err != nil {
+			return nil, err
+		}
+		var p P
+		if err := DecodeParams(req.Params, &p); err != nil {
+			return nil, err
+		}
+		return run(ctx, actor, &p)
+	}
 }
 
 // need checks required params, given as name, value pairs in order, and
@@ -85,6 +93,29 @@ func need(pairs ...string) error {
 	}
 	return nil
 }
+
+// Parameter objects, named as mailbox.org names them.
+type (
+	accountParams struct {
+		Account  string `json:"account"`
+		Password string `json:"password"`
+		Level    string `json:"level"` // account.add: "account" (default) or "admin"
+	}
+	domainParams struct {
+		Domain  string `json:"domain"`
+		Account string `json:"account"`
+	}
+	mailParams struct {
+		Mail     string  `json:"mail"`
+		Password *string `json:"password"`
+		Active   *bool   `json:"active"`
+	}
+	mailListParams struct {
+		Domain string `json:"domain"`
+		Limit  int    `json:"limit"`
+		After  int64  `json:"after"`
+	}
+)
 
 func (m *methods) auth(ctx context.Context, req *Request) (any, error) {
 	var p struct {
@@ -102,22 +133,13 @@ func (m *methods) auth(ctx context.Context, req *Request) (any, error) {
 }
 
 func (m *methods) deauth(ctx context.Context, req *Request) (any, error) {
-	if _, err := m.actor(ctx, req); err != nil {
+	if _, err := m.svc.ResumeSession(ctx, req.Session, req.RemoteIP); err != nil {
 		return nil, err
 	}
 	if err := m.svc.CloseSession(ctx, req.Session); err != nil {
 		return nil, err
 	}
 	return true, nil
-}
-
-func (m *methods) helloWorld(context.Context, *Request) (any, error) { return "Hello World!", nil }
-
-func (m *methods) helloInnerWorld(ctx context.Context, req *Request) (any, error) {
-	if _, err := m.actor(ctx, req); err != nil {
-		return nil, err
-	}
-	return "Hello Inner-World!", nil
 }
 
 // Tenants: mailbox.org calls them accounts.
@@ -136,19 +158,7 @@ func toAccountJSON(t sb.Tenant) accountJSON {
 	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339)}
 }
 
-func (m *methods) accountAdd(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Account  string `json:"account"`
-		Password string `json:"password"`
-		Level    string `json:"level"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
 	if err := need("account", p.Account, "password", p.Password); err != nil {
 		return nil, err
 	}
@@ -167,17 +177,7 @@ func (m *methods) accountAdd(ctx context.Context, req *Request) (any, error) {
 	return toAccountJSON(*t), nil
 }
 
-func (m *methods) accountGet(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Account string `json:"account"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) accountGet(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
 	if p.Account == "" {
 		p.Account = actor.TenantName
 	}
@@ -188,55 +188,21 @@ func (m *methods) accountGet(ctx context.Context, req *Request) (any, error) {
 	return toAccountJSON(*t), nil
 }
 
-func (m *methods) accountSet(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Account  string `json:"account"`
-		Password string `json:"password"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) accountSet(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
 	if err := need("account", p.Account, "password", p.Password); err != nil {
 		return nil, err
 	}
-	if err := m.svc.SetTenantPassword(ctx, actor, p.Account, p.Password); err != nil {
-		return nil, err
-	}
-	return true, nil
+	return true, m.svc.SetTenantPassword(ctx, actor, p.Account, p.Password)
 }
 
-func (m *methods) accountDel(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Account string `json:"account"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) accountDel(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
 	if err := need("account", p.Account); err != nil {
 		return nil, err
 	}
-	if err := m.svc.DeleteTenant(ctx, actor, p.Account); err != nil {
-		return nil, err
-	}
-	return true, nil
+	return true, m.svc.DeleteTenant(ctx, actor, p.Account)
 }
 
-func (m *methods) accountList(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	if err := DecodeParams(req.Params, &struct{}{}); err != nil {
-		return nil, err
-	}
+func (m *methods) accountList(ctx context.Context, actor sb.Actor, _ *struct{}) (any, error) {
 	ts, err := m.svc.ListTenants(ctx, actor)
 	if err != nil {
 		return nil, err
@@ -262,27 +228,23 @@ type domainDetailJSON struct {
 	Created    string `json:"created"`
 }
 
-func toDomainDetail(d sb.Domain) domainDetailJSON {
-	return domainDetailJSON{Domain: d.Name, Account: d.TenantName, CountMails: d.UsersCount,
-		Created: d.CreatedAt.UTC().Format(time.RFC3339)}
-}
-
-func (m *methods) domainList(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
+// detail answers with a domain, or passes an error on.
+func detail(d *sb.Domain, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p struct {
-		Account string `json:"account"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+	return domainDetailJSON{Domain: d.Name, Account: d.TenantName, CountMails: d.UsersCount,
+		Created: d.CreatedAt.UTC().Format(time.RFC3339)}, nil
+}
+
+func (m *methods) domainList(ctx context.Context, actor sb.Actor, p *struct {
+	Account string `json:"account"`
+}) (any, error) {
 	if p.Account == "" {
 		p.Account = actor.TenantName
 	}
 	out := []domainJSON{}
-	err = m.svc.ListTenantDomains(ctx, actor, p.Account, sb.Page{}, func(d sb.Domain) error {
+	err := m.svc.ListTenantDomains(ctx, actor, p.Account, sb.Page{}, func(d sb.Domain) error {
 		out = append(out, domainJSON{Domain: d.Name, CountMails: d.UsersCount})
 		return nil
 	})
@@ -292,89 +254,36 @@ func (m *methods) domainList(ctx context.Context, req *Request) (any, error) {
 	return out, nil
 }
 
-func (m *methods) domainAdd(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Domain  string `json:"domain"`
-		Account string `json:"account"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) domainAdd(ctx context.Context, actor sb.Actor, p *domainParams) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	d, err := m.svc.CreateDomain(ctx, actor, p.Domain, p.Account)
-	if err != nil {
-		return nil, err
-	}
-	return toDomainDetail(*d), nil
+	return detail(m.svc.CreateDomain(ctx, actor, p.Domain, p.Account))
 }
 
-func (m *methods) domainGet(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Domain string `json:"domain"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) domainGet(ctx context.Context, actor sb.Actor, p *struct {
+	Domain string `json:"domain"`
+}) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	d, err := m.svc.GetDomain(ctx, actor, p.Domain)
-	if err != nil {
-		return nil, err
-	}
-	return toDomainDetail(*d), nil
+	return detail(m.svc.GetDomain(ctx, actor, p.Domain))
 }
 
-func (m *methods) domainSet(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Domain  string `json:"domain"`
-		Account string `json:"account"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) domainSet(ctx context.Context, actor sb.Actor, p *domainParams) (any, error) {
 	if err := need("domain", p.Domain, "account", p.Account); err != nil {
 		return nil, err
 	}
-	d, err := m.svc.MoveDomain(ctx, actor, p.Domain, p.Account)
-	if err != nil {
-		return nil, err
-	}
-	return toDomainDetail(*d), nil
+	return detail(m.svc.MoveDomain(ctx, actor, p.Domain, p.Account))
 }
 
-func (m *methods) domainDel(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Domain string `json:"domain"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) domainDel(ctx context.Context, actor sb.Actor, p *struct {
+	Domain string `json:"domain"`
+}) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	if err := m.svc.DeleteDomain(ctx, actor, p.Domain); err != nil {
-		return nil, err
-	}
-	return true, nil
+	return true, m.svc.DeleteDomain(ctx, actor, p.Domain)
 }
 
 // Mailboxes.
@@ -388,96 +297,59 @@ type mailJSON struct {
 }
 
 func toMailJSON(a sb.Account) mailJSON {
-	domain := a.Email[len(a.Local)+1:]
-	return mailJSON{Mail: a.Email, Domain: domain, Active: a.Active,
+	return mailJSON{Mail: a.Email, Domain: a.Email[len(a.Local)+1:], Active: a.Active,
 		Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339)}
 }
 
-func (m *methods) mailAdd(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
+// mailbox answers with an account, or passes an error on.
+func mailbox(a *sb.Account, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p struct {
-		Mail     string `json:"mail"`
-		Password string `json:"password"`
-		Active   *bool  `json:"active"`
+	return toMailJSON(*a), nil
+}
+
+// own defaults the mailbox of a call to the session's own: a mailbox
+// session may leave "mail" out.
+func own(actor sb.Actor, mail string) (string, error) {
+	if mail == "" {
+		mail = actor.Email
 	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
+	return mail, need("mail", mail)
+}
+
+func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (any, error) {
+	if p.Password == nil {
+		p.Password = new(string)
 	}
-	if err := need("mail", p.Mail, "password", p.Password); err != nil {
+	if err := need("mail", p.Mail, "password", *p.Password); err != nil {
 		return nil, err
 	}
 	active := p.Active == nil || *p.Active
-	a, err := m.svc.CreateMailbox(ctx, actor, p.Mail, p.Password, active)
-	if err != nil {
-		return nil, err
-	}
-	return toMailJSON(*a), nil
+	return mailbox(m.svc.CreateMailbox(ctx, actor, p.Mail, *p.Password, active))
 }
 
-func (m *methods) mailGet(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
+func (m *methods) mailGet(ctx context.Context, actor sb.Actor, p *struct {
+	Mail string `json:"mail"`
+}) (any, error) {
+	mail, err := own(actor, p.Mail)
 	if err != nil {
 		return nil, err
 	}
-	var p struct {
-		Mail string `json:"mail"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	if p.Mail == "" {
-		p.Mail = actor.Email // a mailbox session may omit its own address
-	}
-	if err := need("mail", p.Mail); err != nil {
-		return nil, err
-	}
-	a, err := m.svc.GetMailbox(ctx, actor, p.Mail)
-	if err != nil {
-		return nil, err
-	}
-	return toMailJSON(*a), nil
+	return mailbox(m.svc.GetMailbox(ctx, actor, mail))
 }
 
-func (m *methods) mailSet(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
+func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailParams) (any, error) {
+	mail, err := own(actor, p.Mail)
 	if err != nil {
 		return nil, err
 	}
-	var p struct {
-		Mail     string  `json:"mail"`
-		Password *string `json:"password"`
-		Active   *bool   `json:"active"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	if p.Mail == "" {
-		p.Mail = actor.Email
-	}
-	if err := need("mail", p.Mail); err != nil {
-		return nil, err
-	}
-	a, err := m.svc.UpdateMailbox(ctx, actor, p.Mail, service.MailboxChange{Password: p.Password, Active: p.Active})
-	if err != nil {
-		return nil, err
-	}
-	return toMailJSON(*a), nil
+	return mailbox(m.svc.UpdateMailbox(ctx, actor, mail, service.MailboxChange{Password: p.Password, Active: p.Active}))
 }
 
-func (m *methods) mailDel(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Mail string `json:"mail"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
+	Mail string `json:"mail"`
+}) (any, error) {
 	if err := need("mail", p.Mail); err != nil {
 		return nil, err
 	}
@@ -490,27 +362,15 @@ func (m *methods) mailDel(ctx context.Context, req *Request) (any, error) {
 	return true, nil
 }
 
-func (m *methods) mailList(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	var p struct {
-		Domain string `json:"domain"`
-		Limit  int    `json:"limit"`
-		After  int64  `json:"after"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
+func (m *methods) mailList(ctx context.Context, actor sb.Actor, p *mailListParams) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	if p.Limit == 0 || p.Limit > 1000 {
+	if p.Limit <= 0 || p.Limit > 1000 {
 		p.Limit = 1000 // a JSON-RPC answer is built in memory: page it
 	}
 	out := []mailJSON{}
-	err = m.svc.ListMailboxes(ctx, actor, p.Domain, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Account) error {
+	err := m.svc.ListMailboxes(ctx, actor, p.Domain, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Account) error {
 		out = append(out, toMailJSON(a))
 		return nil
 	})
@@ -522,25 +382,18 @@ func (m *methods) mailList(ctx context.Context, req *Request) (any, error) {
 
 // mailPasswordSet changes a mailbox's password: a mail-level session its
 // own, a tenant session any mailbox of its domains (named by "mail").
-func (m *methods) mailPasswordSet(ctx context.Context, req *Request) (any, error) {
-	actor, err := m.actor(ctx, req)
+func (m *methods) mailPasswordSet(ctx context.Context, actor sb.Actor, p *struct {
+	Mail     string `json:"mail"`
+	Password string `json:"password"`
+}) (any, error) {
+	mail, err := own(actor, p.Mail)
 	if err != nil {
 		return nil, err
 	}
-	var p struct {
-		Mail     string `json:"mail"`
-		Password string `json:"password"`
-	}
-	if err := DecodeParams(req.Params, &p); err != nil {
+	if err := need("password", p.Password); err != nil {
 		return nil, err
 	}
-	if p.Mail == "" {
-		p.Mail = actor.Email
-	}
-	if err := need("mail", p.Mail, "password", p.Password); err != nil {
-		return nil, err
-	}
-	if _, err := m.svc.UpdateMailbox(ctx, actor, p.Mail, service.MailboxChange{Password: &p.Password}); err != nil {
+	if _, err := m.svc.UpdateMailbox(ctx, actor, mail, service.MailboxChange{Password: &p.Password}); err != nil {
 		return nil, err
 	}
 	return true, nil
