@@ -32,15 +32,11 @@ func certJSON(c *sb.Certificate) map[string]any {
 }
 
 func (s *Server) postLetsEncrypt(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "hostname")
 	if err != nil {
 		return err
 	}
-	hostname, err := p.Required("hostname")
-	if err != nil {
-		return err
-	}
-	c, err := s.svc.InstallACMECertificate(r.Context(), actorOf(r), hostname)
+	c, err := s.svc.InstallACMECertificate(r.Context(), actorOf(r), v[0])
 	if err != nil {
 		return err
 	}
@@ -48,15 +44,11 @@ func (s *Server) postLetsEncrypt(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) postLeftDays(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "hostname")
 	if err != nil {
 		return err
 	}
-	hostname, err := p.Required("hostname")
-	if err != nil {
-		return err
-	}
-	c, err := s.svc.Certificate(r.Context(), actorOf(r), hostname)
+	c, err := s.svc.Certificate(r.Context(), actorOf(r), v[0])
 	if err != nil {
 		return err
 	}

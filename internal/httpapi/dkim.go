@@ -41,15 +41,11 @@ func toDKIMJSON(k sb.DKIMKey) dkimJSON {
 }
 
 func (s *Server) postDKIM(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	p, v, err := readRequired(r, "domain")
 	if err != nil {
 		return err
 	}
-	domain, err := p.Required("domain")
-	if err != nil {
-		return err
-	}
-	k, err := s.svc.AddDKIMKey(r.Context(), actorOf(r), domain, p.Get("selector"), p.Get("algorithm"))
+	k, err := s.svc.AddDKIMKey(r.Context(), actorOf(r), v[0], p.Get("selector"), p.Get("algorithm"))
 	if err != nil {
 		return err
 	}
@@ -59,15 +55,11 @@ func (s *Server) postDKIM(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getDKIM(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "domain")
 	if err != nil {
 		return err
 	}
-	domain, err := p.Required("domain")
-	if err != nil {
-		return err
-	}
-	keys, err := s.svc.ListDKIMKeys(r.Context(), actorOf(r), domain)
+	keys, err := s.svc.ListDKIMKeys(r.Context(), actorOf(r), v[0])
 	if err != nil {
 		return err
 	}
@@ -78,36 +70,23 @@ func (s *Server) getDKIM(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"result": true, "keys": out})
 }
 
-// selectorParams reads the domain and selector every key operation names.
-func selectorParams(r *http.Request) (domain, selector string, err error) {
-	p, err := ReadParams(r)
-	if err != nil {
-		return "", "", err
-	}
-	if domain, err = p.Required("domain"); err != nil {
-		return "", "", err
-	}
-	selector, err = p.Required("selector")
-	return domain, selector, err
-}
-
 func (s *Server) postDKIMActivate(w http.ResponseWriter, r *http.Request) error {
-	domain, selector, err := selectorParams(r)
+	_, v, err := readRequired(r, "domain", "selector")
 	if err != nil {
 		return err
 	}
-	if err := s.svc.ActivateDKIMKey(r.Context(), actorOf(r), domain, selector); err != nil {
+	if err := s.svc.ActivateDKIMKey(r.Context(), actorOf(r), v[0], v[1]); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
 }
 
 func (s *Server) deleteDKIM(w http.ResponseWriter, r *http.Request) error {
-	domain, selector, err := selectorParams(r)
+	_, v, err := readRequired(r, "domain", "selector")
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteDKIMKey(r.Context(), actorOf(r), domain, selector); err != nil {
+	if err := s.svc.DeleteDKIMKey(r.Context(), actorOf(r), v[0], v[1]); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"result": true})

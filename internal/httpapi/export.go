@@ -23,14 +23,11 @@ func (s *Server) registerExport() {
 }
 
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "domain")
 	if err != nil {
 		return err
 	}
-	domain, err := p.Required("domain")
-	if err != nil {
-		return err
-	}
+	domain := v[0]
 	exp, err := s.svc.ExportDomain(r.Context(), actorOf(r), domain)
 	if err != nil {
 		return err

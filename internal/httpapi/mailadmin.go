@@ -130,23 +130,11 @@ func (s *Server) getDomains(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) postDomains(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "domain", "username", "password")
 	if err != nil {
 		return err
 	}
-	domain, err := p.Required("domain")
-	if err != nil {
-		return err
-	}
-	user, err := p.Required("username")
-	if err != nil {
-		return err
-	}
-	password, err := p.Required("password")
-	if err != nil {
-		return err
-	}
-	d, a, err := s.svc.CreateDomainWithAccount(r.Context(), actorOf(r), domain, user, password)
+	d, a, err := s.svc.CreateDomainWithAccount(r.Context(), actorOf(r), v[0], v[1], v[2])
 	if err != nil {
 		return err
 	}
@@ -154,15 +142,11 @@ func (s *Server) postDomains(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteDomain(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "domain")
 	if err != nil {
 		return err
 	}
-	domain, err := p.Required("domain")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteDomain(r.Context(), actorOf(r), domain); err != nil {
+	if err := s.svc.DeleteDomain(r.Context(), actorOf(r), v[0]); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
@@ -203,19 +187,11 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "email", "password")
 	if err != nil {
 		return err
 	}
-	email, err := p.Required("email")
-	if err != nil {
-		return err
-	}
-	password, err := p.Required("password")
-	if err != nil {
-		return err
-	}
-	a, err := s.svc.CreateAccount(r.Context(), actorOf(r), domainID, email, password)
+	a, err := s.svc.CreateAccount(r.Context(), actorOf(r), domainID, v[0], v[1])
 	if err != nil {
 		return err
 	}
@@ -246,15 +222,11 @@ func (s *Server) postChangePassword(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
+	_, v, err := readRequired(r, "email")
 	if err != nil {
 		return err
 	}
-	email, err := p.Required("email")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteAccount(r.Context(), actorOf(r), email); err != nil {
+	if err := s.svc.DeleteAccount(r.Context(), actorOf(r), v[0]); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"result": true})

@@ -166,6 +166,22 @@ func (p Params) Required(name string) (string, error) {
 	return p.Get(name), nil
 }
 
+// readRequired parses the request and returns the named fields, each of
+// which must be present, in order.
+func readRequired(r *http.Request, names ...string) (Params, []string, error) {
+	p, err := ReadParams(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	vals := make([]string, len(names))
+	for i, n := range names {
+		if vals[i], err = p.Required(n); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p, vals, nil
+}
+
 // ID returns a required positive integer field.
 func (p Params) ID(name string) (int64, error) {
 	v, err := p.Required(name)
