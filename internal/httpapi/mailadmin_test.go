@@ -183,6 +183,14 @@ func TestAuthRateLimit(t *testing.T) {
 		// Even the right password is refused while the limit holds.
 		e.do("POST", "/auth", "", form{"username": "acme", "password": "pw-acme-secret"}).wantError(429, "too many")
 	})
+	eachEnv(t, func(t *testing.T, e *env) {
+		e.tenant("acme", sb.RoleTenant)
+		// Spraying many user names from one address trips the per-IP limit.
+		for i := range 10 {
+			e.do("POST", "/auth", "", form{"username": fmt.Sprintf("user%d", i), "password": "guess"}).wantError(401, "not correct")
+		}
+		e.do("POST", "/auth", "", form{"username": "acme", "password": "pw-acme-secret"}).wantError(429, "too many")
+	})
 }
 
 func TestTenantIsolation(t *testing.T) {
