@@ -173,6 +173,10 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 	if s.seal == nil {
 		return nil, sb.Internal(fmt.Errorf("no server key configured"))
 	}
+	if tenant != "" && tenant != actor.TenantName && !actor.IsOperator() {
+		// Refuse before reading what may be a large upload.
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may import for another tenant")
+	}
 	a, err := archive.Read(r, MaxImportBytes)
 	if err != nil {
 		return nil, importError(err)
