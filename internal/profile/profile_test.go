@@ -2,26 +2,18 @@ package profile
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"encoding/xml"
 	"flag"
 	"fmt"
-	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"howett.net/plist"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/profile/profiletest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -191,64 +183,12 @@ func FuzzParseAutodiscoverRequest(f *testing.F) {
 	})
 }
 
-// testPKI writes a CA and a signing certificate issued by an intermediate
-// into dir, and returns the paths of the CA, the chain and the key.
-func testPKI(t *testing.T, dir string) (caFile, chainFile, keyFile string) {
-	t.Helper()
-	newKey := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	issue := func(tmpl, parent *x509.Certificate, pub, priv any) *x509.Certificate {
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := x509.ParseCertificate(der)
-		return c
-	}
-	now := time.Now()
-	caKey, midKey, leafKey := newKey(), newKey(), newKey()
-	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	ca := issue(caT, caT, &caKey.PublicKey, caKey)
-	midT := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Test Intermediate"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	mid := issue(midT, ca, &midKey.PublicKey, caKey)
-	leafT := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "config.example.net"}, NotBefore: now.Add(-time.Hour),
-		NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageCodeSigning}}
-	leaf := issue(leafT, mid, &leafKey.PublicKey, midKey)
-
-	pemOf := func(typ string, der ...[]byte) []byte {
-		var b bytes.Buffer
-		for _, d := range der {
-			pem.Encode(&b, &pem.Block{Type: typ, Bytes: d})
-		}
-		return b.Bytes()
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(leafKey)
-	caFile, chainFile, keyFile = filepath.Join(dir, "testca.pem"), filepath.Join(dir, "chain.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(caFile, pemOf("CERTIFICATE", ca.Raw), 0o600)
-	os.WriteFile(chainFile, pemOf("CERTIFICATE", leaf.Raw, mid.Raw), 0o600)
-	os.WriteFile(keyFile, pemOf("PRIVATE KEY", keyDER), 0o600)
-	return caFile, chainFile, keyFile
-}
-
 // TestSignedProfileVerifiesWithOpenSSL checks the signature, the embedded
 // chain and the content with an independent implementation.
 func TestSignedProfileVerifiesWithOpenSSL(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
-	dir := t.TempDir()
-	caFile, chainFile, keyFile := testPKI(t, dir)
-	certPEM, _ := os.ReadFile(chainFile)
-	keyPEM, _ := os.ReadFile(keyFile)
+	pki := profiletest.New(t)
+	certPEM, _ := os.ReadFile(pki.ChainFile)
+	keyPEM, _ := os.ReadFile(pki.KeyFile)
 	signer, err := NewSigner(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -261,34 +201,19 @@ func TestSignedProfileVerifiesWithOpenSSL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := filepath.Join(dir, "signed.mobileconfig")
-	os.WriteFile(in, signed, 0o600)
-	out := filepath.Join(dir, "out.plist")
-	// Only the CA is given: the intermediate must come from the profile.
-	cmd := exec.Command(openssl, "cms", "-verify", "-inform", "DER", "-in", in, "-CAfile", caFile, "-out", out, "-purpose", "any")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("openssl cms -verify: %v\n%s", err, msg)
-	}
-	got, _ := os.ReadFile(out)
-	if !bytes.Equal(got, content) {
+	if got := pki.Verify(t, signed); !bytes.Equal(got, content) {
 		t.Fatal("verified content differs from the profile")
 	}
-
 	t.Run("a foreign CA is refused", func(t *testing.T) {
-		otherCA, _, _ := testPKI(t, t.TempDir())
-		cmd := exec.Command(openssl, "cms", "-verify", "-inform", "DER", "-in", in, "-CAfile", otherCA, "-out", os.DevNull, "-purpose", "any")
-		if err := cmd.Run(); err == nil {
+		if _, err := profiletest.New(t).VerifyErr(signed); err == nil {
 			t.Fatal("openssl verified against a foreign CA")
 		}
 	})
 }
 
 func TestNewSignerRefusesAMismatchedKey(t *testing.T) {
-	dir := t.TempDir()
-	_, chainFile, _ := testPKI(t, dir)
-	_, _, otherKey := testPKI(t, t.TempDir())
-	certPEM, _ := os.ReadFile(chainFile)
-	keyPEM, _ := os.ReadFile(otherKey)
+	certPEM, _ := os.ReadFile(profiletest.New(t).ChainFile)
+	keyPEM, _ := os.ReadFile(profiletest.New(t).KeyFile)
 	if _, err := NewSigner(certPEM, keyPEM); err == nil {
 		t.Fatal("a key of another certificate was accepted")
 	}

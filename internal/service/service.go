@@ -25,6 +25,10 @@ type Config struct {
 	LoginLimiter *auth.Limiter
 	// TokenLimiter limits presentations of unknown tokens per client IP.
 	TokenLimiter *auth.Limiter
+
+	// ClientConfig configures OAuth clients, stored profiles and
+	// autoconfiguration.
+	ClientConfig ClientConfigOptions
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -36,12 +40,16 @@ type Service struct {
 	tokenTTL time.Duration
 	logins   *auth.Limiter
 	tokens   *auth.Limiter
+	cc       clientConfigState
 }
 
 var (
 	_ sb.TenantService  = (*Service)(nil)
 	_ sb.DomainService  = (*Service)(nil)
 	_ sb.AccountService = (*Service)(nil)
+
+	_ sb.OAuthService        = (*Service)(nil)
+	_ sb.ClientConfigService = (*Service)(nil)
 )
 
 // New returns a Service; zero fields of cfg get defaults.
@@ -67,6 +75,7 @@ func New(cfg Config) *Service {
 	if s.tokens == nil {
 		s.tokens = auth.NewLimiter(30, time.Second, s.now)
 	}
+	s.cc = newClientConfigState(cfg.ClientConfig, s.now)
 	return s
 }
 
@@ -104,10 +113,14 @@ func visibleDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) 
 	return d, err
 }
 
-// PurgeExpired deletes expired tokens; serve calls it periodically.
+// PurgeExpired deletes expired tokens and client configurations; serve
+// calls it periodically.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.DeleteExpiredTokens(ctx, s.now())
+		if _, err := tx.DeleteExpiredTokens(ctx, s.now()); err != nil {
+			return err
+		}
+		_, err := tx.DeleteExpiredClientConfigs(ctx, s.now())
 		return err
 	})
 }
