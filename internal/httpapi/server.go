@@ -24,6 +24,8 @@ type Services interface {
 	sb.TenantService
 	sb.DomainService
 	sb.AccountService
+	sb.OAuthService
+	sb.ClientConfigService
 	Ping(ctx context.Context) error
 }
 
@@ -34,6 +36,9 @@ type Config struct {
 	Registry       *prometheus.Registry // nil: a fresh one
 	MaxBodyBytes   int64                // default 1 MiB
 	RequestTimeout time.Duration        // default 60 s
+	// PublicURL is the base of the links /config/create returns, e.g.
+	// https://config.example.com; empty: taken from each request's Host.
+	PublicURL string
 }
 
 // Server is the HTTP handler of every surface.
@@ -45,12 +50,14 @@ type Server struct {
 	metrics *metrics
 	maxBody int64
 	timeout time.Duration
+	public  string
 }
 
 // New builds the server and registers every route.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Services, log: cfg.Logger, mux: http.NewServeMux(),
-		maxBody: cfg.MaxBodyBytes, timeout: cfg.RequestTimeout}
+		maxBody: cfg.MaxBodyBytes, timeout: cfg.RequestTimeout,
+		public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -71,6 +78,7 @@ func New(cfg Config) *Server {
 	s.handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
 	s.registerMailAdmin()
+	s.registerClientConfig()
 	s.mux.Handle("/", s.instrument("unknown", s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
 		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))
