@@ -34,6 +34,9 @@ Usage:
   switchboard tenant create NAME (--password-stdin | --password P) [--operator] [flags]
   switchboard tenant list [flags]
   switchboard tenant passwd NAME [--password-stdin | --password P] [flags]
+  switchboard oauth-client create --tenant NAME [flags]   prints client_id and secret once
+  switchboard oauth-client list [flags]
+  switchboard oauth-client revoke CLIENT_ID [flags]
 
 Every flag can also be set as SWITCHBOARD_<FLAG> in the environment
 (upper case, '-' as '_'), e.g. SWITCHBOARD_DATABASE=postgres://...
@@ -74,6 +77,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return tenantPasswd(ctx, args[2:], stdin, stdout, stderr)
 		}
 		return fmt.Errorf("tenant: unknown command %q (want create, list or passwd)", args[1])
+	case "oauth-client":
+		if len(args) < 2 {
+			return fmt.Errorf("oauth-client: want create, list or revoke")
+		}
+		switch args[1] {
+		case "create":
+			return oauthClientCreate(ctx, args[2:], stdout, stderr)
+		case "list":
+			return oauthClientList(ctx, args[2:], stdout, stderr)
+		case "revoke":
+			return oauthClientRevoke(ctx, args[2:], stdout, stderr)
+		}
+		return fmt.Errorf("oauth-client: unknown command %q (want create, list or revoke)", args[1])
 	}
 	return fmt.Errorf("unknown command %q; run switchboard --help", args[0])
 }
@@ -171,6 +187,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
 	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "longest time one request may take")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	var cf clientConfigFlags
+	cf.register(fs)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -178,14 +196,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ccOpts, err := cf.options()
+	if err != nil {
+		return err
+	}
+	if ccOpts.Signer == nil {
+		logger.Warn("no --signing-cert/--signing-key: configuration profiles are served unsigned", "component", "main")
+	}
 	st, err := sf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
-		Hasher: auth.NewHasher(auth.DefaultParams)})
-	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout})
+		Hasher: auth.NewHasher(auth.DefaultParams), ClientConfig: ccOpts})
+	if err := svc.ServerKey(ctx); err != nil {
+		return fmt.Errorf("load the server key: %w", err)
+	}
+	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
+		PublicURL: cf.publicURL})
 
 	srv := &http.Server{
 		Handler:           api,
@@ -209,7 +238,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 				return
 			case <-t.C:
 				if err := svc.PurgeExpired(ctx); err != nil {
-					logger.Error("purge expired tokens", "component", "main", "err", err)
+					logger.Error("purge expired tokens and configurations", "component", "main", "err", err)
 				}
 			}
 		}
