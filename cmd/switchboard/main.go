@@ -42,6 +42,9 @@ Usage:
   switchboard tenant passwd NAME [--password-stdin | --password P] [flags]
   switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
+  switchboard oauth-client create --tenant NAME [flags]   prints client_id and secret once
+  switchboard oauth-client list [flags]
+  switchboard oauth-client revoke CLIENT_ID [flags]
 
 Every flag can also be set as SWITCHBOARD_<FLAG> in the environment
 (upper case, '-' as '_'), e.g. SWITCHBOARD_DATABASE=postgres://...
@@ -90,6 +93,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return tenantPasswd(ctx, args[2:], stdin, stdout, stderr)
 		}
 		return fmt.Errorf("tenant: unknown command %q (want create, list or passwd)", args[1])
+	case "oauth-client":
+		if len(args) < 2 {
+			return fmt.Errorf("oauth-client: want create, list or revoke")
+		}
+		switch args[1] {
+		case "create":
+			return oauthClientCreate(ctx, args[2:], stdout, stderr)
+		case "list":
+			return oauthClientList(ctx, args[2:], stdout, stderr)
+		case "revoke":
+			return oauthClientRevoke(ctx, args[2:], stdout, stderr)
+		}
+		return fmt.Errorf("oauth-client: unknown command %q (want create, list or revoke)", args[1])
 	}
 	return fmt.Errorf("unknown command %q; run switchboard --help", args[0])
 }
@@ -196,6 +212,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	tlsListen := fs.String("tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI")
 	certDir := fs.String("cert-dir", "", "directory receiving <hostname>/fullchain.pem and privkey.pem for Dovecot and Postfix")
 	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
+	var cf clientConfigFlags
+	cf.register(fs)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -206,6 +224,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	box, err := openSeal(*keyFile, sf.data)
 	if err != nil {
 		return err
+	}
+	ccOpts, err := cf.options()
+	if err != nil {
+		return err
+	}
+	if ccOpts.Signer == nil {
+		logger.Warn("no --signing-cert/--signing-key: configuration profiles are served unsigned", "component", "main")
 	}
 	st, err := sf.open(ctx)
 	if err != nil {
@@ -220,12 +245,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		State: &service.ACMEState{Store: st, Seal: box, Now: time.Now}})
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
-		Issuer: issuer, CertDir: *certDir})
+		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts})
 	if err := svc.SyncCertDir(ctx); err != nil {
 		logger.Error("write certificate files", "component", "main", "err", err)
 	}
 	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
-		JSONRPC: jsonrpc.NewAPI(svc, logger)})
+		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL})
 
 	srv := &http.Server{
 		Handler:           api,

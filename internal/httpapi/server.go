@@ -27,6 +27,8 @@ type Services interface {
 	DKIMServices
 	CertServices
 	ExportServices
+	sb.OAuthService
+	sb.ClientConfigService
 	Ping(ctx context.Context) error
 }
 
@@ -41,6 +43,9 @@ type Config struct {
 	// JSONRPC serves the mailbox.org-style API at POST /v1/ and /jsonrpc;
 	// nil leaves those routes out.
 	JSONRPC http.Handler
+	// PublicURL is the base of the links /config/create returns, e.g.
+	// https://config.example.com; empty: taken from each request's Host.
+	PublicURL string
 }
 
 // Server is the HTTP handler of every surface.
@@ -53,12 +58,14 @@ type Server struct {
 	maxBody   int64
 	maxImport int64
 	timeout   time.Duration
+	public    string
 }
 
 // New builds the server and registers every route.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Services, log: cfg.Logger, mux: http.NewServeMux(),
-		maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes, timeout: cfg.RequestTimeout}
+		maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes, timeout: cfg.RequestTimeout,
+		public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -85,6 +92,7 @@ func New(cfg Config) *Server {
 	s.registerDKIM()
 	s.registerCerts()
 	s.registerExport()
+	s.registerClientConfig()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", cfg.JSONRPC)
 		s.handle("POST /jsonrpc", cfg.JSONRPC)

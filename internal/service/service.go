@@ -30,13 +30,17 @@ type Config struct {
 	SessionIdle time.Duration
 	// SessionMax is a JSON-RPC session's absolute lifetime (default 12 h).
 	SessionMax time.Duration
-	// Seal encrypts private keys at rest with the server key; operations
-	// that store secrets fail without it.
+	// Seal encrypts secrets at rest (private keys, stored client
+	// configurations) with the server key; operations storing secrets fail
+	// without it.
 	Seal *seal.Box
 	// Issuer obtains ACME certificates; nil refuses issuance with 503.
 	Issuer CertIssuer
 	// CertDir receives <hostname>/fullchain.pem and privkey.pem; "" for none.
 	CertDir string
+	// ClientConfig configures OAuth clients, stored profiles and
+	// autoconfiguration.
+	ClientConfig ClientConfigOptions
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -53,12 +57,16 @@ type Service struct {
 	seal                    *seal.Box
 	issuer                  CertIssuer
 	certDir                 string
+	cc                      clientConfigState
 }
 
 var (
 	_ sb.TenantService  = (*Service)(nil)
 	_ sb.DomainService  = (*Service)(nil)
 	_ sb.AccountService = (*Service)(nil)
+
+	_ sb.OAuthService        = (*Service)(nil)
+	_ sb.ClientConfigService = (*Service)(nil)
 )
 
 // New returns a Service; zero fields of cfg get defaults.
@@ -92,6 +100,7 @@ func New(cfg Config) *Service {
 	if s.tokens == nil {
 		s.tokens = auth.NewLimiter(30, time.Second, s.now)
 	}
+	s.cc = newClientConfigState(cfg.ClientConfig, s.now)
 	return s
 }
 
@@ -129,13 +138,17 @@ func visibleDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) 
 	return d, err
 }
 
-// PurgeExpired deletes expired tokens and sessions; serve calls it
-// periodically.
+// PurgeExpired deletes expired tokens, sessions and client configurations;
+// serve calls it periodically.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.DeleteExpiredTokens(ctx, s.now()); err != nil {
 			return err
 		}
-		return tx.DeleteExpiredSessions(ctx, s.now(), s.sessionIdle)
+		if err := tx.DeleteExpiredSessions(ctx, s.now(), s.sessionIdle); err != nil {
+			return err
+		}
+		_, err := tx.DeleteExpiredClientConfigs(ctx, s.now())
+		return err
 	})
 }

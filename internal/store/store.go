@@ -94,7 +94,7 @@ func open(databaseURL, dataDir string) (*Store, error) {
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
-		dsn := "file:" + path + "?" + q.Encode()
+		dsn := "file:" + uriPath(path) + "?" + q.Encode()
 		write, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
@@ -110,6 +110,12 @@ func open(databaseURL, dataDir string) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("unsupported database URL scheme (want postgres://, sqlite: or empty for the embedded default)")
 	}
+}
+
+// uriPath escapes a file path for an SQLite "file:" URI, where '?' and '#'
+// would end the path and '%' starts an escape.
+func uriPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
 // Dialect reports which engine the store runs on.

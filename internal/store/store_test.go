@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -138,5 +140,21 @@ func TestKeysetPagesAndCascade(t *testing.T) {
 func TestOpenRefusesUnknownScheme(t *testing.T) {
 	if _, err := store.Open(context.Background(), "mysql://x", t.TempDir()); err == nil {
 		t.Fatal("mysql:// accepted")
+	}
+}
+
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	for _, name := range []string{"a#b", "a?b", "100%"} {
+		t.Run("a data directory named "+name+" holds its own database", func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			s, err := store.Open(context.Background(), "", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if _, err := os.Stat(filepath.Join(dir, "switchboard.db")); err != nil {
+				t.Fatalf("the database is not inside %q: %v", dir, err)
+			}
+		})
 	}
 }

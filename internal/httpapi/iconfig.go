@@ -1,0 +1,504 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/profile"
+)
+
+// The client configuration surfaces: the iConfig-style API (OAuth token,
+// /config/create, password-protected profile links), OAuth client
+// management in the mail admin API, and the autoconfiguration documents
+// mail clients fetch for hosted domains.
+func (s *Server) registerClientConfig() {
+	s.handle("POST /oauth-clients", s.mailAdmin(s.withTenant(s.postOAuthClient)))
+	s.handle("GET /oauth-clients", s.mailAdmin(s.withTenant(s.getOAuthClients)))
+	s.handle("DELETE /oauth-clients", s.mailAdmin(s.withTenant(s.deleteOAuthClient)))
+
+	s.handle("POST /oauth/token", s.oauth(s.postOAuthToken))
+	s.handle("POST /config/create", s.iconfig(s.withOAuth(s.postConfigCreate)))
+	s.handle("DELETE /config/{id}", s.iconfig(s.withOAuth(s.deleteConfig)))
+	s.handle("GET /config/{id}", s.page(s.getConfigForm))
+	s.handle("POST /config/{id}", s.page(s.postConfigDownload))
+
+	s.handle("GET /mail/config-v1.1.xml", s.plain(s.getAutoconfig))
+	s.handle("GET /.well-known/autoconfig/mail/config-v1.1.xml", s.plain(s.getAutoconfig))
+	s.handle("POST /autodiscover/autodiscover.xml", s.plain(s.postAutodiscover))
+	s.handle("POST /Autodiscover/Autodiscover.xml", s.plain(s.postAutodiscover))
+	s.handle("GET /mail/mobileconfig", s.page(s.getMailboxForm))
+	s.handle("POST /mail/mobileconfig", s.page(s.postMailboxProfile))
+}
+
+// oauth adapts a handler to RFC 6749's error format (section 5.2).
+func (s *Server) oauth(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		s.logError(r, err)
+		code, status := "invalid_request", http.StatusBadRequest
+		switch sb.ErrorCode(err) {
+		case sb.EUNAUTHORIZED:
+			code, status = "invalid_client", http.StatusUnauthorized
+			w.Header().Set("WWW-Authenticate", `Basic realm="oauth"`)
+		case sb.EINVALID:
+			if sb.ErrorField(err) == "grant_type" {
+				code = "unsupported_grant_type"
+			}
+		case sb.EMALFORMED:
+		case sb.ERATELIMIT:
+			// slow_down is registered for the token endpoint by RFC 8628.
+			code, status = "slow_down", http.StatusTooManyRequests
+			w.Header().Set("Retry-After", "10")
+		case sb.ETOOLARGE:
+			status = http.StatusRequestEntityTooLarge
+		default:
+			code, status = "server_error", statusOf(err)
+		}
+		w.Header().Set("Pragma", "no-cache")
+		writeJSON(w, status, map[string]string{"error": code, "error_description": sb.ErrorMessage(err)})
+	})
+}
+
+// iconfig adapts a handler to the iConfig API's error format:
+// {"message":..., "errors":{"field":["..."]}}.
+func (s *Server) iconfig(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		s.logError(r, err)
+		body := map[string]any{"message": sb.ErrorMessage(err)}
+		if f := sb.ErrorField(err); f != "" {
+			body["errors"] = map[string][]string{f: {sb.ErrorMessage(err)}}
+		}
+		if sb.ErrorCode(err) == sb.EUNAUTHORIZED {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
+		writeJSON(w, statusOf(err), body)
+	})
+}
+
+// withOAuth authenticates the Authorization: Bearer token from
+// /oauth/token and puts the tenant actor in the request context.
+func (s *Server) withOAuth(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		actor, err := s.svc.AuthenticateOAuth(r.Context(), bearer(r), clientIP(r))
+		if err != nil {
+			s.countAuthFailure("iconfig", err)
+			return err
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+	}
+}
+
+type oauthClientJSON struct {
+	ID        int64  `json:"id"`
+	ClientID  string `json:"client_id"`
+	Tenant    string `json:"tenant"`
+	CreatedAt string `json:"created_at"`
+}
+
+func toOAuthClientJSON(c sb.OAuthClient) oauthClientJSON {
+	return oauthClientJSON{ID: c.ID, ClientID: c.ClientID, Tenant: c.TenantName, CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339)}
+}
+
+func (s *Server) postOAuthClient(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	c, secret, err := s.svc.CreateOAuthClient(r.Context(), actorOf(r), p.Get("tenant"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "client": toOAuthClientJSON(*c),
+		"client_id": c.ClientID, "client_secret": secret})
+}
+
+func (s *Server) getOAuthClients(w http.ResponseWriter, r *http.Request) error {
+	cs, err := s.svc.ListOAuthClients(r.Context(), actorOf(r))
+	if err != nil {
+		return err
+	}
+	out := make([]oauthClientJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, toOAuthClientJSON(c))
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"oauth_clients": out})
+}
+
+func (s *Server) deleteOAuthClient(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	id, err := p.Required("client_id")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.RevokeOAuthClient(r.Context(), actorOf(r), id); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
+}
+
+func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	id, secret := p.Get("client_id"), p.Get("client_secret")
+	// RFC 6749 2.3.1: client credentials may come as HTTP Basic instead.
+	if u, pw, ok := r.BasicAuth(); ok && id == "" && secret == "" {
+		id, secret = u, pw
+	}
+	token, expires, err := s.svc.IssueOAuthToken(r.Context(), p.Get("grant_type"), id, secret, clientIP(r))
+	if err != nil {
+		s.countAuthFailure("oauth", err)
+		return err
+	}
+	w.Header().Set("Pragma", "no-cache")
+	return writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer",
+		"expires_in": int64(time.Until(expires).Round(time.Second).Seconds()), "access_token": token})
+}
+
+// configBody is the body of POST /config/create, as iConfig documents it.
+type configBody struct {
+	Configs struct {
+		Email []emailBody `json:"email"`
+	} `json:"configs"`
+	Settings struct {
+		Password        string `json:"password"`
+		RemovalPassword string `json:"removal_password"`
+	} `json:"settings"`
+}
+
+type emailBody struct {
+	EmailAddress                           string    `json:"email_address"`
+	EmailAccountType                       string    `json:"EmailAccountType"`
+	EmailAccountName                       string    `json:"EmailAccountName"`
+	EmailAccountDescription                string    `json:"EmailAccountDescription"`
+	IncomingMailServerAuthentication       string    `json:"IncomingMailServerAuthentication"`
+	OutgoingMailServerAuthentication       string    `json:"OutgoingMailServerAuthentication"`
+	IncomingMailServerHostName             string    `json:"IncomingMailServerHostName"`
+	OutgoingMailServerHostName             string    `json:"OutgoingMailServerHostName"`
+	IncomingMailServerPortNumber           flexValue `json:"IncomingMailServerPortNumber"`
+	OutgoingMailServerPortNumber           flexValue `json:"OutgoingMailServerPortNumber"`
+	IncomingMailServerUsername             string    `json:"IncomingMailServerUsername"`
+	OutgoingMailServerUsername             string    `json:"OutgoingMailServerUsername"`
+	IncomingPassword                       string    `json:"IncomingPassword"`
+	OutgoingPassword                       string    `json:"OutgoingPassword"`
+	IncomingMailServerUseSSL               flexValue `json:"IncomingMailServerUseSSL"`
+	OutgoingMailServerUseSSL               flexValue `json:"OutgoingMailServerUseSSL"`
+	OutgoingPasswordSameAsIncomingPassword flexValue `json:"OutgoingPasswordSameAsIncomingPassword"`
+}
+
+// flexValue keeps a JSON value as sent, for fields clients send both as
+// numbers or booleans and as strings ("993", "true").
+type flexValue struct{ raw json.RawMessage }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *flexValue) UnmarshalJSON(b []byte) error {
+	v.raw = append(v.raw[:0], b...)
+	return nil
+}
+
+// text returns the value as a string: a JSON string unquoted, anything
+// else as written; "" for absent and null.
+func (v flexValue) text() (string, bool) {
+	raw := bytes.TrimSpace(v.raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", true
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", false
+		}
+		return strings.TrimSpace(s), true
+	}
+	if raw[0] == '{' || raw[0] == '[' {
+		return "", false
+	}
+	return string(raw), true
+}
+
+func (v flexValue) int(field string) (int, error) {
+	t, ok := v.text()
+	if ok && t == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(t)
+	if !ok || err != nil || n < 0 {
+		return 0, sb.FieldError(field, "%s must be a port number", field)
+	}
+	if n == 0 {
+		return -1, nil // a port given as 0 is out of range, not absent
+	}
+	return n, nil
+}
+
+func (v flexValue) bool(field string) (bool, error) {
+	t, ok := v.text()
+	if ok {
+		switch strings.ToLower(t) {
+		case "true", "1", "yes", "on":
+			return true, nil
+		case "", "false", "0", "no", "off":
+			return false, nil
+		}
+	}
+	return false, sb.FieldError(field, "%s must be true or false", field)
+}
+
+// readConfigBody parses and converts a /config/create body; the service
+// validates the values.
+func readConfigBody(r *http.Request) (sb.ClientConfig, error) {
+	var in sb.ClientConfig
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return in, sb.Errorf(sb.EMALFORMED, "send the configuration as application/json")
+		}
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return in, bodyError(err)
+	}
+	var body configBody
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&body); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return in, sb.FieldError(te.Field, "%s must be a %s", te.Field, jsonKind(te.Type.Kind().String()))
+		}
+		return in, sb.Errorf(sb.EMALFORMED, "malformed JSON body")
+	}
+	if dec.More() {
+		return in, sb.Errorf(sb.EMALFORMED, "malformed JSON body: trailing data")
+	}
+	in.Password, in.RemovalPassword = body.Settings.Password, body.Settings.RemovalPassword
+	for i, e := range body.Configs.Email {
+		f := func(name string) string { return "configs.email." + strconv.Itoa(i) + "." + name }
+		a := sb.EmailAccount{
+			Address: e.EmailAddress, AccountType: e.EmailAccountType, AccountName: e.EmailAccountName,
+			AccountDescription: e.EmailAccountDescription,
+			IncomingAuth:       e.IncomingMailServerAuthentication, IncomingHost: e.IncomingMailServerHostName,
+			IncomingUsername: e.IncomingMailServerUsername, IncomingPassword: e.IncomingPassword,
+			OutgoingAuth: e.OutgoingMailServerAuthentication, OutgoingHost: e.OutgoingMailServerHostName,
+			OutgoingUsername: e.OutgoingMailServerUsername, OutgoingPassword: e.OutgoingPassword,
+		}
+		if a.IncomingPort, err = e.IncomingMailServerPortNumber.int(f("IncomingMailServerPortNumber")); err != nil {
+			return in, err
+		}
+		if a.OutgoingPort, err = e.OutgoingMailServerPortNumber.int(f("OutgoingMailServerPortNumber")); err != nil {
+			return in, err
+		}
+		if a.IncomingSSL, err = e.IncomingMailServerUseSSL.bool(f("IncomingMailServerUseSSL")); err != nil {
+			return in, err
+		}
+		if a.OutgoingSSL, err = e.OutgoingMailServerUseSSL.bool(f("OutgoingMailServerUseSSL")); err != nil {
+			return in, err
+		}
+		if a.OutgoingPasswordSameAsIncoming, err = e.OutgoingPasswordSameAsIncomingPassword.bool(f("OutgoingPasswordSameAsIncomingPassword")); err != nil {
+			return in, err
+		}
+		in.Emails = append(in.Emails, a)
+	}
+	return in, nil
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "slice":
+		return "list"
+	case "struct", "map":
+		return "object"
+	}
+	return k
+}
+
+// baseURL is the public base of links: --public-url, or the request's own
+// scheme and host.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.public != "" {
+		return s.public
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) postConfigCreate(w http.ResponseWriter, r *http.Request) error {
+	in, err := readConfigBody(r)
+	if err != nil {
+		return err
+	}
+	link, err := s.svc.CreateClientConfig(r.Context(), actorOf(r), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"id": link.ID, "url": s.baseURL(r) + "/config/" + link.ID,
+		"expires_at": link.ExpiresAt.UTC().Format(time.RFC3339)})
+}
+
+func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.DeleteClientConfig(r.Context(), actorOf(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// pageData fills the one HTML page: a password form, maybe with a message.
+type pageData struct {
+	Title, Message string
+	Email          bool // ask for an address too
+	Form           bool
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title></head>
+<body><h1>{{.Title}}</h1>
+{{if .Message}}<p role="alert">{{.Message}}</p>{{end}}
+{{if .Form}}<form method="post">
+{{if .Email}}<p><label>Email address <input type="email" name="email" autocomplete="username" required></label></p>{{end}}
+<p><label>Password <input type="password" name="password" autocomplete="{{if .Email}}current-password{{else}}off{{end}}" required autofocus></label></p>
+<p><button type="submit">Download profile</button></p>
+</form>{{end}}
+</body></html>
+`))
+
+// writePage renders the HTML page with headers that keep it out of frames,
+// caches and referrers.
+func writePage(w http.ResponseWriter, status int, d pageData) error {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	return pageTemplate.Execute(w, d)
+}
+
+// page adapts a handler whose errors are shown as an HTML page; refused
+// passwords show the form again.
+func (s *Server) page(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		s.logError(r, err)
+		code := sb.ErrorCode(err)
+		d := pageData{Title: "Configuration profile", Message: sb.ErrorMessage(err),
+			Form:  code == sb.EUNAUTHORIZED || code == sb.EINVALID || code == sb.EMALFORMED,
+			Email: strings.HasPrefix(r.URL.Path, "/mail/")}
+		writePage(w, statusOf(err), d)
+	})
+}
+
+func (s *Server) getConfigForm(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.CheckClientConfig(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return writePage(w, http.StatusOK, pageData{Title: "Configuration profile", Form: true,
+		Message: "Enter the password you were given to download the profile."})
+}
+
+func (s *Server) postConfigDownload(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.svc.OpenClientConfig(r.Context(), r.PathValue("id"), p.Get("password"), clientIP(r))
+	if err != nil {
+		s.countAuthFailure("config_link", err)
+		return err
+	}
+	return writeProfile(w, f)
+}
+
+func writeProfile(w http.ResponseWriter, f *sb.ProfileFile) error {
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename}))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
+	_, err := w.Write(f.Data)
+	return err
+}
+
+func (s *Server) getMailboxForm(w http.ResponseWriter, r *http.Request) error {
+	return writePage(w, http.StatusOK, pageData{Title: "Mail profile", Form: true, Email: true,
+		Message: "Sign in with your mailbox to download a profile that configures your device."})
+}
+
+func (s *Server) postMailboxProfile(w http.ResponseWriter, r *http.Request) error {
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.svc.MailboxProfile(r.Context(), p.Get("email"), p.Get("password"), clientIP(r))
+	if err != nil {
+		s.countAuthFailure("mobileconfig", err)
+		return err
+	}
+	return writeProfile(w, f)
+}
+
+// getAutoconfig serves Thunderbird's autoconfig. Thunderbird sends the
+// address; without it the domain comes from the autoconfig.DOMAIN host the
+// client asked.
+func (s *Server) getAutoconfig(w http.ResponseWriter, r *http.Request) error {
+	email := r.URL.Query().Get("emailaddress")
+	if email == "" {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		email = strings.TrimPrefix(strings.ToLower(host), "autoconfig.")
+	}
+	doc, err := s.svc.MailAutoconfig(r.Context(), email)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, "application/xml; charset=utf-8", doc)
+}
+
+func (s *Server) postAutodiscover(w http.ResponseWriter, r *http.Request) error {
+	email, err := profile.ParseAutodiscoverRequest(r.Body)
+	if err != nil {
+		return sb.Errorf(sb.EMALFORMED, "%s", err.Error())
+	}
+	doc, err := s.svc.MailAutodiscover(r.Context(), email)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, "text/xml; charset=utf-8", doc)
+}
+
+func writeXML(w http.ResponseWriter, ctype string, doc []byte) error {
+	w.Header().Set("Content-Type", ctype)
+	_, err := w.Write(doc)
+	return err
+}
