@@ -7,8 +7,9 @@ import (
 	sb "github.com/switchboard/switchboard"
 )
 
+// users_count is kept by triggers (migration 0007).
 const domainColumns = `d.id, d.name, d.tenant_id, (SELECT t.name FROM tenants t WHERE t.id = d.tenant_id), d.created_at,
-	(SELECT count(*) FROM accounts a WHERE a.domain_id = d.id)`
+	d.users_count`
 
 func scanDomain(row interface{ Scan(...any) error }) (*sb.Domain, error) {
 	var d sb.Domain

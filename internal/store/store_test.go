@@ -158,3 +158,31 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 		})
 	}
 }
+
+func TestUsersCountFollowsEveryWriter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, d := seed(t, s)
+		count := func() int64 {
+			t.Helper()
+			got, err := s.Read().DomainByID(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.UsersCount
+		}
+		var rows []store.BulkAccount
+		for i := range 1200 {
+			rows = append(rows, store.BulkAccount{Local: fmt.Sprintf("b%d", i), Email: fmt.Sprintf("b%d@example.com", i)})
+		}
+		s.InTx(ctx, func(tx *store.Tx) error { return tx.BulkInsertAccounts(ctx, d.ID, "h", time.Now(), rows) })
+		if n := count(); n != 1200 {
+			t.Fatalf("after a bulk insert: %d, want 1200", n)
+		}
+		a, _, _ := s.Read().AccountByEmail(ctx, "b7@example.com")
+		s.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, a.ID) })
+		if n := count(); n != 1199 {
+			t.Fatalf("after a delete: %d, want 1199", n)
+		}
+	})
+}
