@@ -27,6 +27,7 @@ type Domain struct {
 	TenantID   int64
 	TenantName string // the owner's name
 	UsersCount int64
+	Realm      string // SIP digest realm; the domain name unless set
 	CreatedAt  time.Time
 }
 
@@ -35,10 +36,18 @@ type Account struct {
 	ID        int64
 	DomainID  int64
 	Local     string
-	Email     string
-	Active    bool
+	Email     string // the address, user@domain
+	Active    bool   // may log in at all (mail admin's switch)
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// SIP identity.
+	ContactEmail string // where activation and notices go
+	Phone        string // E.164
+	Activated    bool   // confirmed (by email/SMS code or an admin)
+	Admin        bool   // may manage the accounts of its domain
+	Provisioned  bool   // its provisioning XML was fetched once
+	Algorithms   []string
 }
 
 // Actor is who performs an operation; every service call is authorised

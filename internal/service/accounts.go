@@ -44,18 +44,19 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, loadDomain 
 	if emailDomain != d.Name {
 		return nil, sb.FieldError("email", "email must be an address in %s", d.Name)
 	}
-	hash, err := s.hash(password)
+	creds, err := s.credentials(password, local, d.Realm, BothAlgorithms)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@" + d.Name, Active: active, CreatedAt: now, UpdatedAt: now}
+	a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@" + d.Name, Active: active, Activated: true,
+		CreatedAt: now, UpdatedAt: now, Algorithms: BothAlgorithms}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		// Again inside the transaction: the domain may have gone meanwhile.
 		if _, err := loadDomain(tx); err != nil {
 			return err
 		}
-		if err := tx.CreateAccount(ctx, a, hash); err != nil {
+		if err := tx.CreateAccount(ctx, a, creds); err != nil {
 			if sb.ErrorCode(err) == sb.ECONFLICT {
 				return &sb.Error{Code: sb.ECONFLICT, Field: "email", Message: "account " + a.Email + " already exists"}
 			}
@@ -75,20 +76,21 @@ func (s *Service) SetAccountPassword(ctx context.Context, actor sb.Actor, domain
 	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
 		return err
 	}
-	if _, err := s.accountInDomain(ctx, s.store.Read(), actor, domainID, accountID); err != nil {
+	a, d, err := s.accountInDomain(ctx, s.store.Read(), actor, domainID, accountID)
+	if err != nil {
 		return err
 	}
-	hash, err := s.hash(password)
+	creds, err := s.credentials(password, a.Local, d.Realm, BothAlgorithms)
 	if err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		a, err := s.accountInDomain(ctx, tx, actor, domainID, accountID)
+		a, _, err := s.accountInDomain(ctx, tx, actor, domainID, accountID)
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		if err := tx.SetAccountPassword(ctx, a.ID, hash, now); err != nil {
+		if err := tx.SetAccountPassword(ctx, a.ID, creds, now); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, now, actor.String(), "account.passwd", "account:"+a.Email)
@@ -96,16 +98,17 @@ func (s *Service) SetAccountPassword(ctx context.Context, actor sb.Actor, domain
 }
 
 // accountInDomain loads an account that must belong to a domain the actor
-// may see.
-func (s *Service) accountInDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, domainID, accountID int64) (*sb.Account, error) {
-	if _, err := visibleDomain(ctx, tx, actor, domainID); err != nil {
-		return nil, err
+// may see, and the domain.
+func (s *Service) accountInDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, domainID, accountID int64) (*sb.Account, *sb.Domain, error) {
+	d, err := visibleDomain(ctx, tx, actor, domainID)
+	if err != nil {
+		return nil, nil, err
 	}
 	a, err := tx.AccountByID(ctx, accountID)
 	if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && a.DomainID != domainID {
-		return nil, notFound("user")
+		return nil, nil, notFound("user")
 	}
-	return a, err
+	return a, d, err
 }
 
 // DeleteAccount deletes an account of the actor by address.

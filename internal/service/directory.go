@@ -219,16 +219,21 @@ func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email strin
 	if ch.Active != nil && actor.AccountID != 0 {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
 	}
-	var hash string
+	var creds store.Credentials
 	if ch.Password != nil {
 		if err := CheckPassword("password", *ch.Password, MinPasswordLen); err != nil {
 			return nil, err
 		}
-		if _, err := visibleMailbox(ctx, s.store.Read(), actor, email); err != nil {
+		tx := s.store.Read()
+		a, err := visibleMailbox(ctx, tx, actor, email)
+		if err != nil {
 			return nil, err
 		}
-		var err error
-		if hash, err = s.hash(*ch.Password); err != nil {
+		d, err := tx.DomainByID(ctx, a.DomainID)
+		if err != nil {
+			return nil, err
+		}
+		if creds, err = s.credentials(*ch.Password, a.Local, d.Realm, BothAlgorithms); err != nil {
 			return nil, err
 		}
 	}
@@ -240,7 +245,7 @@ func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email strin
 		}
 		now := s.now()
 		if ch.Password != nil {
-			if err := tx.SetAccountPassword(ctx, a.ID, hash, now); err != nil {
+			if err := tx.SetAccountPassword(ctx, a.ID, creds, now); err != nil {
 				return err
 			}
 			if err := tx.Audit(ctx, now, actor.String(), "account.passwd", "account:"+a.Email); err != nil {

@@ -43,13 +43,14 @@ func (s *Service) CreateDomainWithAccount(ctx context.Context, actor sb.Actor, d
 	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
 		return nil, nil, err
 	}
-	hash, err := s.hash(password)
+	creds, err := s.credentials(password, local, name, BothAlgorithms)
 	if err != nil {
 		return nil, nil, err
 	}
 	now := s.now()
-	d := &sb.Domain{Name: name, TenantID: actor.TenantID, CreatedAt: now, UsersCount: 1}
-	a := &sb.Account{Local: local, Email: local + "@" + name, Active: true, CreatedAt: now, UpdatedAt: now}
+	d := &sb.Domain{Name: name, TenantID: actor.TenantID, CreatedAt: now, UsersCount: 1, Realm: name}
+	a := &sb.Account{Local: local, Email: local + "@" + name, Active: true, Activated: true, CreatedAt: now, UpdatedAt: now,
+		Algorithms: BothAlgorithms}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateDomain(ctx, d); err != nil {
 			if sb.ErrorCode(err) == sb.ECONFLICT {
@@ -58,7 +59,7 @@ func (s *Service) CreateDomainWithAccount(ctx context.Context, actor sb.Actor, d
 			return err
 		}
 		a.DomainID = d.ID
-		if err := tx.CreateAccount(ctx, a, hash); err != nil {
+		if err := tx.CreateAccount(ctx, a, creds); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, now, actor.String(), "domain.create", "domain:"+name); err != nil {

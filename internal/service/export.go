@@ -26,7 +26,14 @@ type (
 		Local        string    `json:"local"`
 		Email        string    `json:"email"`
 		PasswordHash string    `json:"password_hash"`
+		HA1MD5       string    `json:"ha1_md5,omitempty"`
+		HA1SHA256    string    `json:"ha1_sha256,omitempty"`
 		Active       bool      `json:"active"`
+		ContactEmail string    `json:"contact_email,omitempty"`
+		Phone        string    `json:"phone,omitempty"`
+		Activated    bool      `json:"activated"`
+		Admin        bool      `json:"admin"`
+		Provisioned  bool      `json:"provisioned"`
 		CreatedAt    time.Time `json:"created_at"`
 		UpdatedAt    time.Time `json:"updated_at"`
 	}
@@ -86,9 +93,10 @@ func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain strin
 		if err != nil {
 			return err
 		}
-		err = tx.EachAccountWithHash(ctx, d.ID, func(a sb.Account, hash string) error {
-			return accounts.Add(accountRecord{Local: a.Local, Email: a.Email, PasswordHash: hash, Active: a.Active,
-				CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt})
+		err = tx.EachAccountWithCredentials(ctx, d.ID, func(a sb.Account, c store.Credentials) error {
+			return accounts.Add(accountRecord{Local: a.Local, Email: a.Email, PasswordHash: c.Hash,
+				HA1MD5: c.HA1MD5, HA1SHA256: c.HA1SHA256, Active: a.Active, ContactEmail: a.ContactEmail, Phone: a.Phone,
+				Activated: a.Activated, Admin: a.Admin, Provisioned: a.Provisioned, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt})
 		})
 		if err := errors.Join(err, accounts.Close("accounts")); err != nil {
 			return err
@@ -216,8 +224,10 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			if err != nil || dom != name || local != r.Local || !strings.HasPrefix(r.PasswordHash, "{") {
 				return &archive.Error{Msg: "account " + r.Email + " is not valid for " + name}
 			}
-			batch = append(batch, store.ImportAccount{Local: local, Email: local + "@" + dom, PasswordHash: r.PasswordHash,
-				Active: r.Active, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+			batch = append(batch, store.ImportAccount{Local: local, Email: local + "@" + dom,
+				Credentials: store.Credentials{Hash: r.PasswordHash, HA1MD5: r.HA1MD5, HA1SHA256: r.HA1SHA256},
+				Active:      r.Active, ContactEmail: r.ContactEmail, Phone: r.Phone, Activated: r.Activated, Admin: r.Admin,
+				Provisioned: r.Provisioned, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
 			res.Accounts++
 			if len(batch) == cap(batch) {
 				return flush()

@@ -11,6 +11,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/digest"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -115,6 +116,33 @@ func (s *Service) hash(password string) (string, error) {
 		return "", sb.Internal(fmt.Errorf("hash password: %w", err))
 	}
 	return h, nil
+}
+
+// BothAlgorithms are the digest algorithms a password set through the mail
+// admin or JSON-RPC API is stored for.
+var BothAlgorithms = []string{digest.MD5, digest.SHA256}
+
+// credentials turns a password into everything stored for it, together:
+// the argon2id hash and the SIP digest HA1 = H(local:realm:password) of each
+// algorithm given (the others are cleared, so no stale HA1 survives).
+func (s *Service) credentials(password, local, realm string, algorithms []string) (store.Credentials, error) {
+	h, err := s.hash(password)
+	if err != nil {
+		return store.Credentials{}, err
+	}
+	c := store.Credentials{Hash: h}
+	for _, alg := range algorithms {
+		ha1, err := digest.HA1(alg, local, realm, password)
+		if err != nil {
+			return c, sb.FieldError("algorithm", "algorithm must be MD5 or SHA-256")
+		}
+		if alg == digest.MD5 {
+			c.HA1MD5 = ha1
+		} else {
+			c.HA1SHA256 = ha1
+		}
+	}
+	return c, nil
 }
 
 // notFound is the answer for objects that do not exist and for objects of

@@ -8,23 +8,52 @@ import (
 	sb "github.com/switchboard/switchboard"
 )
 
-const accountColumns = `id, domain_id, local, email, active, created_at, updated_at`
+const accountColumns = `id, domain_id, local, email, active, created_at, updated_at,
+	COALESCE(contact_email, ''), COALESCE(phone, ''), activated, admin, provisioned,
+	ha1_md5 IS NOT NULL, ha1_sha256 IS NOT NULL`
 
-func scanAccount(row interface{ Scan(...any) error }) (*sb.Account, error) {
+// Credentials are what a password becomes: the argon2id hash and the SIP
+// digest HA1s of the algorithms it was set with ("" for none). They are
+// always written together.
+type Credentials struct {
+	Hash      string
+	HA1MD5    string
+	HA1SHA256 string
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func scanAccount(row interface{ Scan(...any) error }, extra ...any) (*sb.Account, error) {
 	var a sb.Account
 	var created, updated int64
-	if err := row.Scan(&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated); err != nil {
+	var md5, sha bool
+	dest := append([]any{&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated,
+		&a.ContactEmail, &a.Phone, &a.Activated, &a.Admin, &a.Provisioned, &md5, &sha}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	a.CreatedAt, a.UpdatedAt = fromUnix(created), fromUnix(updated)
+	if md5 {
+		a.Algorithms = append(a.Algorithms, "MD5")
+	}
+	if sha {
+		a.Algorithms = append(a.Algorithms, "SHA-256")
+	}
 	return &a, nil
 }
 
-// CreateAccount inserts an account and sets its id.
-func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, passwordHash string) error {
-	err := tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, active, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		a.DomainID, a.Local, a.Email, passwordHash, a.Active, unix(a.CreatedAt), unix(a.UpdatedAt)).Scan(&a.ID)
+// CreateAccount inserts an account with its credentials and sets its id.
+func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, c Credentials) error {
+	err := tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
+			contact_email, phone, activated, admin, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.DomainID, a.Local, a.Email, c.Hash, nullable(c.HA1MD5), nullable(c.HA1SHA256), a.Active,
+		nullable(a.ContactEmail), nullable(a.Phone), a.Activated, a.Admin, unix(a.CreatedAt), unix(a.UpdatedAt)).Scan(&a.ID)
 	return classify("account "+a.Email, err)
 }
 
@@ -37,15 +66,22 @@ func (tx *Tx) AccountByID(ctx context.Context, id int64) (*sb.Account, error) {
 // AccountByEmail returns an account and its password hash.
 func (tx *Tx) AccountByEmail(ctx context.Context, email string) (*sb.Account, string, error) {
 	var hash string
-	var a sb.Account
-	var created, updated int64
-	err := tx.queryRow(ctx, `SELECT `+accountColumns+`, password_hash FROM accounts WHERE email = ?`, email).
-		Scan(&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated, &hash)
+	a, err := scanAccount(tx.queryRow(ctx, `SELECT `+accountColumns+`, password_hash FROM accounts WHERE email = ?`, email), &hash)
 	if err != nil {
 		return nil, "", classify("account", err)
 	}
-	a.CreatedAt, a.UpdatedAt = fromUnix(created), fromUnix(updated)
-	return &a, hash, nil
+	return a, hash, nil
+}
+
+// AccountCredentials returns an account with all its credentials.
+func (tx *Tx) AccountCredentials(ctx context.Context, email string) (*sb.Account, Credentials, error) {
+	var c Credentials
+	a, err := scanAccount(tx.queryRow(ctx, `SELECT `+accountColumns+`, password_hash, COALESCE(ha1_md5, ''), COALESCE(ha1_sha256, '')
+		FROM accounts WHERE email = ?`, email), &c.Hash, &c.HA1MD5, &c.HA1SHA256)
+	if err != nil {
+		return nil, c, classify("account", err)
+	}
+	return a, c, nil
 }
 
 // EachAccount streams the accounts of a domain in id order, one keyset page.
@@ -69,9 +105,60 @@ func (tx *Tx) EachAccount(ctx context.Context, domainID int64, page sb.Page, fn 
 	})
 }
 
-// SetAccountPassword replaces an account's password hash.
-func (tx *Tx) SetAccountPassword(ctx context.Context, id int64, hash string, now time.Time) error {
-	return tx.updateOne(ctx, "account", `UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, unix(now), id)
+// SetAccountPassword replaces an account's credentials, all together.
+func (tx *Tx) SetAccountPassword(ctx context.Context, id int64, c Credentials, now time.Time) error {
+	return tx.updateOne(ctx, "account", `UPDATE accounts SET password_hash = ?, ha1_md5 = ?, ha1_sha256 = ?, updated_at = ? WHERE id = ?`,
+		c.Hash, nullable(c.HA1MD5), nullable(c.HA1SHA256), unix(now), id)
+}
+
+// AccountsPage returns one offset page of a domain's accounts, for APIs that
+// number their pages.
+func (tx *Tx) AccountsPage(ctx context.Context, domainID int64, offset, limit int) ([]sb.Account, error) {
+	rows, err := tx.query(ctx, "list accounts", `SELECT `+accountColumns+` FROM accounts WHERE domain_id = ? ORDER BY id LIMIT ? OFFSET ?`,
+		domainID, limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	var out []sb.Account
+	err = each(rows, "list accounts", func(r *sql.Rows) error {
+		a, err := scanAccount(r)
+		if err == nil {
+			out = append(out, *a)
+		}
+		return err
+	})
+	return out, err
+}
+
+// SetAccountFlags sets the SIP activation and admin flags.
+func (tx *Tx) SetAccountFlags(ctx context.Context, id int64, activated, admin bool, now time.Time) error {
+	return tx.updateOne(ctx, "account", `UPDATE accounts SET activated = ?, admin = ?, updated_at = ? WHERE id = ?`,
+		activated, admin, unix(now), id)
+}
+
+// SetConfirmationKey sets (or clears, with "") an account's confirmation key.
+func (tx *Tx) SetConfirmationKey(ctx context.Context, id int64, key string, expires time.Time) error {
+	var exp any
+	if !expires.IsZero() {
+		exp = unix(expires)
+	}
+	return tx.updateOne(ctx, "account", `UPDATE accounts SET confirmation_key = ?, confirmation_key_expires = ? WHERE id = ?`,
+		nullable(key), exp, id)
+}
+
+// AccountConfirmation returns an account's confirmation key and expiry.
+func (tx *Tx) AccountConfirmation(ctx context.Context, id int64) (string, time.Time, error) {
+	var key sql.NullString
+	var exp sql.NullInt64
+	err := tx.queryRow(ctx, `SELECT confirmation_key, confirmation_key_expires FROM accounts WHERE id = ?`, id).Scan(&key, &exp)
+	if err != nil {
+		return "", time.Time{}, classify("account", err)
+	}
+	var t time.Time
+	if exp.Valid {
+		t = fromUnix(exp.Int64)
+	}
+	return key.String, t, nil
 }
 
 // DeleteAccount deletes an account.
@@ -89,35 +176,39 @@ type BulkAccount struct {
 func (tx *Tx) BulkInsertAccounts(ctx context.Context, domainID int64, hash string, now time.Time, rows []BulkAccount) error {
 	in := make([]ImportAccount, len(rows))
 	for i, r := range rows {
-		in[i] = ImportAccount{Local: r.Local, Email: r.Email, PasswordHash: hash, Active: true, CreatedAt: now, UpdatedAt: now}
+		in[i] = ImportAccount{Local: r.Local, Email: r.Email, Credentials: Credentials{Hash: hash}, Active: true, Activated: true,
+			CreatedAt: now, UpdatedAt: now}
 	}
 	return tx.InsertImportedAccounts(ctx, domainID, in)
 }
 
-// EachAccountWithHash streams every account of a domain with its password
-// hash, in id order, for the domain export.
-func (tx *Tx) EachAccountWithHash(ctx context.Context, domainID int64, fn func(sb.Account, string) error) error {
-	rows, err := tx.query(ctx, "export accounts", `SELECT `+accountColumns+`, password_hash FROM accounts WHERE domain_id = ? ORDER BY id`, domainID)
+// EachAccountWithCredentials streams every account of a domain with its
+// credentials, in id order, for the domain export.
+func (tx *Tx) EachAccountWithCredentials(ctx context.Context, domainID int64, fn func(sb.Account, Credentials) error) error {
+	rows, err := tx.query(ctx, "export accounts", `SELECT `+accountColumns+`, password_hash, COALESCE(ha1_md5, ''), COALESCE(ha1_sha256, '')
+		FROM accounts WHERE domain_id = ? ORDER BY id`, domainID)
 	if err != nil {
 		return err
 	}
 	return each(rows, "export accounts", func(r *sql.Rows) error {
-		var hash string
-		var a sb.Account
-		var created, updated int64
-		if err := r.Scan(&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated, &hash); err != nil {
+		var c Credentials
+		a, err := scanAccount(r, &c.Hash, &c.HA1MD5, &c.HA1SHA256)
+		if err != nil {
 			return err
 		}
-		a.CreatedAt, a.UpdatedAt = fromUnix(created), fromUnix(updated)
-		return fn(a, hash)
+		return fn(*a, c)
 	})
 }
 
 // ImportAccount is one account restored from an export.
 type ImportAccount struct {
-	Local, Email, PasswordHash string
-	Active                     bool
-	CreatedAt, UpdatedAt       time.Time
+	Local, Email         string
+	Credentials          Credentials
+	Active               bool
+	ContactEmail, Phone  string
+	Activated, Admin     bool
+	Provisioned          bool
+	CreatedAt, UpdatedAt time.Time
 }
 
 // InsertImportedAccounts inserts restored accounts in multi-row statements.
@@ -126,14 +217,17 @@ func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows [
 	for len(rows) > 0 {
 		n := min(per, len(rows))
 		q := make([]byte, 0, 64+n*32)
-		q = append(q, "INSERT INTO accounts (domain_id, local, email, password_hash, active, created_at, updated_at) VALUES "...)
-		args := make([]any, 0, n*7)
+		q = append(q, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
+			contact_email, phone, activated, admin, provisioned, created_at, updated_at) VALUES `...)
+		args := make([]any, 0, n*14)
 		for i, r := range rows[:n] {
 			if i > 0 {
 				q = append(q, ',')
 			}
-			q = append(q, "(?, ?, ?, ?, ?, ?, ?)"...)
-			args = append(args, domainID, r.Local, r.Email, r.PasswordHash, r.Active, unix(r.CreatedAt), unix(r.UpdatedAt))
+			q = append(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"...)
+			args = append(args, domainID, r.Local, r.Email, r.Credentials.Hash, nullable(r.Credentials.HA1MD5),
+				nullable(r.Credentials.HA1SHA256), r.Active, nullable(r.ContactEmail), nullable(r.Phone),
+				r.Activated, r.Admin, r.Provisioned, unix(r.CreatedAt), unix(r.UpdatedAt))
 		}
 		if _, err := tx.exec(ctx, "import accounts", string(q), args...); err != nil {
 			return err

@@ -73,11 +73,11 @@ func TestTransactionRollsBackOnError(t *testing.T) {
 		_, d := seed(t, s)
 		err := s.InTx(ctx, func(tx *store.Tx) error {
 			a := &sb.Account{DomainID: d.ID, Local: "a", Email: "a@example.com", Active: true}
-			if err := tx.CreateAccount(ctx, a, "h"); err != nil {
+			if err := tx.CreateAccount(ctx, a, store.Credentials{Hash: "h"}); err != nil {
 				return err
 			}
 			b := &sb.Account{DomainID: d.ID, Local: "a", Email: "a@example.com", Active: true}
-			return tx.CreateAccount(ctx, b, "h") // conflict: the whole transaction goes
+			return tx.CreateAccount(ctx, b, store.Credentials{Hash: "h"}) // conflict: the whole transaction goes
 		})
 		if sb.ErrorCode(err) != sb.ECONFLICT {
 			t.Fatalf("err = %v, want ECONFLICT", err)
