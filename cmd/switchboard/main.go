@@ -40,6 +40,11 @@ Usage:
   switchboard tenant create NAME (--password-stdin | --password P) [--operator] [flags]
   switchboard tenant list [flags]
   switchboard tenant passwd NAME [--password-stdin | --password P] [flags]
+  switchboard account create EMAIL --password-stdin [--admin] [--algorithm MD5|SHA-256] [flags]
+  switchboard account set-admin EMAIL [flags]
+  switchboard apikey create --account EMAIL [flags]   prints the key once
+  switchboard apikey list [flags]
+  switchboard apikey revoke ID [flags]
   switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
   switchboard oauth-client create --tenant NAME [flags]   prints client_id and secret once
@@ -72,6 +77,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
+	case "account":
+		return accountCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "apikey":
+		return apikeyCmd(ctx, args[1:], stdout, stderr)
 	case "export", "import":
 		if len(args) < 2 || args[1] != "domain" {
 			return fmt.Errorf("%s: want \"%s domain ...\"", args[0], args[0])
@@ -200,6 +209,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	sf.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
 	tokenTTL := fs.Duration("token-ttl", 24*time.Hour, "lifetime of mail admin auth tokens")
+	sipDomain := fs.String("sip-domain", "", "default registration domain of the SIP API (empty: each admin's own domain)")
 	sessionIdle := fs.Duration("session-idle", 30*time.Minute, "JSON-RPC sessions end after this long unused")
 	sessionMax := fs.Duration("session-max", 12*time.Hour, "absolute lifetime of a JSON-RPC session")
 	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
@@ -245,7 +255,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		State: &service.ACMEState{Store: st, Seal: box, Now: time.Now}})
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
-		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts})
+		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain)})
 	if err := svc.SyncCertDir(ctx); err != nil {
 		logger.Error("write certificate files", "component", "main", "err", err)
 	}

@@ -136,3 +136,42 @@ func TestExportImportCommands(t *testing.T) {
 		t.Fatal("import without --tenant accepted")
 	}
 }
+
+func TestAccountAndAPIKeyCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := []string{"--data", dir}
+	runCmd(t, "", append([]string{"tenant", "create", "acme", "--password", "password-123"}, db...)...)
+	if out, err := runCmd(t, "admin-password\n", append([]string{"account", "create", "admin@sip.example.org", "--password-stdin", "--admin"}, db...)...); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("account in a missing domain: %v %s", err, out)
+	}
+	st, _ := (&storeFlags{data: dir}).open(context.Background())
+	svc := cliService(st)
+	ten, _ := svc.GetTenant(context.Background(), sb.SystemActor, "acme")
+	svc.CreateDomain(context.Background(), sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role}, "sip.example.org", "")
+	st.Close()
+	out, err := runCmd(t, "admin-password\n", append([]string{"account", "create", "admin@sip.example.org", "--password-stdin", "--admin", "--algorithm", "SHA-256"}, db...)...)
+	if err != nil || !strings.Contains(out, "admin true") {
+		t.Fatalf("account create: %v %s", err, out)
+	}
+	runCmd(t, "user-password\n", append([]string{"account", "create", "user@sip.example.org", "--password-stdin"}, db...)...)
+	if _, err := runCmd(t, "", append([]string{"apikey", "create", "--account", "user@sip.example.org"}, db...)...); err == nil {
+		t.Fatal("an API key for a non-admin was made")
+	}
+	if out, err := runCmd(t, "", append([]string{"account", "set-admin", "user@sip.example.org"}, db...)...); err != nil {
+		t.Fatalf("set-admin: %v %s", err, out)
+	}
+	out, err = runCmd(t, "", append([]string{"apikey", "create", "--account", "user@sip.example.org"}, db...)...)
+	if err != nil || !strings.Contains(out, "x-api-key") {
+		t.Fatalf("apikey create: %v %s", err, out)
+	}
+	out, _ = runCmd(t, "", append([]string{"apikey", "list"}, db...)...)
+	if !strings.Contains(out, "user@sip.example.org") {
+		t.Fatalf("apikey list: %s", out)
+	}
+	if out, err := runCmd(t, "", append([]string{"apikey", "revoke", "1"}, db...)...); err != nil {
+		t.Fatalf("revoke: %v %s", err, out)
+	}
+	if _, err := runCmd(t, "", append([]string{"apikey", "revoke", "1"}, db...)...); err == nil {
+		t.Fatal("revoking twice succeeded")
+	}
+}

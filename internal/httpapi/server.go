@@ -27,6 +27,7 @@ type Services interface {
 	DKIMServices
 	CertServices
 	ExportServices
+	SIPServices
 	sb.OAuthService
 	sb.ClientConfigService
 	Ping(ctx context.Context) error
@@ -93,6 +94,7 @@ func New(cfg Config) *Server {
 	s.registerCerts()
 	s.registerExport()
 	s.registerClientConfig()
+	s.registerSIP()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", cfg.JSONRPC)
 		s.handle("POST /jsonrpc", cfg.JSONRPC)

@@ -24,6 +24,7 @@ const KeySize = 32
 // Box seals and opens values with one server key.
 type Box struct {
 	aead cipher.AEAD
+	key  []byte
 }
 
 // New returns a Box for a 32-byte server key.
@@ -44,7 +45,17 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: append([]byte(nil), key...)}, nil
+}
+
+// Derive returns a 32-byte key for another use of the server key (e.g.
+// signing digest nonces), so every instance with the key file agrees on it.
+func (b *Box) Derive(purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, b.key, nil, "switchboard "+purpose, 32)
+	if err != nil {
+		panic("hkdf: " + err.Error()) // only for lengths sha256 cannot give
+	}
+	return k
 }
 
 // prefix marks sealed values, with a version for future key rotation.

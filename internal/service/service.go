@@ -42,6 +42,9 @@ type Config struct {
 	// ClientConfig configures OAuth clients, stored profiles and
 	// autoconfiguration.
 	ClientConfig ClientConfigOptions
+	// SIPDomain is the default registration domain of the SIP API ("":
+	// each admin's own domain).
+	SIPDomain string
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -59,6 +62,7 @@ type Service struct {
 	issuer                  CertIssuer
 	certDir                 string
 	cc                      clientConfigState
+	sipDomain               string
 }
 
 var (
@@ -75,7 +79,7 @@ func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
-		issuer: cfg.Issuer, certDir: cfg.CertDir}
+		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain}
 	if s.now == nil {
 		s.now = time.Now
 	}
