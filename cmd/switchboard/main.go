@@ -224,6 +224,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
 	var cf clientConfigFlags
 	cf.register(fs)
+	var df deliveryFlags
+	df.register(fs)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -236,6 +238,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	ccOpts, err := cf.options()
+	if err != nil {
+		return err
+	}
+	delivery, provBase, err := df.build(logger)
 	if err != nil {
 		return err
 	}
@@ -255,12 +261,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		State: &service.ACMEState{Store: st, Seal: box, Now: time.Now}})
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
-		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain)})
+		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain),
+		Delivery: delivery})
 	if err := svc.SyncCertDir(ctx); err != nil {
 		logger.Error("write certificate files", "component", "main", "err", err)
 	}
 	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
-		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL})
+		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL, ProvisioningBase: provBase})
 
 	srv := &http.Server{
 		Handler:           api,

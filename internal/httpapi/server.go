@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/profile"
 )
 
 // Services is what the REST surfaces call.
@@ -28,6 +29,7 @@ type Services interface {
 	CertServices
 	ExportServices
 	SIPServices
+	LifecycleServices
 	sb.OAuthService
 	sb.ClientConfigService
 	Ping(ctx context.Context) error
@@ -47,6 +49,9 @@ type Config struct {
 	// PublicURL is the base of the links /config/create returns, e.g.
 	// https://config.example.com; empty: taken from each request's Host.
 	PublicURL string
+	// ProvisioningBase is the server-wide liblinphone configuration every
+	// provisioning answer starts from; nil for none.
+	ProvisioningBase *profile.LinphoneConfig
 }
 
 // Server is the HTTP handler of every surface.
@@ -60,13 +65,15 @@ type Server struct {
 	maxImport int64
 	timeout   time.Duration
 	public    string
+
+	provisioningBase *profile.LinphoneConfig
 }
 
 // New builds the server and registers every route.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Services, log: cfg.Logger, mux: http.NewServeMux(),
 		maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes, timeout: cfg.RequestTimeout,
-		public: strings.TrimRight(cfg.PublicURL, "/")}
+		public: strings.TrimRight(cfg.PublicURL, "/"), provisioningBase: cfg.ProvisioningBase}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -95,6 +102,7 @@ func New(cfg Config) *Server {
 	s.registerExport()
 	s.registerClientConfig()
 	s.registerSIP()
+	s.registerLifecycle()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", cfg.JSONRPC)
 		s.handle("POST /jsonrpc", cfg.JSONRPC)

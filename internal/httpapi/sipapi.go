@@ -121,6 +121,12 @@ func checkSIPHeaders(r *http.Request) error {
 			return &sb.Error{Code: sb.EMALFORMED, Field: "from", Message: "The from header must be a SIP address: sip:user@domain."}
 		}
 	}
+	return checkBodyHeaders(r)
+}
+
+// checkBodyHeaders requires a JSON content-type on bodies and an accept
+// header that allows JSON.
+func checkBodyHeaders(r *http.Request) error {
 	if accept := r.Header.Get("Accept"); accept != "" && !strings.Contains(accept, "json") && !strings.Contains(accept, "*/*") {
 		return &sb.Error{Code: sb.EMALFORMED, Field: "accept", Message: "The accept header must allow application/json."}
 	}

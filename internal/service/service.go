@@ -45,6 +45,8 @@ type Config struct {
 	// SIPDomain is the default registration domain of the SIP API ("":
 	// each admin's own domain).
 	SIPDomain string
+	// Delivery sends mail, SMS and push notifications.
+	Delivery Delivery
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -63,6 +65,7 @@ type Service struct {
 	certDir                 string
 	cc                      clientConfigState
 	sipDomain               string
+	delivery                Delivery
 }
 
 var (
@@ -79,7 +82,7 @@ func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
-		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain}
+		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, delivery: cfg.Delivery}
 	if s.now == nil {
 		s.now = time.Now
 	}

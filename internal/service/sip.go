@@ -363,10 +363,19 @@ func (s *Service) CreateSIPAccount(ctx context.Context, actor sb.Actor, in NewSI
 	if s.sipDomain != "" && d.Name != s.sipDomain {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "Accounts are created in %s, which this admin does not manage.", s.sipDomain)
 	}
-	return s.createSIPAccount(ctx, actor, d, in)
+	out, err := s.createSIPAccount(ctx, actor, d, in, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !in.Activated {
+		s.sendActivationCodes(ctx, out.Account)
+	}
+	return out, nil
 }
 
-func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, d *sb.Domain, in NewSIPAccount) (*CreatedSIPAccount, error) {
+// createSIPAccount validates and creates an account in d; hook, if set, runs
+// in the same transaction first (and can refuse it).
+func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, d *sb.Domain, in NewSIPAccount, hook func(*store.Tx) error) (*CreatedSIPAccount, error) {
 	if len(in.Username) < MinSIPUsernameLen {
 		return nil, sb.FieldError("username", "The username must be at least %d characters.", MinSIPUsernameLen)
 	}
@@ -395,11 +404,15 @@ func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, d *sb.Do
 	now := s.now()
 	a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@" + d.Name, Active: true, Activated: in.Activated,
 		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.Email, CreatedAt: now, UpdatedAt: now, Algorithms: []string{in.Algorithm}}
-	out := &CreatedSIPAccount{Account: a}
-	if !in.Activated {
-		out.ConfirmationKey = randomKey()
-	}
+	// Every new account gets a confirmation key: it activates the account
+	// (when not activated) and provisions the device once.
+	out := &CreatedSIPAccount{Account: a, ConfirmationKey: randomKey()}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		if hook != nil {
+			if err := hook(tx); err != nil {
+				return err
+			}
+		}
 		if err := tx.CreateAccount(ctx, a, creds); err != nil {
 			if sb.ErrorCode(err) == sb.ECONFLICT {
 				return &sb.Error{Code: sb.EINVALID, Field: "username", Message: "The username has already been taken."}
@@ -466,7 +479,7 @@ func (s *Service) GetSIPAccount(ctx context.Context, actor sb.Actor, id int64) (
 }
 
 // SetSIPActivated activates or deactivates an account of the admin's
-// domain; activation also retires the confirmation key.
+// domain. The confirmation key stays: it still provisions the device.
 func (s *Service) SetSIPActivated(ctx context.Context, actor sb.Actor, id int64, activated bool) (*sb.Account, error) {
 	var out *sb.Account
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -480,11 +493,6 @@ func (s *Service) SetSIPActivated(ctx context.Context, actor sb.Actor, id int64,
 		now := s.now()
 		if err := tx.SetAccountFlags(ctx, a.ID, activated, a.Admin, now); err != nil {
 			return err
-		}
-		if activated {
-			if err := tx.SetConfirmationKey(ctx, a.ID, "", time.Time{}); err != nil {
-				return err
-			}
 		}
 		action := "account.deactivate"
 		if activated {

@@ -1,0 +1,88 @@
+package profile
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+)
+
+// LinphoneNS is the namespace of liblinphone remote-provisioning documents.
+const LinphoneNS = "http://www.linphone.org/xsds/lpconfig.xsd"
+
+// LinphoneConfig is a liblinphone remote-provisioning document:
+// <config xmlns=...> with <section name=...><entry name=...>value</entry>.
+type LinphoneConfig struct {
+	XMLName  xml.Name          `xml:"config"`
+	Xmlns    string            `xml:"xmlns,attr"`
+	Sections []LinphoneSection `xml:"section"`
+}
+
+// LinphoneSection is one [section] of the configuration.
+type LinphoneSection struct {
+	Name      string          `xml:"name,attr"`
+	Overwrite string          `xml:"overwrite,attr,omitempty"`
+	Entries   []LinphoneEntry `xml:"entry"`
+}
+
+// LinphoneEntry is one key = value.
+type LinphoneEntry struct {
+	Name      string `xml:"name,attr"`
+	Overwrite string `xml:"overwrite,attr,omitempty"`
+	Value     string `xml:",chardata"`
+}
+
+// LinphoneAccount is what provisioning adds for an account: digest
+// credentials as HA1, never a clear password.
+type LinphoneAccount struct {
+	Username, Domain, Realm string
+	HA1, Algorithm          string
+}
+
+// ParseLinphone reads a base configuration file.
+func ParseLinphone(data []byte) (*LinphoneConfig, error) {
+	var c LinphoneConfig
+	if err := xml.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("provisioning base: %w", err)
+	}
+	if c.XMLName.Space != "" && c.XMLName.Space != LinphoneNS {
+		return nil, errors.New("provisioning base: not an lpconfig document")
+	}
+	for _, s := range c.Sections {
+		if s.Name == "proxy_0" || s.Name == "auth_info_0" {
+			return nil, errors.New("provisioning base: proxy_0 and auth_info_0 are filled in per account; leave them out")
+		}
+	}
+	return &c, nil
+}
+
+// Linphone builds the document: the base sections, then, for an account,
+// its proxy_0 and auth_info_0 sections.
+func Linphone(base *LinphoneConfig, a *LinphoneAccount) LinphoneConfig {
+	out := LinphoneConfig{Xmlns: LinphoneNS}
+	if base != nil {
+		out.Sections = append(out.Sections, base.Sections...)
+	}
+	if a == nil {
+		return out
+	}
+	e := func(name, value string) LinphoneEntry {
+		return LinphoneEntry{Name: name, Overwrite: "true", Value: value}
+	}
+	identity := "sip:" + a.Username + "@" + a.Domain
+	out.Sections = append(out.Sections,
+		LinphoneSection{Name: "proxy_0", Overwrite: "true", Entries: []LinphoneEntry{
+			e("reg_identity", "<"+identity+">"),
+			e("reg_proxy", "<sip:"+a.Domain+";transport=tls>"),
+			e("reg_sendregister", "1"),
+			e("realm", a.Realm),
+		}},
+		LinphoneSection{Name: "auth_info_0", Overwrite: "true", Entries: []LinphoneEntry{
+			e("username", a.Username),
+			e("domain", a.Domain),
+			e("realm", a.Realm),
+			e("ha1", a.HA1),
+			e("algorithm", a.Algorithm),
+		}},
+	)
+	return out
+}
