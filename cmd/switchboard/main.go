@@ -47,6 +47,8 @@ Usage:
   switchboard apikey revoke ID [flags]
   switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
+  switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [flags]
+                                      write Dovecot/Postfix files reading the store's mail views
   switchboard oauth-client create --tenant NAME [flags]   prints client_id and secret once
   switchboard oauth-client list [flags]
   switchboard oauth-client revoke CLIENT_ID [flags]
@@ -89,6 +91,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exportDomain(ctx, args[2:], stdout, stderr)
 		}
 		return importDomain(ctx, args[2:], stdout, stderr)
+	case "mailconfig":
+		return mailconfigCmd(ctx, args[1:], stdout, stderr)
 	case "tenant":
 		if len(args) < 2 {
 			return fmt.Errorf("tenant: want create, list or passwd")

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/switchboard/switchboard/internal/mailconfig"
+)
+
+// mailconfigCmd writes the Dovecot and Postfix files that read the store's
+// mail views, after making sure the store is reachable and migrated.
+func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("mailconfig", flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	dovecot := fs.String("dovecot", "", "directory to write the Dovecot files into (dovecot-switchboard.conf and its SQL file)")
+	postfix := fs.String("postfix", "", "directory to write the Postfix files into (main.cf.switchboard and the lookup tables)")
+	mailRoot := fs.String("mail-root", "", "root of the Maildirs, <mail-root>/<domain>/<local>/ (default <data>/mail)")
+	lmtp := fs.String("lmtp", "127.0.0.1:24", "host:port of Dovecot's LMTP listener, where Postfix delivers")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if *dovecot == "" && *postfix == "" {
+		return fmt.Errorf("mailconfig: give --dovecot DIR, --postfix DIR or both")
+	}
+	if *mailRoot == "" {
+		*mailRoot = filepath.Join(sf.data, "mail")
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	files, err := mailconfig.Write(mailconfig.Options{DatabaseURL: sf.database, DataDir: sf.data,
+		MailRoot: *mailRoot, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp})
+	if err != nil {
+		return fmt.Errorf("mailconfig: %w", err)
+	}
+	for _, f := range files {
+		fmt.Fprintln(stdout, "wrote", f.Path)
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+// Package mailconfig writes the Dovecot and Postfix configuration that lets
+// the mail servers read Switchboard's accounts straight from its database,
+// through the mail_users, mail_domains and mail_aliases views.
+package mailconfig
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+//go:embed templates/*.tmpl
+var templates embed.FS
+
+// Options say where the database, the mail and the configuration live.
+type Options struct {
+	// DatabaseURL is the store's URL as given to serve: "" (the embedded
+	// SQLite at <DataDir>/switchboard.db), sqlite:PATH or postgres://...
+	DatabaseURL string
+	// DataDir is serve's --data.
+	DataDir string
+	// MailRoot holds one Maildir per account at <MailRoot>/<domain>/<local>/.
+	MailRoot string
+	// DovecotDir and PostfixDir are where the files are written and where
+	// the servers will read them from ("" skips that server).
+	DovecotDir, PostfixDir string
+	// LMTP is the host:port Dovecot's LMTP listens on and Postfix delivers to.
+	LMTP string
+}
+
+// PG is a PostgreSQL connection split into the parts both servers take.
+type PG struct {
+	Host, Port, DBName, User, Password, SSLMode, Schema string
+}
+
+// params is what the templates see.
+type params struct {
+	Options
+	SQLitePath         string
+	PG                 PG
+	LMTPHost, LMTPPort string
+}
+
+func (p params) postgres() bool { return p.SQLitePath == "" }
+
+// View names a view, schema-qualified when the database URL sets a
+// search_path, since neither Dovecot nor Postfix can set one.
+func (p params) View(name string) string {
+	if p.PG.Schema != "" {
+		return `"` + p.PG.Schema + `".` + name
+	}
+	return name
+}
+
+// DovecotDriver is Dovecot's SQL driver name.
+func (p params) DovecotDriver() string {
+	if p.postgres() {
+		return "pgsql"
+	}
+	return "sqlite"
+}
+
+// PostfixDriver is Postfix's lookup table type.
+func (p params) PostfixDriver() string { return p.DovecotDriver() }
+
+// DovecotConnect is Dovecot's connect setting: a path for SQLite, a libpq
+// keyword string for PostgreSQL.
+func (p params) DovecotConnect() string {
+	if !p.postgres() {
+		return p.SQLitePath
+	}
+	var b strings.Builder
+	kv := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		if strings.ContainsAny(v, ` '\`) {
+			v = "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+		}
+		b.WriteString(k + "=" + v)
+	}
+	kv("host", p.PG.Host)
+	kv("port", p.PG.Port)
+	kv("dbname", p.PG.DBName)
+	kv("user", p.PG.User)
+	kv("password", p.PG.Password)
+	kv("sslmode", p.PG.SSLMode)
+	return b.String()
+}
+
+// PostfixHosts is the hosts setting of a pgsql: table.
+func (p params) PostfixHosts() string {
+	if strings.HasPrefix(p.PG.Host, "/") {
+		return "unix:" + p.PG.Host + "/.s.PGSQL." + p.PG.Port
+	}
+	return "inet:" + net.JoinHostPort(p.PG.Host, p.PG.Port)
+}
+
+// File is one generated file.
+type File struct {
+	// Path is absolute; Secret files hold a database password.
+	Path   string
+	Data   []byte
+	Secret bool
+}
+
+// Render returns the files for o without writing them.
+func Render(o Options) ([]File, error) {
+	p, err := resolve(o)
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New("").ParseFS(templates, "templates/*.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	secret := p.PG.Password != ""
+	var files []File
+	add := func(dir, name, tmpl string, data any, secret bool) error {
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, tmpl, data); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+		files = append(files, File{Path: filepath.Join(dir, name), Data: b.Bytes(), Secret: secret})
+		return nil
+	}
+	if o.DovecotDir != "" {
+		if err := add(o.DovecotDir, "dovecot-switchboard.conf", "dovecot-switchboard.conf.tmpl", p, false); err != nil {
+			return nil, err
+		}
+		if err := add(o.DovecotDir, "dovecot-switchboard-sql.conf.ext", "dovecot-switchboard-sql.conf.ext.tmpl", p, secret); err != nil {
+			return nil, err
+		}
+	}
+	if o.PostfixDir != "" {
+		if err := add(o.PostfixDir, "main.cf.switchboard", "main.cf.switchboard.tmpl", p, false); err != nil {
+			return nil, err
+		}
+		maps := []struct{ name, comment, query string }{
+			{"virtual-mailbox-domains", "virtual_mailbox_domains: the domains Switchboard hosts.",
+				"SELECT domain FROM " + p.View("mail_domains") + " WHERE domain = '%s'"},
+			{"virtual-mailbox-maps", "virtual_mailbox_maps: active mailboxes (the value is unused with LMTP delivery).",
+				"SELECT domain || '/' || local || '/' FROM " + p.View("mail_users") + " WHERE email = '%s'"},
+			{"virtual-alias-maps", "virtual_alias_maps: address -> destination address.",
+				"SELECT destination FROM " + p.View("mail_aliases") + " WHERE source = '%s'"},
+		}
+		for _, m := range maps {
+			data := struct {
+				params
+				Comment, Query string
+			}{p, m.comment, m.query}
+			if err := add(o.PostfixDir, p.PostfixDriver()+"-"+m.name+".cf", "map.cf.tmpl", data, secret); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return files, nil
+}
+
+// Write renders the files and writes them, readable by their owner and
+// group only when they hold a database password.
+func Write(o Options) ([]File, error) {
+	files, err := Render(o)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
+			return nil, err
+		}
+		mode := os.FileMode(0o644)
+		if f.Secret {
+			mode = 0o640
+		}
+		if err := os.WriteFile(f.Path, f.Data, mode); err != nil {
+			return nil, err
+		}
+		if err := os.Chmod(f.Path, mode); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+func resolve(o Options) (params, error) {
+	p := params{Options: o}
+	var err error
+	for _, dir := range []*string{&p.MailRoot, &p.DovecotDir, &p.PostfixDir} {
+		if *dir == "" {
+			continue
+		}
+		if *dir, err = filepath.Abs(*dir); err != nil {
+			return p, err
+		}
+	}
+	if p.MailRoot == "" {
+		return p, fmt.Errorf("no mail root given")
+	}
+	if p.LMTP == "" {
+		p.LMTP = "127.0.0.1:24"
+	}
+	if p.LMTPHost, p.LMTPPort, err = net.SplitHostPort(p.LMTP); err != nil {
+		return p, fmt.Errorf("--lmtp %q: want host:port", p.LMTP)
+	}
+	u := o.DatabaseURL
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		p.PG, err = parsePG(u)
+		return p, err
+	case u == "" || strings.HasPrefix(u, "sqlite:") || strings.HasPrefix(u, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "file:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			dir := o.DataDir
+			if dir == "" {
+				dir = "."
+			}
+			path = filepath.Join(dir, "switchboard.db")
+		}
+		p.SQLitePath, err = filepath.Abs(path)
+		return p, err
+	default:
+		return p, fmt.Errorf("unsupported database URL scheme (want postgres://, sqlite: or empty)")
+	}
+}
+
+func parsePG(raw string) (PG, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return PG{}, fmt.Errorf("database URL is not a valid URL")
+	}
+	q := u.Query()
+	pg := PG{Host: u.Hostname(), Port: u.Port(), DBName: strings.TrimPrefix(u.Path, "/"),
+		User: u.User.Username(), SSLMode: q.Get("sslmode")}
+	pg.Password, _ = u.User.Password()
+	if h := q.Get("host"); h != "" {
+		pg.Host = h
+	}
+	if pg.Host == "" {
+		pg.Host = "/var/run/postgresql"
+	}
+	if pg.Port == "" {
+		pg.Port = "5432"
+	}
+	if _, err := strconv.Atoi(pg.Port); err != nil {
+		return PG{}, fmt.Errorf("database URL port %q is not a number", pg.Port)
+	}
+	if pg.DBName == "" {
+		pg.DBName = pg.User
+	}
+	if sp := q.Get("search_path"); sp != "" {
+		pg.Schema = strings.TrimSpace(strings.Split(sp, ",")[0])
+		if !validIdent(pg.Schema) {
+			return PG{}, fmt.Errorf("search_path %q: want a plain schema name", pg.Schema)
+		}
+	}
+	for _, v := range []string{pg.Host, pg.DBName, pg.User} {
+		if strings.ContainsAny(v, "\n\r") {
+			return PG{}, fmt.Errorf("database URL holds a line break")
+		}
+	}
+	if strings.ContainsAny(pg.Password, "\n\r") {
+		return PG{}, fmt.Errorf("database password holds a line break")
+	}
+	return pg, nil
+}
+
+func validIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,561 @@
+package mailconfig_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/mailconfig"
+	"github.com/switchboard/switchboard/internal/service"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/store/storetest"
+)
+
+// TestMailPlane starts real Dovecot and Postfix on loopback with the files
+// mailconfig generates and checks that they obey what the mail admin API
+// provisions, without being restarted, on every database backend.
+func TestMailPlane(t *testing.T) {
+	needMailServers(t)
+	for _, b := range storetest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			root := sharedTempDir(t)
+			dbURL := b.URL(t)
+			if b.Name == "sqlite" {
+				dbURL = sqliteForMailServers(t, root)
+			}
+			st, err := store.Open(context.Background(), dbURL, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			mailRoot := filepath.Join(root, "mail")
+			if err := os.Mkdir(mailRoot, 0o750); err != nil {
+				t.Fatal(err)
+			}
+			chownTo(t, mailRoot, "dovecot")
+
+			lmtp := freeAddr(t)
+			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp,
+				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix")}
+			if _, err := mailconfig.Write(o); err != nil {
+				t.Fatal(err)
+			}
+			imapAddr := startDovecot(t, root, o)
+			smtpAddr := startPostfix(t, root, o)
+			api := startAPI(t, st)
+			checkMailPlane(t, api, imapAddr, smtpAddr, mailRoot)
+		})
+	}
+}
+
+func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot string) {
+	const addr = "alice@example.org"
+	api.call("POST", "/domains", url.Values{"domain": {"example.org"}, "username": {addr}, "password": {"first-password-1"}})
+	users := api.call("GET", "/users/1", nil)
+	id := int(users["users"].([]any)[0].(map[string]any)["id"].(float64))
+
+	t.Run("the API's password logs in over IMAP and a wrong one does not", func(t *testing.T) {
+		wantLogin(t, imapAddr, addr, "first-password-1", true)
+		wantLogin(t, imapAddr, addr, "first-password-2", false)
+		wantLogin(t, imapAddr, "nobody@example.org", "first-password-1", false)
+	})
+	t.Run("mail sent to Postfix lands in the INBOX over LMTP", func(t *testing.T) {
+		if err := sendMail(smtpAddr, addr, "Hello Alice"); err != nil {
+			t.Fatal(err)
+		}
+		waitForSubject(t, imapAddr, addr, "first-password-1", "Hello Alice")
+		if _, err := os.Stat(filepath.Join(mailRoot, "example.org", "alice", "cur")); err != nil {
+			t.Errorf("Maildir not at <mail-root>/<domain>/<local>: %v", err)
+		}
+	})
+	t.Run("Postfix refuses unknown mailboxes and foreign domains", func(t *testing.T) {
+		wantRejected(t, smtpAddr, "nobody@example.org")
+		wantRejected(t, smtpAddr, "someone@not-hosted.example")
+	})
+	t.Run("a password change takes effect at once", func(t *testing.T) {
+		api.call("POST", "/user-change-password", url.Values{"id": {strconv.Itoa(id)}, "domain_id": {"1"}, "password": {"second-password-2"}})
+		wantLogin(t, imapAddr, addr, "first-password-1", false)
+		wantLogin(t, imapAddr, addr, "second-password-2", true)
+	})
+	t.Run("a deactivated mailbox neither logs in nor receives", func(t *testing.T) {
+		api.rpc("mail.set", map[string]any{"mail": addr, "active": false})
+		wantLogin(t, imapAddr, addr, "second-password-2", false)
+		wantRejected(t, smtpAddr, addr)
+		api.rpc("mail.set", map[string]any{"mail": addr, "active": true})
+		wantLogin(t, imapAddr, addr, "second-password-2", true)
+	})
+	t.Run("a deleted mailbox neither logs in nor receives", func(t *testing.T) {
+		api.call("DELETE", "/users", url.Values{"email": {addr}})
+		wantLogin(t, imapAddr, addr, "second-password-2", false)
+		wantRejected(t, smtpAddr, addr)
+	})
+	t.Run("a deleted domain is no longer hosted", func(t *testing.T) {
+		api.call("POST", "/user/1", url.Values{"email": {"bob@example.org"}, "password": {"bobs-password-1"}})
+		wantLogin(t, imapAddr, "bob@example.org", "bobs-password-1", true)
+		api.call("DELETE", "/domain", url.Values{"domain": {"example.org"}})
+		wantLogin(t, imapAddr, "bob@example.org", "bobs-password-1", false)
+		wantRejected(t, smtpAddr, "bob@example.org")
+	})
+}
+
+// needMailServers skips where Dovecot or Postfix is not installed or the
+// test cannot start them as root; in CI it fails instead.
+func needMailServers(t *testing.T) {
+	t.Helper()
+	var missing []string
+	for _, bin := range []string{"dovecot", "postfix"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if _, err := os.Stat("/usr/sbin/" + bin); err != nil {
+				missing = append(missing, bin)
+			}
+		}
+	}
+	for _, mod := range []string{"/usr/lib/dovecot/modules/auth/libdriver_sqlite.so", "/usr/lib/dovecot/modules/auth/libdriver_pgsql.so",
+		"/usr/lib/dovecot/lmtp", "/usr/lib/dovecot/imap"} {
+		if _, err := os.Stat(mod); err != nil {
+			missing = append(missing, mod)
+		}
+	}
+	for _, m := range []string{"sqlite", "pgsql"} {
+		if out, err := exec.Command("/usr/sbin/postconf", "-m").Output(); err != nil || !strings.Contains(string(out), m) {
+			missing = append(missing, "postfix-"+m)
+		}
+	}
+	why := ""
+	switch {
+	case len(missing) > 0:
+		why = "not installed: " + strings.Join(missing, ", ") + " (apt-get install dovecot-imapd dovecot-lmtpd dovecot-sqlite dovecot-pgsql postfix postfix-sqlite postfix-pgsql)"
+	case os.Geteuid() != 0:
+		why = "Dovecot and Postfix drop privileges to their own users, which needs root"
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("mail servers unavailable in CI: %s", why)
+	}
+	t.Skip("skipping the Dovecot/Postfix integration test: " + why)
+}
+
+// sharedTempDir is a temporary directory the mail servers' own users can
+// traverse.
+func sharedTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// sqliteForMailServers creates the database file with a mode that lets
+// Dovecot's and Postfix's users read it (SQLite gives its -wal and -shm
+// files the database file's mode).
+func sqliteForMailServers(t *testing.T, root string) string {
+	t.Helper()
+	dir := filepath.Join(root, "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "switchboard.db")
+	if err := os.WriteFile(path, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return "sqlite:" + path
+}
+
+func chownTo(t *testing.T, path, name string) {
+	t.Helper()
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(path, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startDovecot(t *testing.T, root string, o mailconfig.Options) string {
+	t.Helper()
+	imapAddr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(imapAddr)
+	for _, d := range []string{"run", "state"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := filepath.Join(root, "dovecot.conf")
+	logPath := filepath.Join(root, "dovecot.log")
+	writeFile(t, conf, fmt.Sprintf(`# A private Dovecot for the test; the Switchboard part is included.
+protocols = imap lmtp
+listen = 127.0.0.1
+base_dir = %[1]s/run
+state_dir = %[1]s/state
+log_path = %[2]s
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# Refusals are what the test checks: answer them at once.
+auth_failure_delay = 0
+hostname = mx.switchboard.test
+mail_uid = dovecot
+mail_gid = dovecot
+first_valid_uid = 1
+default_login_user = dovenull
+default_internal_user = dovecot
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = %[3]s
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+!include %[4]s/dovecot-switchboard.conf
+`, root, logPath, port, o.DovecotDir))
+	cmd := exec.Command("dovecot", "-F", "-c", conf)
+	cmd.Path = lookBin(t, "dovecot")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			log, _ := os.ReadFile(logPath)
+			t.Logf("dovecot output:\n%s\ndovecot.log:\n%s", out.String(), log)
+		}
+	})
+	waitListening(t, imapAddr, "dovecot IMAP")
+	waitListening(t, o.LMTP, "dovecot LMTP")
+	return imapAddr
+}
+
+func startPostfix(t *testing.T, root string, o mailconfig.Options) string {
+	t.Helper()
+	smtpAddr := freeAddr(t)
+	dir := filepath.Join(root, "postfix-instance")
+	queue := filepath.Join(root, "postfix-queue")
+	data := filepath.Join(root, "postfix-data")
+	for _, d := range []string{dir, queue, data} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chownTo(t, data, "postfix")
+	generated, err := os.ReadFile(filepath.Join(o.PostfixDir, "main.cf.switchboard"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(root, "postfix.log")
+	writeFile(t, filepath.Join(dir, "main.cf"), fmt.Sprintf(`# A private Postfix for the test; the Switchboard part is appended.
+compatibility_level = 3.6
+queue_directory = %s
+data_directory = %s
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.switchboard.test
+mydomain = switchboard.test
+myorigin = $myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = reject_unauth_destination
+default_transport = error:this test sends no mail out
+maillog_file_prefixes = /tmp, %s
+maillog_file = %s
+biff = no
+smtpd_error_sleep_time = 0
+%s`, queue, data, root, logPath, generated))
+	// Every service runs unchrooted so that it can reach the test's files.
+	writeFile(t, filepath.Join(dir, "master.cf"), smtpAddr+` inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+`)
+	postfix := lookBin(t, "postfix")
+	if out, err := exec.Command(postfix, "-c", dir, "start").CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(logPath)
+		t.Fatalf("postfix start: %v\n%s\n%s", err, out, log)
+	}
+	t.Cleanup(func() {
+		exec.Command(postfix, "-c", dir, "stop").Run()
+		if t.Failed() {
+			log, _ := os.ReadFile(logPath)
+			t.Logf("postfix.log:\n%s", log)
+		}
+	})
+	waitListening(t, smtpAddr, "postfix smtpd")
+	return smtpAddr
+}
+
+func lookBin(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return "/usr/sbin/" + name
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitListening(t *testing.T, addr, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not listen on %s: %v", what, addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// apiClient talks to a real Switchboard over HTTP as an operator.
+type apiClient struct {
+	t             *testing.T
+	url           string
+	token, rpcSes string
+}
+
+func startAPI(t *testing.T, st *store.Store) *apiClient {
+	t.Helper()
+	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams)})
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
+	t.Cleanup(srv.Close)
+	if _, err := svc.CreateTenant(context.Background(), sb.SystemActor, "acme", "acme-password-1", sb.RoleTenant); err != nil {
+		t.Fatal(err)
+	}
+	c := &apiClient{t: t, url: srv.URL}
+	c.token = c.call("POST", "/auth", url.Values{"username": {"acme"}, "password": {"acme-password-1"}})["token"].(string)
+	var login struct {
+		Result struct{ Session string }
+	}
+	c.rpcRaw("auth", map[string]any{"user": "acme", "pass": "acme-password-1"}, &login)
+	c.rpcSes = login.Result.Session
+	return c
+}
+
+func (c *apiClient) call(method, path string, form url.Values) map[string]any {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c.token != "" {
+		req.Header.Set("Auth-token", c.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	var v map[string]any
+	if res.StatusCode >= 300 || json.Unmarshal(body, &v) != nil || v["result"] == false {
+		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, body)
+	}
+	return v
+}
+
+func (c *apiClient) rpc(method string, params any) {
+	c.t.Helper()
+	var v struct{ Error any }
+	c.rpcRaw(method, params, &v)
+	if v.Error != nil {
+		c.t.Fatalf("%s: %v", method, v.Error)
+	}
+}
+
+func (c *apiClient) rpcRaw(method string, params, into any) {
+	c.t.Helper()
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	req, _ := http.NewRequest("POST", c.url+"/jsonrpc", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.rpcSes != "" {
+		req.Header.Set("HPLS-AUTH", c.rpcSes)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(into); err != nil {
+		c.t.Fatalf("%s: %v", method, err)
+	}
+}
+
+func wantLogin(t *testing.T, imapAddr, user, pass string, ok bool) {
+	t.Helper()
+	c, err := imapclient.DialInsecure(imapAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Login(user, pass).Wait()
+	if ok && err != nil {
+		t.Errorf("IMAP LOGIN %s: %v, want success", user, err)
+	}
+	if !ok && err == nil {
+		t.Errorf("IMAP LOGIN %s succeeded, want refusal", user)
+	}
+}
+
+func sendMail(smtpAddr, to, subject string) error {
+	msg := "From: carol@sender.example\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nSent through Postfix.\r\n"
+	c, err := smtp.Dial(smtpAddr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Mail("carol@sender.example", nil); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to, nil); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}
+
+func wantRejected(t *testing.T, smtpAddr, rcpt string) {
+	t.Helper()
+	c, err := smtp.Dial(smtpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mail("carol@sender.example", nil); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Rcpt(rcpt, nil)
+	if err == nil {
+		t.Errorf("Postfix accepted RCPT TO:<%s>, want a refusal", rcpt)
+		return
+	}
+	if se, ok := err.(*smtp.SMTPError); !ok || se.Code < 500 {
+		t.Errorf("RCPT TO:<%s>: %v, want a permanent 5xx refusal", rcpt, err)
+	}
+}
+
+func waitForSubject(t *testing.T, imapAddr, user, pass, subject string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		subjects, err := inboxSubjects(imapAddr, user, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range subjects {
+			if s == subject {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not in INBOX after 20 s; INBOX holds %q", subject, subjects)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func inboxSubjects(imapAddr, user, pass string) ([]string, error) {
+	c, err := imapclient.DialInsecure(imapAddr, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := c.Login(user, pass).Wait(); err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	box, err := c.Select("INBOX", nil).Wait()
+	if err != nil {
+		return nil, err
+	}
+	if box.NumMessages == 0 {
+		return nil, nil
+	}
+	msgs, err := c.Fetch(imap.SeqSetNum(1, box.NumMessages), &imap.FetchOptions{Envelope: true}).Collect()
+	if err != nil {
+		return nil, err
+	}
+	var subjects []string
+	for _, m := range msgs {
+		subjects = append(subjects, m.Envelope.Subject)
+	}
+	return subjects, c.Logout().Wait()
+}
