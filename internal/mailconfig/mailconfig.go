@@ -203,6 +203,11 @@ func resolve(o Options) (params, error) {
 			return p, err
 		}
 	}
+	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, o.DatabaseURL, o.DataDir} {
+		if strings.ContainsAny(v, "\n\r") {
+			return p, fmt.Errorf("a path or URL holds a line break")
+		}
+	}
 	if p.MailRoot == "" {
 		return p, fmt.Errorf("no mail root given")
 	}

@@ -153,7 +153,7 @@ func needMailServers(t *testing.T) {
 	if why == "" {
 		return
 	}
-	if os.Getenv("CI") == "true" {
+	if os.Getenv("CI") != "" {
 		t.Fatalf("mail servers unavailable in CI: %s", why)
 	}
 	t.Skip("skipping the Dovecot/Postfix integration test: " + why)
@@ -249,6 +249,12 @@ service imap-login {
   }
   inet_listener imaps {
     port = 0
+  }
+}
+# The test fails logins on purpose from one IP: no growing auth penalty.
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
   }
 }
 !include %[4]s/dovecot-switchboard.conf
