@@ -20,6 +20,7 @@ func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	postfix := fs.String("postfix", "", "directory to write the Postfix files into (main.cf.switchboard and the lookup tables)")
 	mailRoot := fs.String("mail-root", "", "root of the Maildirs, <mail-root>/<domain>/<local>/ (default <data>/mail)")
 	lmtp := fs.String("lmtp", "127.0.0.1:24", "host:port of Dovecot's LMTP listener, where Postfix delivers")
+	milter := fs.String("milter", "", "host:port of serve's DKIM signing milter (--milter-listen) for Postfix to call")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	files, err := mailconfig.Write(mailconfig.Options{DatabaseURL: sf.database, DataDir: sf.data,
-		MailRoot: *mailRoot, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp})
+		MailRoot: *mailRoot, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter})
 	if err != nil {
 		return fmt.Errorf("mailconfig: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/acme"
+	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
@@ -223,6 +225,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	acmeEmail := fs.String("acme-email", "", "contact address of the ACME account")
 	acmeRoots := fs.String("acme-ca-roots", "", "PEM file of extra roots trusted for the ACME directory (for test CAs)")
 	acmeHTTP := fs.String("acme-http-listen", "", "extra listener answering only HTTP-01 challenges (e.g. :80)")
+	milterListen := fs.String("milter-listen", "", "address of the DKIM signing milter for Postfix (e.g. 127.0.0.1:8891; off when empty)")
+	milterTrusted := fs.String("milter-trusted", "127.0.0.0/8,::1/128", "client networks whose mail the milter signs (SMTP-authenticated clients are always signed)")
 	tlsListen := fs.String("tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI")
 	certDir := fs.String("cert-dir", "", "directory receiving <hostname>/fullchain.pem and privkey.pem for Dovecot and Postfix")
 	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
@@ -289,7 +293,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go housekeeping(ctx, svc, logger)
 
 	servers := []*http.Server{srv}
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- srv.Serve(ln) }()
 	if *acmeHTTP != "" {
 		chSrv := &http.Server{Handler: api.ChallengeHandler(), ReadHeaderTimeout: 10 * time.Second}
@@ -299,6 +303,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		servers = append(servers, chSrv)
 		go func() { errc <- chSrv.Serve(chLn) }()
+	}
+	if *milterListen != "" {
+		trusted, err := parsePrefixes(*milterTrusted)
+		if err != nil {
+			return fmt.Errorf("--milter-trusted: %w", err)
+		}
+		mln, err := net.Listen("tcp", *milterListen)
+		if err != nil {
+			return err
+		}
+		go func() {
+			errc <- dkimmilter.Serve(ctx, mln, dkimmilter.Config{Keys: svc, Trusted: trusted, Logger: logger})
+		}()
 	}
 	if *tlsListen != "" {
 		tlsSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: *reqTimeout,
@@ -324,6 +341,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDR networks.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a network like 10.0.0.0/8", f)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // housekeeping purges expired tokens and renews certificates due for

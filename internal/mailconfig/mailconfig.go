@@ -33,6 +33,9 @@ type Options struct {
 	DovecotDir, PostfixDir string
 	// LMTP is the host:port Dovecot's LMTP listens on and Postfix delivers to.
 	LMTP string
+	// Milter is the host:port of serve's DKIM signing milter
+	// (--milter-listen); "" leaves Postfix's milters alone.
+	Milter string
 }
 
 // PG is a PostgreSQL connection split into the parts both servers take.
@@ -203,7 +206,7 @@ func resolve(o Options) (params, error) {
 			return p, err
 		}
 	}
-	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, o.DatabaseURL, o.DataDir} {
+	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, o.DatabaseURL, o.DataDir} {
 		if strings.ContainsAny(v, "\n\r") {
 			return p, fmt.Errorf("a path or URL holds a line break")
 		}
@@ -216,6 +219,11 @@ func resolve(o Options) (params, error) {
 	}
 	if p.LMTPHost, p.LMTPPort, err = net.SplitHostPort(p.LMTP); err != nil {
 		return p, fmt.Errorf("--lmtp %q: want host:port", p.LMTP)
+	}
+	if p.Milter != "" {
+		if _, _, err := net.SplitHostPort(p.Milter); err != nil {
+			return p, fmt.Errorf("--milter %q: want host:port", p.Milter)
+		}
 	}
 	u := o.DatabaseURL
 	switch {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -21,13 +22,16 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	msgdkim "github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-smtp"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/mailconfig"
+	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -56,15 +60,16 @@ func TestMailPlane(t *testing.T) {
 			}
 			chownTo(t, mailRoot, "dovecot")
 
+			api, svc := startAPI(t, st)
+			milterAddr := startMilter(t, svc)
 			lmtp := freeAddr(t)
-			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp,
+			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp, Milter: milterAddr,
 				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix")}
 			if _, err := mailconfig.Write(o); err != nil {
 				t.Fatal(err)
 			}
 			imapAddr := startDovecot(t, root, o)
 			smtpAddr := startPostfix(t, root, o)
-			api := startAPI(t, st)
 			checkMailPlane(t, api, imapAddr, smtpAddr, mailRoot)
 		})
 	}
@@ -88,6 +93,24 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		waitForSubject(t, imapAddr, addr, "first-password-1", "Hello Alice")
 		if _, err := os.Stat(filepath.Join(mailRoot, "example.org", "alice", "cur")); err != nil {
 			t.Errorf("Maildir not at <mail-root>/<domain>/<local>: %v", err)
+		}
+	})
+	t.Run("outgoing mail is DKIM-signed with the domain's active key", func(t *testing.T) {
+		key := api.call("POST", "/dkim/add-new-domain", url.Values{"domain": {"example.org"}, "selector": {"mail1"}})
+		record := key["dns_value"].(string)
+		if err := sendMailFrom(smtpAddr, addr, addr, "Signed by Switchboard"); err != nil {
+			t.Fatal(err)
+		}
+		raw := waitForMessage(t, imapAddr, addr, "first-password-1", "Signed by Switchboard")
+		verifications, err := msgdkim.VerifyWithOptions(bytes.NewReader(raw), &msgdkim.VerifyOptions{
+			LookupTXT: func(name string) ([]string, error) {
+				if name != "mail1._domainkey.example.org" {
+					return nil, fmt.Errorf("no TXT record %s", name)
+				}
+				return []string{record}, nil
+			}})
+		if err != nil || len(verifications) != 1 || verifications[0].Err != nil || verifications[0].Domain != "example.org" {
+			t.Fatalf("DKIM verification: %v %+v\n%s", err, verifications, raw)
 		}
 	})
 	t.Run("Postfix refuses unknown mailboxes and foreign domains", func(t *testing.T) {
@@ -392,9 +415,13 @@ type apiClient struct {
 	token, rpcSes string
 }
 
-func startAPI(t *testing.T, st *store.Store) *apiClient {
+func startAPI(t *testing.T, st *store.Store) (*apiClient, *service.Service) {
 	t.Helper()
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams)})
+	box, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
 	t.Cleanup(srv.Close)
 	if _, err := svc.CreateTenant(context.Background(), sb.SystemActor, "acme", "acme-password-1", sb.RoleTenant); err != nil {
@@ -407,7 +434,28 @@ func startAPI(t *testing.T, st *store.Store) *apiClient {
 	}
 	c.rpcRaw("auth", map[string]any{"user": "acme", "pass": "acme-password-1"}, &login)
 	c.rpcSes = login.Result.Session
-	return c
+	return c, svc
+}
+
+// startMilter runs the DKIM signing milter as serve does.
+func startMilter(t *testing.T, svc *service.Service) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- dkimmilter.Serve(ctx, ln, dkimmilter.Config{Keys: svc, Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("milter: %v", err)
+		}
+	})
+	return ln.Addr().String()
 }
 
 func (c *apiClient) call(method, path string, form url.Values) map[string]any {
@@ -474,13 +522,17 @@ func wantLogin(t *testing.T, imapAddr, user, pass string, ok bool) {
 }
 
 func sendMail(smtpAddr, to, subject string) error {
-	msg := "From: carol@sender.example\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nSent through Postfix.\r\n"
+	return sendMailFrom(smtpAddr, "carol@sender.example", to, subject)
+}
+
+func sendMailFrom(smtpAddr, from, to, subject string) error {
+	msg := "From: " + from + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nSent through Postfix,\r\nwith two lines.\r\n"
 	c, err := smtp.Dial(smtpAddr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if err := c.Mail("carol@sender.example", nil); err != nil {
+	if err := c.Mail(from, nil); err != nil {
 		return err
 	}
 	if err := c.Rcpt(to, nil); err != nil {
@@ -521,15 +573,21 @@ func wantRejected(t *testing.T, smtpAddr, rcpt string) {
 
 func waitForSubject(t *testing.T, imapAddr, user, pass, subject string) {
 	t.Helper()
+	waitForMessage(t, imapAddr, user, pass, subject)
+}
+
+// waitForMessage returns the raw message with subject once it is in INBOX.
+func waitForMessage(t *testing.T, imapAddr, user, pass, subject string) []byte {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		subjects, err := inboxSubjects(imapAddr, user, pass)
+		subjects, raws, err := inbox(imapAddr, user, pass)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range subjects {
+		for i, s := range subjects {
 			if s == subject {
-				return
+				return raws[i]
 			}
 		}
 		if time.Now().After(deadline) {
@@ -539,29 +597,34 @@ func waitForSubject(t *testing.T, imapAddr, user, pass, subject string) {
 	}
 }
 
-func inboxSubjects(imapAddr, user, pass string) ([]string, error) {
+// inbox returns the subjects and raw messages in INBOX.
+func inbox(imapAddr, user, pass string) ([]string, [][]byte, error) {
 	c, err := imapclient.DialInsecure(imapAddr, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer c.Close()
 	if err := c.Login(user, pass).Wait(); err != nil {
-		return nil, fmt.Errorf("login: %w", err)
+		return nil, nil, fmt.Errorf("login: %w", err)
 	}
 	box, err := c.Select("INBOX", nil).Wait()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if box.NumMessages == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	msgs, err := c.Fetch(imap.SeqSetNum(1, box.NumMessages), &imap.FetchOptions{Envelope: true}).Collect()
+	whole := &imap.FetchItemBodySection{Peek: true}
+	msgs, err := c.Fetch(imap.SeqSetNum(1, box.NumMessages), &imap.FetchOptions{Envelope: true,
+		BodySection: []*imap.FetchItemBodySection{whole}}).Collect()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var subjects []string
+	var raws [][]byte
 	for _, m := range msgs {
 		subjects = append(subjects, m.Envelope.Subject)
+		raws = append(raws, m.FindBodySection(whole))
 	}
-	return subjects, c.Logout().Wait()
+	return subjects, raws, c.Logout().Wait()
 }

@@ -175,3 +175,30 @@ func (s *Service) openSealed(purpose, sealed string) ([]byte, error) {
 	}
 	return p, nil
 }
+
+// ActiveDKIMKey returns the selector and private key a domain signs its
+// outgoing mail with, for the signing milter; ENOTFOUND when the domain is
+// unknown or has no active key.
+func (s *Service) ActiveDKIMKey(ctx context.Context, domain string) (string, []byte, error) {
+	tx := s.store.Read()
+	d, err := tx.DomainByName(ctx, domain)
+	if err != nil {
+		return "", nil, err
+	}
+	keys, err := tx.DKIMKeys(ctx, d.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, k := range keys {
+		if !k.Active {
+			continue
+		}
+		_, sealed, err := tx.DKIMKey(ctx, d.ID, k.Selector)
+		if err != nil {
+			return "", nil, err
+		}
+		key, err := s.openSealed(dkimPurpose(d.Name, k.Selector), sealed)
+		return k.Selector, key, err
+	}
+	return "", nil, notFound("active DKIM key")
+}
