@@ -21,7 +21,7 @@ func TestContribMatchesTemplates(t *testing.T) {
 		t.Run(tc.driver, func(t *testing.T) {
 			files, err := Render(Options{DatabaseURL: tc.url, DataDir: "/var/lib/switchboard",
 				MailRoot: "/var/vmail", DovecotDir: "/etc/dovecot/switchboard",
-				PostfixDir: "/etc/postfix/switchboard", LMTP: "127.0.0.1:24"})
+				PostfixDir: "/etc/postfix/switchboard", LMTP: "127.0.0.1:24", Milter: "127.0.0.1:8891"})
 			if err != nil {
 				t.Fatal(err)
 			}
