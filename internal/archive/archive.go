@@ -678,3 +678,20 @@ func (a *Archive) Close() error {
 	}
 	return os.RemoveAll(a.dir)
 }
+
+// MaildirLocals calls fn once for every local part that has Maildir files
+// in the archive, without opening them.
+func (a *Archive) MaildirLocals(fn func(local string) error) error {
+	if !a.Has(MaildirIndex) {
+		return nil
+	}
+	last := ""
+	return eachIndexLine(filepath.Join(a.dir, MaildirIndex), func(_ int64, e *MaildirEntry) error {
+		local, _, _ := splitMaildirName(e.Name)
+		if local == last {
+			return nil
+		}
+		last = local
+		return fn(local)
+	})
+}
