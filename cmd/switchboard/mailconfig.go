@@ -27,8 +27,11 @@ func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *dovecot == "" && *postfix == "" {
 		return fmt.Errorf("mailconfig: give --dovecot DIR, --postfix DIR or both")
 	}
-	if *mailRoot == "" {
+	switch *mailRoot {
+	case "":
 		*mailRoot = filepath.Join(sf.data, "mail")
+	case "none":
+		return fmt.Errorf("mailconfig: --mail-root none leaves Dovecot nowhere to keep mail; give the Maildir root")
 	}
 	st, err := sf.open(ctx)
 	if err != nil {

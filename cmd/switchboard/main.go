@@ -136,6 +136,26 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.database, "database", "", "database URL: empty for embedded SQLite, or postgres://user:pass@host/db")
 }
 
+// mailFlags name Dovecot's Maildir root, for the commands that move mail.
+type mailFlags struct {
+	root string
+}
+
+func (f *mailFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.root, "mail-root", "", "Dovecot's Maildir root, <mail-root>/<domain>/<local>/ (default <data>/mail; \"none\" manages no mail)")
+}
+
+// path is the mail root, defaulting below the data directory.
+func (f *mailFlags) path(dataDir string) string {
+	switch f.root {
+	case "":
+		return filepath.Join(dataDir, "mail")
+	case "none":
+		return ""
+	}
+	return f.root
+}
+
 func (f *storeFlags) open(ctx context.Context) (*store.Store, error) {
 	return store.Open(ctx, f.database, f.data)
 }
@@ -230,6 +250,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	tlsListen := fs.String("tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI")
 	certDir := fs.String("cert-dir", "", "directory receiving <hostname>/fullchain.pem and privkey.pem for Dovecot and Postfix")
 	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
+	var mf mailFlags
+	mf.register(fs)
+	trashDays := fs.Int("mail-trash-days", 7, "days deleted Maildirs stay in <mail-root>/.trash (0: removed at once)")
 	var cf clientConfigFlags
 	cf.register(fs)
 	var df deliveryFlags
@@ -240,6 +263,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
+	}
+	if *trashDays < 0 {
+		return errors.New("--mail-trash-days must not be negative")
+	}
+	mailTrash := time.Duration(*trashDays) * 24 * time.Hour
+	if mailTrash == 0 {
+		mailTrash = -1 // remove at once
 	}
 	box, err := openSeal(*keyFile, sf.data)
 	if err != nil {
@@ -270,7 +300,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
 		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain),
-		Delivery: delivery})
+		Delivery: delivery, MailRoot: mf.path(sf.data), MailTrash: mailTrash})
 	if err := svc.SyncCertDir(ctx); err != nil {
 		logger.Error("write certificate files", "component", "main", "err", err)
 	}
@@ -290,7 +320,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("switchboard listening", "component", "main", "addr", ln.Addr().String(), "database", string(st.Dialect()))
 
-	go housekeeping(ctx, svc, logger)
+	go housekeeping(ctx, svc, logger, max(mailTrash, 0))
 
 	servers := []*http.Server{srv}
 	errc := make(chan error, 4)
@@ -359,9 +389,10 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// housekeeping purges expired tokens and renews certificates due for
-// renewal, until ctx ends.
-func housekeeping(ctx context.Context, svc *service.Service, logger *slog.Logger) {
+// housekeeping purges expired tokens, renews certificates due for renewal
+// and empties the mail trash of Maildirs older than mailTrash, until ctx
+// ends.
+func housekeeping(ctx context.Context, svc *service.Service, logger *slog.Logger, mailTrash time.Duration) {
 	owner, _ := os.Hostname()
 	owner = fmt.Sprintf("%s/%d", owner, os.Getpid())
 	t := time.NewTicker(10 * time.Minute)
@@ -380,6 +411,11 @@ func housekeeping(ctx context.Context, svc *service.Service, logger *slog.Logger
 				logger.Error("certificate renewal", "component", "main", "err", err)
 			} else if n > 0 {
 				logger.Info("certificates renewed", "component", "main", "count", n)
+			}
+			if n, err := svc.PurgeMailTrash(ctx, mailTrash); err != nil {
+				logger.Error("purge mail trash", "component", "main", "err", err)
+			} else if n > 0 {
+				logger.Info("deleted Maildirs purged", "component", "main", "count", n)
 			}
 		}
 	}
@@ -539,19 +575,23 @@ func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	return nil
 }
 
-// keyedService opens a service that can read and write sealed keys.
-func keyedService(st *store.Store, keyFile, dataDir string) (*service.Service, error) {
+// keyedService opens a service that can read and write sealed keys and
+// Maildirs below mailRoot.
+func keyedService(st *store.Store, keyFile, dataDir, mailRoot string) (*service.Service, error) {
 	box, err := openSeal(keyFile, dataDir)
 	if err != nil {
 		return nil, err
 	}
-	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Seal: box}), nil
+	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Seal: box,
+		MailRoot: mailRoot}), nil
 }
 
 func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export domain", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
+	var mf mailFlags
+	mf.register(fs)
 	out := fs.String("o", "", "write the archive to this file instead of standard output")
 	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
 	flags, pos := interleave(fs, args)
@@ -566,7 +606,7 @@ func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	svc, err := keyedService(st, *keyFile, sf.data)
+	svc, err := keyedService(st, *keyFile, sf.data, mf.path(sf.data))
 	if err != nil {
 		return err
 	}
@@ -591,6 +631,8 @@ func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("import domain", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
+	var mf mailFlags
+	mf.register(fs)
 	tenant := fs.String("tenant", "", "the tenant that will own the domain (required)")
 	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
 	flags, pos := interleave(fs, args)
@@ -610,7 +652,7 @@ func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	svc, err := keyedService(st, *keyFile, sf.data)
+	svc, err := keyedService(st, *keyFile, sf.data, mf.path(sf.data))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,19 +116,27 @@ func TestExportImportCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, _ := keyedService(st, "", src)
+	svc, _ := keyedService(st, "", src, "")
 	actor, _ := svc.GetTenant(ctx, sb.SystemActor, "acme")
 	if _, _, err := svc.CreateDomainWithAccount(ctx, sb.Actor{TenantID: actor.ID, TenantName: "acme", Role: actor.Role}, "cli.example", "a@cli.example", "password-123"); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
+	msg := filepath.Join("cli.example", "a", "cur", "1700000000.M1P1.host,S=5:2,S")
+	os.MkdirAll(filepath.Join(src, "mail", filepath.Dir(msg)), 0o700) // the default --mail-root
+	os.WriteFile(filepath.Join(src, "mail", msg), []byte("hello"), 0o600)
+	dstMail := t.TempDir()
 	file := filepath.Join(t.TempDir(), "cli.tar.gz")
 	if out, err := runCmd(t, "", "export", "domain", "cli.example", "-o", file, "--data", src); err != nil {
 		t.Fatalf("export: %v %s", err, out)
 	}
+	t.Setenv("SWITCHBOARD_MAIL_ROOT", dstMail)
 	out, err := runCmd(t, "", "import", "domain", file, "--tenant", "acme2", "--data", dst)
 	if err != nil || !strings.Contains(out, "imported cli.example for acme2: 1 accounts") {
 		t.Fatalf("import: %v %s", err, out)
+	}
+	if data, err := os.ReadFile(filepath.Join(dstMail, msg)); string(data) != "hello" {
+		t.Fatalf("the Maildir did not move to SWITCHBOARD_MAIL_ROOT: %q %v", data, err)
 	}
 	if out, err := runCmd(t, "", "import", "domain", file, "--tenant", "acme2", "--data", dst); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("second import: %v %s", err, out)

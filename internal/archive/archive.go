@@ -1,6 +1,10 @@
 // Package archive reads and writes Switchboard's domain export format: a
 // gzip'd tar whose first entry is manifest.json (format, version, counts and
-// the SHA-256 of every other file), followed by JSON and JSON-lines files.
+// the SHA-256 of every other file), followed by JSON and JSON-lines files,
+// then, optionally, the domain's Maildir files as maildir/<local>/<path>.
+// The Maildir files are listed with their sizes and SHA-256 in maildir.jsonl
+// (itself in the manifest), in archive order, rather than in the manifest:
+// a domain holds millions of messages, and the manifest is read whole.
 // Files are spooled through a temporary directory so that a domain with a
 // million accounts is exported and imported with flat memory.
 package archive
@@ -20,6 +24,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,11 +54,92 @@ type FileSum struct {
 // validName keeps entry names flat and harmless.
 var validName = regexp.MustCompile(`^[a-z][a-z0-9_]*\.(json|jsonl)$`)
 
+// MaildirIndex lists the Maildir entries; MaildirCount is its key in the
+// manifest's counts.
+const (
+	MaildirIndex = "maildir.jsonl"
+	MaildirCount = "maildir_files"
+	maildirDir   = "maildir/"
+)
+
+// MaildirEntry is one line of maildir.jsonl.
+type MaildirEntry struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// validLocal is the local part of an address as the service normalises it
+// (RFC 5322 dot-atom, lower case) minus '/', so that it is one path component.
+var validLocal = regexp.MustCompile("^[a-z0-9!#$%&'*+=?^_`{|}~-]+(\\.[a-z0-9!#$%&'*+=?^_`{|}~-]+)*$")
+
+// ValidMaildirPath reports whether local and rel name a file that may be
+// written under <mail-root>/<domain>/<local>/: local is one safe path
+// component, and rel a relative path of printable ASCII components, none
+// empty, "." or "..".
+func ValidMaildirPath(local, rel string) bool {
+	if len(local) > 64 || !validLocal.MatchString(local) || rel == "" || len(rel) > 1024 {
+		return false
+	}
+	parts := strings.Split(rel, "/")
+	if len(parts) > 8 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." || len(p) > 255 {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] < 0x20 || p[i] > 0x7e || p[i] == '\\' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// splitMaildirName splits an entry name maildir/<local>/<rel>.
+func splitMaildirName(name string) (local, rel string, ok bool) {
+	rest, ok := strings.CutPrefix(name, maildirDir)
+	if !ok {
+		return "", "", false
+	}
+	local, rel, ok = strings.Cut(rest, "/")
+	return local, rel, ok && ValidMaildirPath(local, rel)
+}
+
+// pathAfter reports whether path b comes strictly after a in the order of a
+// depth-first walk with sorted directories ('/' sorts before every other
+// byte), and is not inside a: so one file per name, and no file that is
+// also a directory.
+func pathAfter(a, b string) bool {
+	if strings.HasPrefix(b, a+"/") {
+		return false
+	}
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x == '/' {
+			return true
+		}
+		if y == '/' {
+			return false
+		}
+		return x < y
+	}
+	return len(b) > len(a)
+}
+
 // Builder collects the files of an archive in a temporary directory.
 type Builder struct {
 	dir    string
 	sums   map[string]FileSum
 	counts map[string]int64
+
+	mail     *Lines // maildir.jsonl, opened by the first MaildirFile
+	lastMail string
 }
 
 // NewBuilder starts an archive.
@@ -156,9 +243,89 @@ func (l *Lines) Close(countKey string) error {
 	return err
 }
 
-// Write writes the archive: manifest.json first, then every file in name
-// order, all gzip'd.
+// MaildirFile adds a snapshot of one Maildir file, found at path and open
+// as f, as maildir/<local>/<rel>. Files must come in the order of a walk
+// with sorted directories (fs.WalkDir's). Maildir files are never changed
+// in place, only renamed, so a hard link is a snapshot; where linking is
+// not possible (another file system, or not the same file as f) the file
+// is copied from f.
+func (b *Builder) MaildirFile(local, rel, path string, f *os.File) error {
+	name := maildirDir + local + "/" + rel
+	if !ValidMaildirPath(local, rel) {
+		return fmt.Errorf("bad maildir file name %q", name)
+	}
+	if b.lastMail != "" && !pathAfter(b.lastMail, name) {
+		return fmt.Errorf("maildir file %q out of order after %q", name, b.lastMail)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("maildir file %q is not a regular file", name)
+	}
+	if b.mail == nil {
+		if err := os.Mkdir(filepath.Join(b.dir, "m"), 0o700); err != nil {
+			return err
+		}
+		if b.mail, err = b.Lines(MaildirIndex); err != nil {
+			return err
+		}
+	}
+	spool := b.mailSpool(b.mail.n)
+	h := sha256.New()
+	var size int64
+	if linked(path, spool, fi) {
+		sf, err := os.Open(spool)
+		if err != nil {
+			return err
+		}
+		size, err = io.Copy(h, sf)
+		sf.Close()
+		if err != nil {
+			return err
+		}
+	} else {
+		out, err := os.OpenFile(spool, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		size, err = io.Copy(io.MultiWriter(out, h), f)
+		if err := errors.Join(err, out.Close()); err != nil {
+			return err
+		}
+	}
+	b.lastMail = name
+	return b.mail.Add(MaildirEntry{Name: name, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))})
+}
+
+// linked hard-links path to spool and reports whether spool is now the
+// file fi describes.
+func linked(path, spool string, fi os.FileInfo) bool {
+	if os.Link(path, spool) != nil {
+		return false
+	}
+	if sfi, err := os.Lstat(spool); err == nil && os.SameFile(fi, sfi) {
+		return true
+	}
+	os.Remove(spool)
+	return false
+}
+
+func (b *Builder) mailSpool(seq int64) string {
+	return filepath.Join(b.dir, "m", strconv.FormatInt(seq, 10))
+}
+
+// Write writes the archive: manifest.json first, then every other file in
+// name order, then the Maildir files in the order they were added, all
+// gzip'd.
 func (b *Builder) Write(w io.Writer, domain string, exportedAt time.Time) error {
+	if b.mail != nil && b.mail.w != nil {
+		if err := b.mail.Close(MaildirCount); err != nil {
+			return err
+		}
+		b.mail.w = nil
+	}
 	m := Manifest{Format: Format, Version: Version, ExportedAt: exportedAt.UTC(), Domain: domain,
 		Counts: b.counts, Files: b.sums}
 	manifest, err := json.MarshalIndent(m, "", "  ")
@@ -195,10 +362,52 @@ func (b *Builder) Write(w io.Writer, domain string, exportedAt time.Time) error 
 			return err
 		}
 	}
+	if b.mail != nil {
+		err := b.eachMail(func(seq int64, e *MaildirEntry) error {
+			if err := tw.WriteHeader(hdr(e.Name, e.Size)); err != nil {
+				return err
+			}
+			f, err := os.Open(b.mailSpool(seq))
+			if err != nil {
+				return err
+			}
+			_, err = io.CopyN(tw, f, e.Size)
+			f.Close()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
 	if err := tw.Close(); err != nil {
 		return err
 	}
 	return zw.Close()
+}
+
+// eachMail reads the spooled maildir.jsonl of a builder.
+func (b *Builder) eachMail(fn func(seq int64, e *MaildirEntry) error) error {
+	return eachIndexLine(filepath.Join(b.dir, MaildirIndex), fn)
+}
+
+func eachIndexLine(path string, fn func(seq int64, e *MaildirEntry) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	for seq := int64(0); ; seq++ {
+		var e MaildirEntry
+		if err := dec.Decode(&e); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := fn(seq, &e); err != nil {
+			return err
+		}
+	}
 }
 
 // Error is a defect of an uploaded archive, safe to show its sender.
@@ -244,6 +453,8 @@ func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
 	}()
 	seen := map[string]bool{}
 	var total int64
+	var mail *mailReader
+	defer func() { mail.close() }()
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -252,26 +463,30 @@ func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
 		if err != nil {
 			return nil, bad("the archive is truncated or corrupt")
 		}
+		if strings.HasPrefix(hdr.Name, maildirDir) {
+			if mail == nil {
+				if mail, err = a.openMail(seen[MaildirIndex]); err != nil {
+					return nil, err
+				}
+			}
+			if total += hdr.Size; total > maxBytes {
+				return nil, bad("the archive is too large")
+			}
+			if err := mail.entry(hdr, tr); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		sum, ok := m.Files[hdr.Name]
-		if !ok || !validName.MatchString(hdr.Name) || hdr.Typeflag != tar.TypeReg || seen[hdr.Name] {
+		if !ok || mail != nil || !validName.MatchString(hdr.Name) || hdr.Typeflag != tar.TypeReg || seen[hdr.Name] {
 			return nil, bad("unexpected entry %q in the archive", hdr.Name)
 		}
 		seen[hdr.Name] = true
 		if total += hdr.Size; hdr.Size != sum.Size || total > maxBytes {
 			return nil, bad("entry %q is not the size the manifest says, or the archive is too large", hdr.Name)
 		}
-		f, err := os.OpenFile(filepath.Join(a.dir, hdr.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		if err := spool(filepath.Join(a.dir, hdr.Name), tr, hdr.Size, sum.SHA256, hdr.Name); err != nil {
 			return nil, err
-		}
-		h := sha256.New()
-		n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(tr, hdr.Size))
-		f.Close()
-		if err != nil || n != hdr.Size {
-			return nil, bad("the archive is truncated or corrupt")
-		}
-		if hex.EncodeToString(h.Sum(nil)) != sum.SHA256 {
-			return nil, bad("checksum of %q does not match the manifest", hdr.Name)
 		}
 	}
 	for name := range m.Files {
@@ -279,7 +494,136 @@ func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
 			return nil, bad("the archive lacks %q, which its manifest lists", name)
 		}
 	}
+	if mail == nil && seen[MaildirIndex] {
+		if mail, err = a.openMail(true); err != nil {
+			return nil, err
+		}
+	}
+	if err := mail.finish(); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// spool copies one entry of size bytes to path, checking its digest.
+func spool(path string, r io.Reader, size int64, sha string, name string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, size))
+	if cerr := f.Close(); cerr != nil {
+		return cerr
+	}
+	if err != nil || n != size {
+		return bad("the archive is truncated or corrupt")
+	}
+	if hex.EncodeToString(h.Sum(nil)) != sha {
+		return bad("checksum of %q does not match the manifest", name)
+	}
+	return nil
+}
+
+// mailReader checks the Maildir entries of an archive, in order, against
+// maildir.jsonl.
+type mailReader struct {
+	a    *Archive
+	f    *os.File
+	dec  *json.Decoder
+	seq  int64
+	last string
+}
+
+func (a *Archive) openMail(haveIndex bool) (*mailReader, error) {
+	if !haveIndex {
+		return nil, bad("the archive holds Maildir files but no %s before them", MaildirIndex)
+	}
+	f, err := os.Open(filepath.Join(a.dir, MaildirIndex))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(filepath.Join(a.dir, "m"), 0o700); err != nil {
+		f.Close()
+		return nil, err
+	}
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	dec.DisallowUnknownFields()
+	return &mailReader{a: a, f: f, dec: dec}, nil
+}
+
+// next reads the next index line; io.EOF at the end.
+func (m *mailReader) next() (*MaildirEntry, error) {
+	var e MaildirEntry
+	if err := m.dec.Decode(&e); err == io.EOF {
+		return nil, io.EOF
+	} else if err != nil {
+		return nil, bad("%s line %d is not valid", MaildirIndex, m.seq+1)
+	}
+	return &e, nil
+}
+
+func (m *mailReader) entry(hdr *tar.Header, r io.Reader) error {
+	e, err := m.next()
+	if err == io.EOF || err == nil && e.Name != hdr.Name {
+		return bad("unexpected entry %q in the archive: %s does not list it there", hdr.Name, MaildirIndex)
+	}
+	if err != nil {
+		return err
+	}
+	if _, _, ok := splitMaildirName(hdr.Name); !ok || hdr.Typeflag != tar.TypeReg || m.last != "" && !pathAfter(m.last, hdr.Name) {
+		return bad("unexpected entry %q in the archive", hdr.Name)
+	}
+	if hdr.Size != e.Size {
+		return bad("entry %q is not the size %s says", hdr.Name, MaildirIndex)
+	}
+	m.last = hdr.Name
+	if err := spool(m.a.mailSpool(m.seq), r, hdr.Size, e.SHA256, hdr.Name); err != nil {
+		return err
+	}
+	m.seq++
+	return nil
+}
+
+// finish checks that every listed Maildir file was in the archive.
+func (m *mailReader) finish() error {
+	if m == nil {
+		return nil
+	}
+	if e, err := m.next(); err != io.EOF {
+		if err != nil {
+			return err
+		}
+		return bad("the archive lacks %q, which %s lists", e.Name, MaildirIndex)
+	}
+	return nil
+}
+
+func (m *mailReader) close() {
+	if m != nil {
+		m.f.Close()
+	}
+}
+
+func (a *Archive) mailSpool(seq int64) string {
+	return filepath.Join(a.dir, "m", strconv.FormatInt(seq, 10))
+}
+
+// Maildir calls fn for every Maildir file of the archive, in archive order
+// (so all files of one local part together), with its contents.
+func (a *Archive) Maildir(fn func(local, rel string, r io.Reader) error) error {
+	if !a.Has(MaildirIndex) {
+		return nil
+	}
+	return eachIndexLine(filepath.Join(a.dir, MaildirIndex), func(seq int64, e *MaildirEntry) error {
+		local, rel, _ := splitMaildirName(e.Name)
+		f, err := os.Open(a.mailSpool(seq))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return fn(local, rel, f)
+	})
 }
 
 // Has reports whether the archive holds a file.
@@ -333,4 +677,21 @@ func (a *Archive) Close() error {
 		return nil
 	}
 	return os.RemoveAll(a.dir)
+}
+
+// MaildirLocals calls fn once for every local part that has Maildir files
+// in the archive, without opening them.
+func (a *Archive) MaildirLocals(fn func(local string) error) error {
+	if !a.Has(MaildirIndex) {
+		return nil
+	}
+	last := ""
+	return eachIndexLine(filepath.Join(a.dir, MaildirIndex), func(_ int64, e *MaildirEntry) error {
+		local, _, _ := splitMaildirName(e.Name)
+		if local == last {
+			return nil
+		}
+		last = local
+		return fn(local)
+	})
 }

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-func build(t *testing.T) []byte {
+func build(t testing.TB) []byte {
 	t.Helper()
 	b, err := NewBuilder()
 	if err != nil {
@@ -22,6 +25,11 @@ func build(t *testing.T) []byte {
 	l.Add(map[string]string{"email": "a@x.example"})
 	l.Add(map[string]string{"email": "b@x.example"})
 	l.Close("accounts")
+	return write(t, b)
+}
+
+func write(t testing.TB, b *Builder) []byte {
+	t.Helper()
 	var out bytes.Buffer
 	if err := b.Write(&out, "x.example", time.Unix(1700000000, 0)); err != nil {
 		t.Fatal(err)
@@ -97,7 +105,8 @@ func TestReadRefusesUnsafeOrOversizeArchives(t *testing.T) {
 
 // FuzzRead: arbitrary uploads never panic and fail only as bad archives.
 func FuzzRead(f *testing.F) {
-	f.Add(build(&testing.T{}))
+	f.Add(build(f))
+	f.Add(buildMail(f))
 	f.Add([]byte{0x1f, 0x8b})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := Read(bytes.NewReader(data), 1<<20)
@@ -108,6 +117,169 @@ func FuzzRead(f *testing.F) {
 		var ae *Error
 		if !errors.As(err, &ae) {
 			t.Fatalf("unexpected error kind %T: %v", err, err)
+		}
+	})
+}
+
+// mailFiles are Maildir files in walk order.
+var mailFiles = []struct{ local, rel, data string }{
+	{"a", ".Sent/cur/2:2,S", "sent"},
+	{"a", "cur/1:2,S", "hello"},
+	{"a", "cur.x", "not a dir"},
+	{"a", "dovecot-uidlist", "3 V1 N2\n"},
+	{"b.c", "new/9", ""},
+}
+
+// buildMail builds an archive with mailFiles, spooled from a directory.
+func buildMail(t testing.TB) []byte {
+	t.Helper()
+	b, err := NewBuilder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.JSON("domain.json", map[string]string{"name": "x.example"})
+	dir := t.TempDir()
+	for _, m := range mailFiles {
+		p := filepath.Join(dir, m.local, filepath.FromSlash(m.rel))
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		os.WriteFile(p, []byte(m.data), 0o600)
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = b.MaildirFile(m.local, m.rel, p, f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Renaming the original (a flag change) leaves the snapshot alone.
+		os.Rename(p, p+"T")
+	}
+	return write(t, b)
+}
+
+func TestMaildirRoundTrip(t *testing.T) {
+	a, err := Read(bytes.NewReader(buildMail(t)), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.Manifest.Counts[MaildirCount] != int64(len(mailFiles)) || !a.Has(MaildirIndex) {
+		t.Fatalf("manifest %+v", a.Manifest)
+	}
+	i := 0
+	err = a.Maildir(func(local, rel string, r io.Reader) error {
+		data, _ := io.ReadAll(r)
+		if m := mailFiles[i]; local != m.local || rel != m.rel || string(data) != m.data {
+			t.Errorf("file %d: %s %s %q, want %+v", i, local, rel, data, m)
+		}
+		i++
+		return nil
+	})
+	if err != nil || i != len(mailFiles) {
+		t.Fatalf("read %d files: %v", i, err)
+	}
+}
+
+func TestMaildirFileRefusesBadNamesAndOrder(t *testing.T) {
+	b, _ := NewBuilder()
+	defer b.Close()
+	p := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(p, []byte("x"), 0o600)
+	f, _ := os.Open(p)
+	defer f.Close()
+	for _, tt := range []struct{ local, rel string }{
+		{"a", "../x"}, {"a/b", "x"}, {".a", "x"}, {"a", "/x"}, {"a", "x//y"}, {"a", "x/"}, {"", "x"}, {"A", "x"},
+	} {
+		if err := b.MaildirFile(tt.local, tt.rel, p, f); err == nil {
+			t.Errorf("%q %q accepted", tt.local, tt.rel)
+		}
+	}
+	if err := b.MaildirFile("a", "x/y", p, f); err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"x/y", "w", "x", "x/a"} {
+		if err := b.MaildirFile("a", rel, p, f); err == nil {
+			t.Errorf("%q after x/y accepted", rel)
+		}
+	}
+}
+
+// rewrite copies an archive entry by entry through edit, which may change
+// an entry (returning its new name and data) or drop it (ok false), and
+// appends extra entries.
+func rewrite(t *testing.T, data []byte, edit func(name string, data []byte) (string, []byte, bool), extra ...[2]string) []byte {
+	t.Helper()
+	zr, _ := gzip.NewReader(bytes.NewReader(data))
+	tr := tar.NewReader(zr)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	put := func(name string, data []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Size: int64(len(data)), Mode: 0o600, Typeflag: tar.TypeReg, Format: tar.FormatPAX})
+		tw.Write(data)
+	}
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		d, _ := io.ReadAll(tr)
+		if name, d, ok := edit(h.Name, d); ok {
+			put(name, d)
+		}
+	}
+	for _, e := range extra {
+		put(e[0], []byte(e[1]))
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestReadRefusesBadMaildirEntries(t *testing.T) {
+	good := buildMail(t)
+	keep := func(name string, data []byte) (string, []byte, bool) { return name, data, true }
+	rename := func(from, to string) func(string, []byte) (string, []byte, bool) {
+		return func(name string, data []byte) (string, []byte, bool) {
+			if name == from {
+				return to, data, true
+			}
+			return name, data, true
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"a traversing entry is refused", rewrite(t, good, keep, [2]string{"maildir/../x", "x"}), "unexpected entry"},
+		{"an entry the index does not list is refused", rewrite(t, good, keep, [2]string{"maildir/b.c/new/99", "x"}), "unexpected entry"},
+		{"a renamed entry is refused", rewrite(t, good, rename("maildir/a/cur/1:2,S", "maildir/a/cur/1:2,ST")), "unexpected entry"},
+		{"a missing entry is refused", rewrite(t, good, func(name string, data []byte) (string, []byte, bool) {
+			return name, data, name != "maildir/b.c/new/9"
+		}), "lacks"},
+		{"a changed entry is refused", rewrite(t, good, func(name string, data []byte) (string, []byte, bool) {
+			if name == "maildir/a/cur/1:2,S" {
+				return name, []byte("HELLO"), true
+			}
+			return name, data, true
+		}), "checksum"},
+		{"maildir entries without an index are refused", rewrite(t, build(t), keep, [2]string{"maildir/a/cur/1", "x"}), "no maildir.jsonl"},
+		{"a flat file after the maildir entries is refused", rewrite(t, good, keep, [2]string{"domain.json", "{}"}), "unexpected entry"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read(bytes.NewReader(tt.data), 1<<20)
+			var ae *Error
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v, want %q", err, tt.msg)
+			}
+		})
+	}
+	t.Run("a maildir file over the size limit is refused", func(t *testing.T) {
+		if _, err := Read(bytes.NewReader(good), 300); err == nil || !strings.Contains(err.Error(), "too large") {
+			t.Fatalf("err = %v", err)
 		}
 	})
 }

@@ -60,7 +60,7 @@ func TestMailPlane(t *testing.T) {
 			}
 			chownTo(t, mailRoot, "dovecot")
 
-			api, svc := startAPI(t, st)
+			api, svc := startAPI(t, st, mailRoot)
 			milterAddr := startMilter(t, svc)
 			lmtp := freeAddr(t)
 			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp, Milter: milterAddr,
@@ -133,6 +133,13 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		api.call("DELETE", "/users", url.Values{"email": {addr}})
 		wantLogin(t, imapAddr, addr, "second-password-2", false)
 		wantRejected(t, smtpAddr, addr)
+		if _, err := os.Stat(filepath.Join(mailRoot, "example.org", "alice")); !os.IsNotExist(err) {
+			t.Errorf("the deleted mailbox's Maildir is still in place: %v", err)
+		}
+		trashed, _ := filepath.Glob(filepath.Join(mailRoot, ".trash", "example.org", "alice.*", "cur"))
+		if len(trashed) != 1 {
+			t.Errorf("the deleted mailbox's Maildir is not in the trash: %v", trashed)
+		}
 	})
 	t.Run("a deleted domain is no longer hosted", func(t *testing.T) {
 		api.call("POST", "/user/1", url.Values{"email": {"bob@example.org"}, "password": {"bobs-password-1"}})
@@ -415,13 +422,13 @@ type apiClient struct {
 	token, rpcSes string
 }
 
-func startAPI(t *testing.T, st *store.Store) (*apiClient, *service.Service) {
+func startAPI(t *testing.T, st *store.Store, mailRoot string) (*apiClient, *service.Service) {
 	t.Helper()
 	box, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box})
+	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, MailRoot: mailRoot})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
 	t.Cleanup(srv.Close)
 	if _, err := svc.CreateTenant(context.Background(), sb.SystemActor, "acme", "acme-password-1", sb.RoleTenant); err != nil {

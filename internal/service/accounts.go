@@ -118,7 +118,7 @@ func (s *Service) DeleteAccount(ctx context.Context, actor sb.Actor, email strin
 		return err
 	}
 	addr := local + "@" + domain
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		a, _, err := tx.AccountByEmail(ctx, addr)
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
 			return notFound("user")
@@ -134,4 +134,9 @@ func (s *Service) DeleteAccount(ctx context.Context, actor sb.Actor, email strin
 		}
 		return tx.Audit(ctx, s.now(), actor.String(), "account.delete", "account:"+addr)
 	})
+	if err != nil {
+		return err
+	}
+	s.discardMail(ctx, domain, local)
+	return nil
 }

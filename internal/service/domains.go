@@ -80,7 +80,7 @@ func (s *Service) DeleteDomain(ctx context.Context, actor sb.Actor, domain strin
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		d, err := tx.DomainByName(ctx, name)
 		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !canSeeDomain(actor, d) {
 			return notFound("domain")
@@ -93,4 +93,9 @@ func (s *Service) DeleteDomain(ctx context.Context, actor sb.Actor, domain strin
 		}
 		return tx.Audit(ctx, s.now(), actor.String(), "domain.delete", "domain:"+name)
 	})
+	if err != nil {
+		return err
+	}
+	s.discardMail(ctx, name, "")
+	return nil
 }

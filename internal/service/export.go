@@ -73,7 +73,8 @@ func (e *Export) Close() error { return e.b.Close() }
 
 // ExportDomain gathers a domain of the actor, its accounts (with password
 // hashes, so a move keeps passwords working), DKIM keys and certificates
-// (private keys in clear: the archive is a secret), from one snapshot.
+// (private keys in clear: the archive is a secret), from one snapshot, and
+// the accounts' Maildirs when the service manages mail storage.
 func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain string) (*Export, error) {
 	b, err := archive.NewBuilder()
 	if err != nil {
@@ -147,6 +148,12 @@ func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain strin
 		}
 		return nil, sb.Internal(fmt.Errorf("export %s: %w", domain, err))
 	}
+	// After the snapshot of the records: mail keeps arriving anyway, and a
+	// long walk must not hold a read transaction open.
+	if err := s.exportMail(ctx, b, exp.domain); err != nil {
+		b.Close()
+		return nil, sb.Internal(fmt.Errorf("export %s: %w", domain, err))
+	}
 	if err := s.auditExport(ctx, actor, exp.domain); err != nil {
 		b.Close()
 		return nil, err
@@ -173,7 +180,9 @@ type ImportResult struct {
 
 // ImportDomain restores a domain export for a tenant (empty: the actor's
 // own; only operators may name another), in one transaction. A domain, host
-// name or address that already exists refuses the whole import.
+// name or address that already exists refuses the whole import. Maildirs
+// are written to a staging directory first and renamed into place once the
+// transaction has committed, so a refused import leaves no mail behind.
 func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant string, r io.Reader) (*ImportResult, error) {
 	if actor.AccountID != 0 || actor.TenantID == 0 && !actor.System {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may import domains")
@@ -197,6 +206,14 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 	name, err := NormalizeDomain("domain", dr.Name)
 	if err != nil || name != a.Manifest.Domain {
 		return nil, sb.Errorf(sb.EINVALID, "the archive's domain %q is not valid or does not match its manifest", dr.Name)
+	}
+	if _, err := s.store.Read().DomainByName(ctx, name); err == nil {
+		// Before staging what may be gigabytes of mail.
+		return nil, &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists here"}
+	}
+	staged, err := s.stageMail(ctx, a, name)
+	if err != nil {
+		return nil, importError(err)
 	}
 	res := &ImportResult{}
 	now := s.now()
@@ -269,7 +286,11 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 		return tx.Audit(ctx, now, actor.String(), "domain.import", "domain:"+name)
 	})
 	if err != nil {
+		s.placeMail(ctx, staged, name, false)
 		return nil, importError(err)
+	}
+	if err := s.placeMail(ctx, staged, name, true); err != nil {
+		return nil, err
 	}
 	res.Domain.UsersCount = res.Accounts
 	return res, nil

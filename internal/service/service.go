@@ -47,6 +47,14 @@ type Config struct {
 	SIPDomain string
 	// Delivery sends mail, SMS and push notifications.
 	Delivery Delivery
+	// MailRoot is where Dovecot keeps each mailbox as a Maildir,
+	// <MailRoot>/<domain>/<local>/; deletes, exports and imports carry the
+	// Maildirs along. "": no mail storage is managed.
+	MailRoot string
+	// MailTrash is how long deleted Maildirs stay in <MailRoot>/.trash
+	// before PurgeMailTrash removes them (0: DefaultMailTrash); negative
+	// removes them at once on delete.
+	MailTrash time.Duration
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -66,6 +74,8 @@ type Service struct {
 	cc                      clientConfigState
 	sipDomain               string
 	delivery                Delivery
+	mailRoot                string
+	mailTrash               time.Duration
 }
 
 var (
@@ -82,7 +92,8 @@ func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
-		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, delivery: cfg.Delivery}
+		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, delivery: cfg.Delivery,
+		mailRoot: cfg.MailRoot, mailTrash: cfg.MailTrash}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -92,6 +103,9 @@ func New(cfg Config) *Service {
 	s.log = s.log.With("component", "service")
 	if s.hasher == nil {
 		s.hasher = auth.NewHasher(auth.DefaultParams)
+	}
+	if s.mailTrash == 0 {
+		s.mailTrash = DefaultMailTrash
 	}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = 24 * time.Hour

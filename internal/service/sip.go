@@ -230,7 +230,8 @@ func (s *Service) SIPAccount(ctx context.Context, actor sb.Actor) (*sb.Account, 
 // DeleteSIPAccount deletes an account: one's own (id = actor's), or, for an
 // admin, any account of its domain.
 func (s *Service) DeleteSIPAccount(ctx context.Context, actor sb.Actor, id int64) error {
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	var email string
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		a, err := s.sipTarget(ctx, tx, actor, id)
 		if err != nil {
 			return err
@@ -238,8 +239,16 @@ func (s *Service) DeleteSIPAccount(ctx context.Context, actor sb.Actor, id int64
 		if err := tx.DeleteAccount(ctx, a.ID); err != nil {
 			return err
 		}
+		email = a.Email
 		return tx.Audit(ctx, s.now(), actor.String(), "account.delete", "account:"+a.Email)
 	})
+	if err != nil {
+		return err
+	}
+	if at := strings.LastIndexByte(email, '@'); at > 0 {
+		s.discardMail(ctx, email[at+1:], email[:at])
+	}
+	return nil
 }
 
 // sipTarget loads the account an operation names: the actor itself, or for

@@ -1,0 +1,392 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/archive"
+)
+
+// Dovecot keeps each mailbox as a Maildir at <mail-root>/<domain>/<local>/
+// (mail_location = maildir:<mail-root>/%Ld/%Ln). Deleted Maildirs move to
+// <mail-root>/.trash, on the same file system, so a delete is one atomic
+// rename and a mistake can be undone until PurgeMailTrash runs; imports are
+// staged in <mail-root>/.staging and renamed into place once committed.
+// Neither name can clash with a domain's directory: domains never start
+// with a dot.
+const (
+	trashDir   = ".trash"
+	stagingDir = ".staging"
+
+	// DefaultMailTrash is how long deleted Maildirs stay in the trash.
+	DefaultMailTrash = 7 * 24 * time.Hour
+)
+
+// safeComponent reports whether a local part or domain name can be used as
+// one path component below the mail root: the service validates both on
+// the way in, this checks again before a path is built from them.
+func safeComponent(s string) bool {
+	return s != "" && s[0] != '.' && !strings.ContainsAny(s, "/\\\x00")
+}
+
+// openMailRoot opens the mail root; nil, nil when none is managed or it
+// does not exist yet.
+func (s *Service) openMailRoot() (*os.Root, error) {
+	if s.mailRoot == "" {
+		return nil, nil
+	}
+	root, err := os.OpenRoot(s.mailRoot)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return root, err
+}
+
+// discardMail moves the Maildir of local@domain, or with local "" every
+// Maildir of the domain, to the trash (or removes it, if the trash is off).
+// It runs after the delete has committed: a failure is logged, never
+// returned, and a Maildir that does not exist (no mail ever came) is fine.
+func (s *Service) discardMail(ctx context.Context, domain, local string) {
+	if s.mailRoot == "" {
+		return
+	}
+	log := s.log.With("domain", domain, "local", local)
+	if !safeComponent(domain) || local != "" && !safeComponent(local) {
+		log.WarnContext(ctx, "Maildir left in place: its name is not a safe path component")
+		return
+	}
+	root, err := s.openMailRoot()
+	if root == nil {
+		if err != nil {
+			log.ErrorContext(ctx, "open the mail root", "err", err)
+		}
+		return
+	}
+	defer root.Close()
+	src, dst := domain, path.Join(trashDir, domain)
+	if local != "" {
+		src, dst = path.Join(domain, local), path.Join(trashDir, domain, local)
+	}
+	dst += "." + strconv.FormatInt(s.now().UnixNano(), 10)
+	if _, err := root.Lstat(src); errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if s.mailTrash < 0 {
+		err = root.RemoveAll(src)
+	} else if err = root.MkdirAll(path.Dir(dst), 0o700); err == nil {
+		err = root.Rename(src, dst)
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "deleted account's Maildir not moved to the trash", "err", err)
+	}
+}
+
+// trashTime is the deletion time in the name of a trash entry,
+// <name>.<unix nanoseconds>.
+func trashTime(name string) (time.Time, bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || i == len(name)-1 || strings.Trim(name[i+1:], "0123456789") != "" {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(name[i+1:], 10, 64)
+	return time.Unix(0, n), err == nil
+}
+
+// PurgeMailTrash removes the Maildirs deleted more than olderThan ago from
+// the trash, and returns how many it removed. Entries are dated by the
+// time in their name, or else by their modification time.
+func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (int, error) {
+	root, err := s.openMailRoot()
+	if root == nil {
+		return 0, err
+	}
+	defer root.Close()
+	cutoff := s.now().Add(-olderThan)
+	n := 0
+	var errs []error
+	// purge removes entry p of a trash directory if it is old enough.
+	purge := func(p string, e fs.DirEntry, at time.Time, dated bool) {
+		if !dated {
+			fi, err := e.Info()
+			if err != nil {
+				return
+			}
+			at = fi.ModTime()
+		}
+		if !at.Before(cutoff) {
+			return
+		}
+		if err := root.RemoveAll(p); err != nil {
+			errs = append(errs, err)
+			return
+		}
+		n++
+	}
+	entries, err := fs.ReadDir(root.FS(), trashDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		p := path.Join(trashDir, e.Name())
+		if at, dated := trashTime(e.Name()); dated || !e.IsDir() {
+			purge(p, e, at, dated) // a deleted domain
+			continue
+		}
+		// The deleted accounts of a domain: <domain>/<local>.<nanos>.
+		accounts, err := fs.ReadDir(root.FS(), p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, a := range accounts {
+			at, dated := trashTime(a.Name())
+			purge(path.Join(p, a.Name()), a, at, dated)
+		}
+		root.Remove(p) // only once empty
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("purge mail trash: %w", err)
+	}
+	return n, nil
+}
+
+// exportMail adds the Maildirs of the domain's accounts to an export:
+// every regular file except the contents of tmp/ folders, which hold
+// messages still being delivered. Directories without an account are left
+// out.
+func (s *Service) exportMail(ctx context.Context, b *archive.Builder, domain string) error {
+	if !safeComponent(domain) {
+		return nil
+	}
+	root, err := s.openMailRoot()
+	if root == nil {
+		return err
+	}
+	defer root.Close()
+	locals, err := fs.ReadDir(root.FS(), domain)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	for _, le := range locals {
+		local := le.Name()
+		if !le.IsDir() || !safeComponent(local) {
+			continue
+		}
+		if _, _, err := s.store.Read().AccountByEmail(ctx, local+"@"+domain); sb.ErrorCode(err) == sb.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		base := path.Join(domain, local)
+		err := fs.WalkDir(root.FS(), base, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // a folder deleted meanwhile
+			} else if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if p == base {
+				return nil
+			}
+			rel := strings.TrimPrefix(p, base+"/")
+			if d.IsDir() {
+				if isTmpFolder(rel) {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			if !archive.ValidMaildirPath(local, rel) {
+				s.log.WarnContext(ctx, "Maildir file left out of the export: unusual name", "domain", domain, "local", local)
+				return nil
+			}
+			f, at, err := openMaildirFile(root, p)
+			if f == nil {
+				return err // nil: expunged meanwhile
+			}
+			defer f.Close()
+			return b.MaildirFile(local, rel, filepath.Join(s.mailRoot, filepath.FromSlash(at)), f)
+		})
+		if err != nil {
+			return fmt.Errorf("export Maildir of %s@%s: %w", local, domain, err)
+		}
+	}
+	return nil
+}
+
+// isTmpFolder reports whether rel is the tmp/ of a Maildir folder: of the
+// INBOX (the Maildir itself) or of a subfolder .Name/.
+func isTmpFolder(rel string) bool {
+	dir, base := path.Split(rel)
+	dir = strings.TrimSuffix(dir, "/")
+	return base == "tmp" && (dir == "" || dir[0] == '.' && !strings.Contains(dir, "/"))
+}
+
+// openMaildirFile opens a message that a client may have renamed since the
+// directory was read (a flag change renames cur/U:2,S to cur/U:2,RS, and
+// reading a new message moves new/U to cur/U:2,): it looks for the same
+// unique name U in cur/ and new/. at is the path opened. A file gone for
+// good is nil, "", nil.
+func openMaildirFile(root *os.Root, p string) (f *os.File, at string, err error) {
+	f, err = root.Open(p)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return f, p, err
+	}
+	dir, name := path.Split(p)
+	unique, _, _ := strings.Cut(name, ":")
+	folder, sub := path.Split(strings.TrimSuffix(dir, "/"))
+	if sub != "cur" && sub != "new" {
+		return nil, "", nil
+	}
+	for _, d := range []string{"cur", "new"} {
+		entries, err := fs.ReadDir(root.FS(), path.Join(folder, d))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if u, _, _ := strings.Cut(e.Name(), ":"); u == unique && e.Type().IsRegular() {
+				at := path.Join(folder, d, e.Name())
+				if f, err := root.Open(at); err == nil {
+					return f, at, nil
+				}
+			}
+		}
+	}
+	return nil, "", nil
+}
+
+// stageMail checks the Maildirs of an import and writes them to a staging
+// directory under the mail root, which the caller renames to <domain> once
+// the import has committed, or removes. It returns "" when the archive
+// holds no Maildir. Every Maildir must belong to an account of the
+// archive, and the domain must have no mail here yet.
+func (s *Service) stageMail(ctx context.Context, a *archive.Archive, domain string) (string, error) {
+	var locals []string
+	err := a.MaildirLocals(func(local string) error {
+		locals = append(locals, local)
+		return nil
+	})
+	if err != nil || len(locals) == 0 {
+		return "", err
+	}
+	if s.mailRoot == "" {
+		return "", sb.Errorf(sb.EINVALID, "the archive holds Maildirs, but this server keeps no mail (no mail root)")
+	}
+	accounts := make(map[string]bool, len(locals))
+	for _, l := range locals {
+		accounts[l] = false
+	}
+	err = archive.EachLine(a, "accounts.jsonl", func(r *accountRecord) error {
+		if _, ok := accounts[r.Local]; ok {
+			accounts[r.Local] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, l := range locals {
+		if !accounts[l] || !safeComponent(domain) {
+			return "", sb.Errorf(sb.EINVALID, "the archive holds a Maildir for %s@%s, which is not one of its accounts", l, domain)
+		}
+	}
+	if err := os.MkdirAll(s.mailRoot, 0o700); err != nil {
+		return "", sb.Internal(err)
+	}
+	root, err := os.OpenRoot(s.mailRoot)
+	if err != nil {
+		return "", sb.Internal(err)
+	}
+	defer root.Close()
+	if entries, err := fs.ReadDir(root.FS(), domain); err == nil && len(entries) > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "mail of domain " + domain + " already exists here"}
+	}
+	own, err := mailOwner(s.mailRoot)
+	if err != nil {
+		return "", sb.Internal(err)
+	}
+	staged := path.Join(stagingDir, domain+"."+strconv.FormatInt(s.now().UnixNano(), 10))
+	if err := root.MkdirAll(stagingDir, 0o700); err != nil {
+		return "", sb.Internal(err)
+	}
+	made := map[string]bool{}
+	mkdir := func(p string) error {
+		if made[p] {
+			return nil
+		}
+		if err := root.Mkdir(p, 0o700); err != nil {
+			return err
+		}
+		made[p] = true
+		return own(root, p)
+	}
+	err = mkdir(staged)
+	if err == nil {
+		err = a.Maildir(func(local, rel string, r io.Reader) error {
+			p := path.Join(staged, local, rel)
+			parts := strings.Split(path.Dir(p), "/")
+			for i := 3; i <= len(parts); i++ { // below .staging/<domain>.<n>
+				if err := mkdir(strings.Join(parts[:i], "/")); err != nil {
+					return err
+				}
+			}
+			f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(f, r)
+			return errors.Join(err, f.Close(), own(root, p))
+		})
+	}
+	if err != nil {
+		root.RemoveAll(staged)
+		return "", sb.Internal(fmt.Errorf("stage Maildirs of %s: %w", domain, err))
+	}
+	return staged, nil
+}
+
+// placeMail renames a staged import to the domain's mail directory, or
+// with ok false removes it.
+func (s *Service) placeMail(ctx context.Context, staged, domain string, ok bool) error {
+	if staged == "" {
+		return nil
+	}
+	root, err := os.OpenRoot(s.mailRoot)
+	if err == nil {
+		defer root.Close()
+		if !ok {
+			err = root.RemoveAll(staged)
+		} else {
+			// Replaces an empty directory, which stageMail allowed.
+			err = root.Rename(staged, domain)
+		}
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "imported Maildirs not put in place", "domain", domain, "staged", staged, "err", err)
+		if ok {
+			return sb.Internal(fmt.Errorf("domain %s imported, but its Maildirs remain in %s: %w", domain, staged, err))
+		}
+	}
+	return nil
+}
