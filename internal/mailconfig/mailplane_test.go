@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,6 +114,10 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 			t.Fatalf("DKIM verification: %v %+v\n%s", err, verifications, raw)
 		}
 	})
+	var export []byte
+	t.Run("a domain export carries the Maildirs", func(t *testing.T) {
+		export = api.raw("GET", "/export/domain?domain=example.org", "", nil, 200)
+	})
 	t.Run("Postfix refuses unknown mailboxes and foreign domains", func(t *testing.T) {
 		wantRejected(t, smtpAddr, "nobody@example.org")
 		wantRejected(t, smtpAddr, "someone@not-hosted.example")
@@ -147,6 +152,23 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		api.call("DELETE", "/domain", url.Values{"domain": {"example.org"}})
 		wantLogin(t, imapAddr, "bob@example.org", "bobs-password-1", false)
 		wantRejected(t, smtpAddr, "bob@example.org")
+	})
+	t.Run("an imported domain's mail is Dovecot's to read again", func(t *testing.T) {
+		if export == nil {
+			t.Skip("no export")
+		}
+		api.raw("POST", "/import/domain", "application/gzip", export, 201)
+		subjects, _, err := inbox(imapAddr, addr, "first-password-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(subjects, "Hello Alice") || !slices.Contains(subjects, "Signed by Switchboard") {
+			t.Fatalf("INBOX after import holds %q", subjects)
+		}
+		if err := sendMail(smtpAddr, addr, "After the move"); err != nil {
+			t.Fatal(err)
+		}
+		waitForSubject(t, imapAddr, addr, "first-password-1", "After the move")
 	})
 }
 
@@ -483,6 +505,27 @@ func (c *apiClient) call(method, path string, form url.Values) map[string]any {
 		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, body)
 	}
 	return v
+}
+
+// raw sends a body of type ctype (none if "") and returns the answer's body,
+// which must have the status want.
+func (c *apiClient) raw(method, path, ctype string, body []byte, want int) []byte {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.url+path, bytes.NewReader(body))
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Auth-token", c.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
+	}
+	return data
 }
 
 func (c *apiClient) rpc(method string, params any) {
