@@ -273,3 +273,21 @@ func TestMaildirExportImport(t *testing.T) {
 		}
 	})
 }
+
+func TestPurgeRemovesImportsLeftStagedByACrash(t *testing.T) {
+	st := storetest.Open(t, storetest.Backends()[0])
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	mail := t.TempDir()
+	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.now; cfg.MailRoot = mail })
+	stale := fmt.Sprintf(".staging/a.example.%d", c.now().Add(-25*time.Hour).UnixNano())
+	running := fmt.Sprintf(".staging/b.example.%d", c.now().Add(-time.Hour).UnixNano())
+	putMail(t, mail, map[string]string{stale + "/admin/cur/1": "x", running + "/admin/cur/1": "y"})
+	// Even with the trash off (remove at once), a running import is kept.
+	n, err := e.svc.PurgeMailTrash(t.Context(), 0)
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+	if exists(filepath.Join(mail, stale)) || !exists(filepath.Join(mail, running)) {
+		t.Fatalf("left %v", readMail(t, mail))
+	}
+}

@@ -103,8 +103,9 @@ func trashTime(name string) (time.Time, bool) {
 }
 
 // PurgeMailTrash removes the Maildirs deleted more than olderThan ago from
-// the trash, and returns how many it removed. Entries are dated by the
-// time in their name, or else by their modification time.
+// the trash, and imports left staged by a crash more than a day (or
+// olderThan, if longer) ago, and returns how many it removed. Entries are
+// dated by the time in their name, or else by their modification time.
 func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (int, error) {
 	root, err := s.openMailRoot()
 	if root == nil {
@@ -115,7 +116,7 @@ func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (
 	n := 0
 	var errs []error
 	// purge removes entry p of a trash directory if it is old enough.
-	purge := func(p string, e fs.DirEntry, at time.Time, dated bool) {
+	purge := func(p string, e fs.DirEntry, at time.Time, dated bool, cutoff time.Time) {
 		if !dated {
 			fi, err := e.Info()
 			if err != nil {
@@ -132,11 +133,21 @@ func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (
 		}
 		n++
 	}
+	// An import that crashed between staging and commit leaves its staging
+	// directory behind (<domain>.<nanos>): it goes with the trash.
+	// A running import is never that old: a day at least.
+	if staged, err := fs.ReadDir(root.FS(), stagingDir); err == nil {
+		stagedCutoff := s.now().Add(-max(olderThan, 24*time.Hour))
+		for _, e := range staged {
+			at, dated := trashTime(e.Name())
+			purge(path.Join(stagingDir, e.Name()), e, at, dated, stagedCutoff)
+		}
+	}
 	entries, err := fs.ReadDir(root.FS(), trashDir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return n, errors.Join(errs...)
 	} else if err != nil {
-		return 0, err
+		return n, err
 	}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -144,7 +155,7 @@ func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (
 		}
 		p := path.Join(trashDir, e.Name())
 		if at, dated := trashTime(e.Name()); dated || !e.IsDir() {
-			purge(p, e, at, dated) // a deleted domain
+			purge(p, e, at, dated, cutoff) // a deleted domain
 			continue
 		}
 		// The deleted accounts of a domain: <domain>/<local>.<nanos>.
@@ -155,7 +166,7 @@ func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (
 		}
 		for _, a := range accounts {
 			at, dated := trashTime(a.Name())
-			purge(path.Join(p, a.Name()), a, at, dated)
+			purge(path.Join(p, a.Name()), a, at, dated, cutoff)
 		}
 		root.Remove(p) // only once empty
 	}
