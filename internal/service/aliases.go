@@ -1,0 +1,118 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// MaxAliasDestinations bounds the addresses one alias forwards to.
+const MaxAliasDestinations = 50
+
+// ListAliases streams the aliases of a domain the actor may see.
+func (s *Service) ListAliases(ctx context.Context, actor sb.Actor, domainID int64, page sb.Page, fn func(sb.Alias) error) error {
+	if page.Limit < 0 || page.After < 0 {
+		return sb.FieldError("limit", "limit and after must not be negative")
+	}
+	tx := s.store.Read()
+	if _, err := visibleDomain(ctx, tx, actor, domainID); err != nil {
+		return err
+	}
+	return tx.EachAlias(ctx, domainID, page, fn)
+}
+
+// CreateAlias creates an alias in a domain of the actor that forwards to
+// destinations, which may lie in any domain.
+func (s *Service) CreateAlias(ctx context.Context, actor sb.Actor, domainID int64, address string, destinations []string) (*sb.Alias, error) {
+	var a *sb.Alias
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		d, err := visibleDomain(ctx, tx, actor, domainID)
+		if err != nil {
+			return err
+		}
+		a, err = newAlias(d, address, destinations, s.now())
+		if err != nil {
+			return err
+		}
+		return s.insertAlias(ctx, tx, actor, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newAlias validates an alias of domain d: its address must lie in d, its
+// destinations be 1 to MaxAliasDestinations valid addresses other than
+// itself. Duplicates are dropped.
+func newAlias(d *sb.Domain, address string, destinations []string, now time.Time) (*sb.Alias, error) {
+	local, domain, err := NormalizeEmail("address", address)
+	if err != nil {
+		return nil, err
+	}
+	if domain != d.Name {
+		return nil, sb.FieldError("address", "address must be an address in %s", d.Name)
+	}
+	email := local + "@" + domain
+	switch {
+	case len(destinations) == 0:
+		return nil, sb.FieldError("goto", "goto is required: one or more addresses to forward to")
+	case len(destinations) > MaxAliasDestinations:
+		return nil, sb.FieldError("goto", "goto may hold at most %d addresses", MaxAliasDestinations)
+	}
+	dests := make([]string, 0, len(destinations))
+	for _, dest := range destinations {
+		l, dom, err := NormalizeEmail("goto", dest)
+		if err != nil {
+			return nil, err
+		}
+		dest = l + "@" + dom
+		if dest == email {
+			return nil, sb.FieldError("goto", "goto %q is the alias itself", dest)
+		}
+		if !slices.Contains(dests, dest) {
+			dests = append(dests, dest)
+		}
+	}
+	return &sb.Alias{DomainID: d.ID, Local: local, Email: email, Destinations: dests, CreatedAt: now}, nil
+}
+
+// insertAlias stores a validated alias with its audit row.
+func (s *Service) insertAlias(ctx context.Context, tx *store.Tx, actor sb.Actor, a *sb.Alias) error {
+	if err := tx.CreateAlias(ctx, a); err != nil {
+		if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsMailbox) {
+			return &sb.Error{Code: sb.ECONFLICT, Field: "address", Message: "alias " + a.Email + " already exists", Err: err}
+		}
+		return err
+	}
+	return tx.Audit(ctx, s.now(), actor.String(), "alias.create", "alias:"+a.Email)
+}
+
+// DeleteAlias deletes an alias of the actor by address.
+func (s *Service) DeleteAlias(ctx context.Context, actor sb.Actor, address string) error {
+	local, domain, err := NormalizeEmail("address", address)
+	if err != nil {
+		return err
+	}
+	email := local + "@" + domain
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		a, err := tx.AliasByEmail(ctx, email)
+		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			return notFound("alias")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := visibleDomain(ctx, tx, actor, a.DomainID); err != nil {
+			return notFound("alias")
+		}
+		if err := tx.DeleteAlias(ctx, a.ID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.now(), actor.String(), "alias.delete", "alias:"+email)
+	})
+}
