@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -13,24 +14,88 @@ import (
 // MaxAliasDestinations bounds the addresses one alias forwards to.
 const MaxAliasDestinations = 50
 
+// SplitAddresses turns the surfaces' list forms into one list: each value
+// may itself be a comma-separated list, as Postfix writes one; blank items
+// are dropped.
+func SplitAddresses(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
 // ListAliases streams the aliases of a domain the actor may see.
 func (s *Service) ListAliases(ctx context.Context, actor sb.Actor, domainID int64, page sb.Page, fn func(sb.Alias) error) error {
+	return s.listAliases(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomain(ctx, tx, actor, domainID)
+	}, page, fn)
+}
+
+// ListDomainAliases streams the aliases of a domain the actor may see, by
+// name.
+func (s *Service) ListDomainAliases(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Alias) error) error {
+	return s.listAliases(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomainByName(ctx, tx, actor, domain)
+	}, page, fn)
+}
+
+func (s *Service) listAliases(ctx context.Context, actor sb.Actor, loadDomain func(*store.Tx) (*sb.Domain, error), page sb.Page, fn func(sb.Alias) error) error {
+	if err := mayManageAliases(actor); err != nil {
+		return err
+	}
 	if page.Limit < 0 || page.After < 0 {
 		return sb.FieldError("limit", "limit and after must not be negative")
 	}
 	tx := s.store.Read()
-	if _, err := visibleDomain(ctx, tx, actor, domainID); err != nil {
+	d, err := loadDomain(tx)
+	if err != nil {
 		return err
 	}
-	return tx.EachAlias(ctx, domainID, page, fn)
+	return tx.EachAlias(ctx, d.ID, page, fn)
+}
+
+// mayManageAliases refuses mailbox actors: aliases are the domain owner's.
+func mayManageAliases(actor sb.Actor) error {
+	if actor.AccountID != 0 {
+		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not manage aliases")
+	}
+	return nil
 }
 
 // CreateAlias creates an alias in a domain of the actor that forwards to
 // destinations, which may lie in any domain.
 func (s *Service) CreateAlias(ctx context.Context, actor sb.Actor, domainID int64, address string, destinations []string) (*sb.Alias, error) {
+	return s.createAlias(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomain(ctx, tx, actor, domainID)
+	}, address, destinations)
+}
+
+// CreateAliasByAddress creates an alias in the domain of its address, which
+// must be one of the actor's.
+func (s *Service) CreateAliasByAddress(ctx context.Context, actor sb.Actor, address string, destinations []string) (*sb.Alias, error) {
+	_, domain, err := NormalizeEmail("address", address)
+	if err != nil {
+		return nil, err
+	}
+	return s.createAlias(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomainByName(ctx, tx, actor, domain)
+	}, address, destinations)
+}
+
+// createAlias validates and creates an alias in the domain that loadDomain
+// finds (and authorises) for the actor, all in one transaction.
+func (s *Service) createAlias(ctx context.Context, actor sb.Actor, loadDomain func(*store.Tx) (*sb.Domain, error), address string, destinations []string) (*sb.Alias, error) {
+	if err := mayManageAliases(actor); err != nil {
+		return nil, err
+	}
 	var a *sb.Alias
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		d, err := visibleDomain(ctx, tx, actor, domainID)
+		d, err := loadDomain(tx)
 		if err != nil {
 			return err
 		}
@@ -94,6 +159,9 @@ func (s *Service) insertAlias(ctx context.Context, tx *store.Tx, actor sb.Actor,
 
 // DeleteAlias deletes an alias of the actor by address.
 func (s *Service) DeleteAlias(ctx context.Context, actor sb.Actor, address string) error {
+	if err := mayManageAliases(actor); err != nil {
+		return err
+	}
 	local, domain, err := NormalizeEmail("address", address)
 	if err != nil {
 		return err
