@@ -50,6 +50,18 @@ type Account struct {
 	Algorithms   []string
 }
 
+// Alias is a forwarder: mail to Email goes to every address in
+// Destinations, which may lie outside Switchboard's domains. An address is
+// either an alias or a mailbox, never both.
+type Alias struct {
+	ID           int64
+	DomainID     int64
+	Local        string
+	Email        string   // the address, local@domain
+	Destinations []string // normalised addresses, no duplicates
+	CreatedAt    time.Time
+}
+
 // Actor is who performs an operation; every service call is authorised
 // against it.
 type Actor struct {
@@ -117,6 +129,13 @@ type AccountService interface {
 	CreateAccount(ctx context.Context, actor Actor, domainID int64, email, password string) (*Account, error)
 	SetAccountPassword(ctx context.Context, actor Actor, domainID, accountID int64, password string) error
 	DeleteAccount(ctx context.Context, actor Actor, email string) error
+}
+
+// AliasService manages aliases.
+type AliasService interface {
+	CreateAlias(ctx context.Context, actor Actor, domainID int64, address string, destinations []string) (*Alias, error)
+	ListAliases(ctx context.Context, actor Actor, domainID int64, page Page, fn func(Alias) error) error
+	DeleteAlias(ctx context.Context, actor Actor, address string) error
 }
 
 // DKIMKey is a domain's DKIM signing key; the private part never leaves the

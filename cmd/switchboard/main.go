@@ -660,7 +660,7 @@ func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
-	fmt.Fprintf(stdout, "imported %s for %s: %d accounts, %d DKIM keys, %d certificates\n",
-		res.Domain.Name, *tenant, res.Accounts, res.DKIMKeys, res.Certificates)
+	fmt.Fprintf(stdout, "imported %s for %s: %d accounts, %d aliases, %d DKIM keys, %d certificates\n",
+		res.Domain.Name, *tenant, res.Accounts, res.Aliases, res.DKIMKeys, res.Certificates)
 	return nil
 }

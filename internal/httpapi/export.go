@@ -85,7 +85,7 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "domain": toDomainJSON(*res.Domain),
-		"accounts": res.Accounts, "dkim_keys": res.DKIMKeys, "certificates": res.Certificates})
+		"accounts": res.Accounts, "aliases": res.Aliases, "dkim_keys": res.DKIMKeys, "certificates": res.Certificates})
 }
 
 // limitSpy notices when the body limit cuts an upload short, so the sender

@@ -94,6 +94,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		for i := range 2 {
 			src.do("POST", "/user/1", tok, form{"email": fmt.Sprintf("u%d@move.example", i), "password": fmt.Sprintf("user-password-%d", i)}).want(201)
 		}
+		src.do("POST", "/alias/1", tok, form{"address": "info@move.example", "goto": "u0@move.example,x@elsewhere.org"}).want(201)
 		src.do("POST", "/dkim/add-new-domain", tok, form{"domain": "move.example", "selector": "rsa1"}).want(201)
 		ed := src.do("POST", "/dkim/add-new-domain", tok, form{"domain": "move.example", "selector": "ed1", "algorithm": "ed25519"}).want(201)
 		cert := issueTestCert(t, []string{"mail.move.example"}, time.Now().Add(60*24*time.Hour))
@@ -114,7 +115,8 @@ func TestExportImportRoundTrip(t *testing.T) {
 			Files  map[string]struct{ SHA256 string }
 		}
 		json.Unmarshal(files["manifest.json"], &m)
-		if m.Format != "switchboard-domain-export" || m.Counts["accounts"] != 3 || m.Counts["dkim_keys"] != 2 || m.Counts["certificates"] != 1 || len(m.Files) != 4 {
+		if m.Format != "switchboard-domain-export" || m.Counts["accounts"] != 3 || m.Counts["aliases"] != 1 || m.Counts["dkim_keys"] != 2 ||
+			m.Counts["certificates"] != 1 || len(m.Files) != 5 {
 			t.Fatalf("manifest %s", files["manifest.json"])
 		}
 		if !bytes.Contains(files["accounts.jsonl"], []byte(`"password_hash":"{ARGON2ID}$argon2id$`)) {
@@ -132,7 +134,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		dst := newEnv(t, storetest.Open(t, backendOf(t, st)), 0)
 		dtok := dst.tenant("newhome", sb.RoleTenant)
 		imp := dst.importArchive(dtok, data).want(201)
-		if imp.json["accounts"] != 3.0 || imp.json["dkim_keys"] != 2.0 || imp.json["certificates"] != 1.0 {
+		if imp.json["accounts"] != 3.0 || imp.json["aliases"] != 1.0 || imp.json["dkim_keys"] != 2.0 || imp.json["certificates"] != 1.0 {
 			t.Fatalf("import %s", imp.body)
 		}
 		t.Run("passwords keep working after the move", func(t *testing.T) {
@@ -140,6 +142,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 				if _, _, err := dst.svc.CheckMailboxPassword(t.Context(), email, pw, "127.0.0.1"); err != nil {
 					t.Fatalf("%s: %v", email, err)
 				}
+			}
+		})
+		t.Run("aliases moved", func(t *testing.T) {
+			a, err := dst.store.Read().AliasByEmail(t.Context(), "info@move.example")
+			if err != nil || strings.Join(a.Destinations, ",") != "u0@move.example,x@elsewhere.org" {
+				t.Fatalf("imported alias %+v, %v", a, err)
 			}
 		})
 		t.Run("DKIM keys and the certificate moved and are sealed with the new server's key", func(t *testing.T) {

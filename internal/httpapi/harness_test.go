@@ -186,6 +186,7 @@ func (e *env) raw(method, path, token, ctype string, body io.Reader) *result {
 type snapshot struct {
 	Domains  []string
 	Accounts []string
+	Aliases  []string
 	Audit    int
 }
 
@@ -196,10 +197,17 @@ func (e *env) snapshot() snapshot {
 	tx := e.store.Read()
 	err := tx.EachDomain(ctx, 0, sb.Page{}, func(d sb.Domain) error {
 		s.Domains = append(s.Domains, d.Name)
-		return tx.EachAccount(ctx, d.ID, sb.Page{}, func(a sb.Account) error {
+		err := tx.EachAccount(ctx, d.ID, sb.Page{}, func(a sb.Account) error {
 			_, hash, err := tx.AccountByEmail(ctx, a.Email)
 			s.Accounts = append(s.Accounts, a.Email+" "+hash)
 			return err
+		})
+		if err != nil {
+			return err
+		}
+		return tx.EachAlias(ctx, d.ID, sb.Page{}, func(a sb.Alias) error {
+			s.Aliases = append(s.Aliases, a.Email+" "+strings.Join(a.Destinations, ","))
+			return nil
 		})
 	})
 	if err != nil {

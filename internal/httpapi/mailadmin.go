@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/service"
 )
 
 // The mail admin REST API: /auth, then Auth-token on every call; bodies as
@@ -22,6 +24,9 @@ func (s *Server) registerMailAdmin() {
 	s.handle("POST /user/{domain_id}", s.mailAdmin(s.withTenant(s.postUser)))
 	s.handle("POST /user-change-password", s.mailAdmin(s.withTenant(s.postChangePassword)))
 	s.handle("DELETE /users", s.mailAdmin(s.withTenant(s.deleteUser)))
+	s.handle("GET /aliases/{domain_id}", s.mailAdmin(s.withTenant(s.getAliases)))
+	s.handle("POST /alias/{domain_id}", s.mailAdmin(s.withTenant(s.postAlias)))
+	s.handle("DELETE /aliases", s.mailAdmin(s.withTenant(s.deleteAlias)))
 }
 
 // mailAdmin adapts a handler to the family's error format:
@@ -78,6 +83,17 @@ type userJSON struct {
 	ID       int64  `json:"id"`
 	DomainID int64  `json:"domain_id"`
 	Email    string `json:"email"`
+}
+
+type aliasJSON struct {
+	ID       int64    `json:"id"`
+	DomainID int64    `json:"domain_id"`
+	Address  string   `json:"address"`
+	Goto     []string `json:"goto"`
+}
+
+func toAliasJSON(a sb.Alias) aliasJSON {
+	return aliasJSON{ID: a.ID, DomainID: a.DomainID, Address: a.Email, Goto: a.Destinations}
 }
 
 func toDomainJSON(d sb.Domain) domainJSON {
@@ -227,6 +243,77 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.svc.DeleteAccount(r.Context(), actorOf(r), v[0]); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
+}
+
+func (s *Server) getAliases(w http.ResponseWriter, r *http.Request) error {
+	domainID, err := pathID(r, "domain_id")
+	if err != nil {
+		return err
+	}
+	p, err := ReadParams(r)
+	if err != nil {
+		return err
+	}
+	page, err := p.Page()
+	if err != nil {
+		return err
+	}
+	st := newStream(w, "aliases")
+	err = s.svc.ListAliases(r.Context(), actorOf(r), domainID, page, func(a sb.Alias) error {
+		return st.item(toAliasJSON(a))
+	})
+	return st.finish(err)
+}
+
+// postAlias takes goto as a comma-separated list, as the field repeated, or
+// as a JSON array.
+func (s *Server) postAlias(w http.ResponseWriter, r *http.Request) error {
+	domainID, err := pathID(r, "domain_id")
+	if err != nil {
+		return err
+	}
+	p, v, err := readRequired(r, "address")
+	if err != nil {
+		return err
+	}
+	dests, err := addressList(p, "goto")
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.CreateAlias(r.Context(), actorOf(r), domainID, v[0], dests)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "alias": toAliasJSON(*a)})
+}
+
+// addressList reads a list field: each value a comma-separated list, or a
+// JSON array of strings as a JSON body carries it.
+func addressList(p Params, name string) ([]string, error) {
+	var vals []string
+	for _, v := range p[name] {
+		if t := strings.TrimSpace(v); strings.HasPrefix(t, "[") {
+			var items []string
+			if err := json.Unmarshal([]byte(t), &items); err != nil {
+				return nil, sb.FieldError(name, "%s must be a list of addresses", name)
+			}
+			vals = append(vals, items...)
+			continue
+		}
+		vals = append(vals, v)
+	}
+	return service.SplitAddresses(vals...), nil
+}
+
+func (s *Server) deleteAlias(w http.ResponseWriter, r *http.Request) error {
+	_, v, err := readRequired(r, "address")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteAlias(r.Context(), actorOf(r), v[0]); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"result": true})

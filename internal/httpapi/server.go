@@ -25,6 +25,7 @@ type Services interface {
 	sb.TenantService
 	sb.DomainService
 	sb.AccountService
+	sb.AliasService
 	DKIMServices
 	CertServices
 	ExportServices

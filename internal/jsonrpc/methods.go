@@ -2,6 +2,7 @@ package jsonrpc
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -33,6 +34,10 @@ type Services interface {
 	UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch service.MailboxChange) (*sb.Account, error)
 	DeleteAccount(ctx context.Context, actor sb.Actor, email string) error
 	ListMailboxes(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Account) error) error
+
+	CreateAliasByAddress(ctx context.Context, actor sb.Actor, address string, destinations []string) (*sb.Alias, error)
+	ListDomainAliases(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Alias) error) error
+	DeleteAlias(ctx context.Context, actor sb.Actor, address string) error
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -62,6 +67,9 @@ func NewAPI(svc Services, logger *slog.Logger) *Server {
 	s.Register("mail.del", withSession(m, m.mailDel))
 	s.Register("mail.list", withSession(m, m.mailList))
 	s.Register("mail.passwordset", withSession(m, m.mailPasswordSet))
+	s.Register("alias.add", withSession(m, m.aliasAdd))
+	s.Register("alias.list", withSession(m, m.aliasList))
+	s.Register("alias.del", withSession(m, m.aliasDel))
 	return s
 }
 
@@ -395,6 +403,84 @@ func (m *methods) mailPasswordSet(ctx context.Context, actor sb.Actor, p *struct
 	}
 	if _, err := m.svc.UpdateMailbox(ctx, actor, mail, service.MailboxChange{Password: &p.Password}); err != nil {
 		return nil, err
+	}
+	return true, nil
+}
+
+// Aliases.
+
+// aliasJSON carries the id, unlike mailJSON, so that alias.list's after
+// cursor can be used.
+type aliasJSON struct {
+	ID      int64    `json:"id"`
+	Alias   string   `json:"alias"`
+	Domain  string   `json:"domain"`
+	Goto    []string `json:"goto"`
+	Created string   `json:"created"`
+}
+
+func toAliasJSON(a sb.Alias) aliasJSON {
+	return aliasJSON{ID: a.ID, Alias: a.Email, Domain: a.Email[len(a.Local)+1:], Goto: a.Destinations,
+		Created: a.CreatedAt.UTC().Format(time.RFC3339)}
+}
+
+// aliasError reports a service field under this API's parameter name.
+func aliasError(err error) error {
+	return renameField(err, "address", "alias")
+}
+
+func (m *methods) aliasAdd(ctx context.Context, actor sb.Actor, p *struct {
+	Alias string          `json:"alias"`
+	Goto  json.RawMessage `json:"goto"`
+}) (any, error) {
+	if err := need("alias", p.Alias); err != nil {
+		return nil, err
+	}
+	// goto is an array of addresses or one comma-separated string.
+	var list []string
+	var one string
+	switch {
+	case len(p.Goto) == 0 || string(p.Goto) == "null":
+	case json.Unmarshal(p.Goto, &one) == nil:
+		list = service.SplitAddresses(one)
+	case json.Unmarshal(p.Goto, &list) == nil:
+		list = service.SplitAddresses(list...)
+	default:
+		return nil, InvalidParams("Invalid params: goto must be an array of addresses or a comma-separated string", "goto")
+	}
+	a, err := m.svc.CreateAliasByAddress(ctx, actor, p.Alias, list)
+	if err != nil {
+		return nil, aliasError(err)
+	}
+	return toAliasJSON(*a), nil
+}
+
+func (m *methods) aliasList(ctx context.Context, actor sb.Actor, p *mailListParams) (any, error) {
+	if err := need("domain", p.Domain); err != nil {
+		return nil, err
+	}
+	if p.Limit <= 0 || p.Limit > 1000 {
+		p.Limit = 1000 // a JSON-RPC answer is built in memory: page it
+	}
+	out := []aliasJSON{}
+	err := m.svc.ListDomainAliases(ctx, actor, p.Domain, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Alias) error {
+		out = append(out, toAliasJSON(a))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (m *methods) aliasDel(ctx context.Context, actor sb.Actor, p *struct {
+	Alias string `json:"alias"`
+}) (any, error) {
+	if err := need("alias", p.Alias); err != nil {
+		return nil, err
+	}
+	if err := m.svc.DeleteAlias(ctx, actor, p.Alias); err != nil {
+		return nil, aliasError(err)
 	}
 	return true, nil
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/store"
@@ -57,7 +58,7 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, loadDomain 
 			return err
 		}
 		if err := tx.CreateAccount(ctx, a, creds); err != nil {
-			if sb.ErrorCode(err) == sb.ECONFLICT {
+			if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsAlias) {
 				return &sb.Error{Code: sb.ECONFLICT, Field: "email", Message: "account " + a.Email + " already exists"}
 			}
 			return err

@@ -37,6 +37,11 @@ type (
 		CreatedAt    time.Time `json:"created_at"`
 		UpdatedAt    time.Time `json:"updated_at"`
 	}
+	aliasRecord struct {
+		Address   string    `json:"address"`
+		Goto      []string  `json:"goto"`
+		CreatedAt time.Time `json:"created_at"`
+	}
 	dkimRecord struct {
 		Selector      string    `json:"selector"`
 		Algorithm     string    `json:"algorithm"`
@@ -72,7 +77,7 @@ func (e *Export) Stream(w io.Writer) error { return e.b.Write(w, e.domain, e.at)
 func (e *Export) Close() error { return e.b.Close() }
 
 // ExportDomain gathers a domain of the actor, its accounts (with password
-// hashes, so a move keeps passwords working), DKIM keys and certificates
+// hashes, so a move keeps passwords working), aliases, DKIM keys and certificates
 // (private keys in clear: the archive is a secret), from one snapshot, and
 // the accounts' Maildirs when the service manages mail storage.
 func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain string) (*Export, error) {
@@ -100,6 +105,16 @@ func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain strin
 				Activated: a.Activated, Admin: a.Admin, Provisioned: a.Provisioned, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt})
 		})
 		if err := errors.Join(err, accounts.Close("accounts")); err != nil {
+			return err
+		}
+		aliases, err := b.Lines("aliases.jsonl")
+		if err != nil {
+			return err
+		}
+		err = tx.EachAlias(ctx, d.ID, sb.Page{}, func(a sb.Alias) error {
+			return aliases.Add(aliasRecord{Address: a.Email, Goto: a.Destinations, CreatedAt: a.CreatedAt})
+		})
+		if err := errors.Join(err, aliases.Close("aliases")); err != nil {
 			return err
 		}
 		keys, err := tx.DKIMKeys(ctx, d.ID)
@@ -174,6 +189,7 @@ const MaxImportBytes = 8 << 30
 type ImportResult struct {
 	Domain       *sb.Domain
 	Accounts     int64
+	Aliases      int64
 	DKIMKeys     int64
 	Certificates int64
 }
@@ -255,6 +271,20 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			return err
 		}
 		if err := flush(); err != nil {
+			return err
+		}
+		// After the accounts, so that an alias over an imported mailbox is
+		// refused like one made through the API. Archives from before
+		// aliases have no aliases.jsonl and import all the same.
+		err = archive.EachLine(a, "aliases.jsonl", func(r *aliasRecord) error {
+			al, err := newAlias(d, r.Address, r.Goto, r.CreatedAt)
+			if err != nil {
+				return &archive.Error{Msg: "alias " + r.Address + " is not valid for " + name + ": " + sb.ErrorMessage(err)}
+			}
+			res.Aliases++
+			return tx.CreateAlias(ctx, al)
+		})
+		if err != nil {
 			return err
 		}
 		err = archive.EachLine(a, "dkim_keys.jsonl", func(r *dkimRecord) error {

@@ -82,6 +82,7 @@ var (
 	_ sb.TenantService  = (*Service)(nil)
 	_ sb.DomainService  = (*Service)(nil)
 	_ sb.AccountService = (*Service)(nil)
+	_ sb.AliasService   = (*Service)(nil)
 
 	_ sb.OAuthService        = (*Service)(nil)
 	_ sb.ClientConfigService = (*Service)(nil)

@@ -423,7 +423,7 @@ func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, d *sb.Do
 			}
 		}
 		if err := tx.CreateAccount(ctx, a, creds); err != nil {
-			if sb.ErrorCode(err) == sb.ECONFLICT {
+			if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsAlias) {
 				return &sb.Error{Code: sb.EINVALID, Field: "username", Message: "The username has already been taken."}
 			}
 			return err
@@ -606,7 +606,7 @@ func (s *Service) CreateAccountCLI(ctx context.Context, email, password, algorit
 		CreatedAt: now, UpdatedAt: now, Algorithms: algs}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAccount(ctx, a, creds); err != nil {
-			if sb.ErrorCode(err) == sb.ECONFLICT {
+			if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsAlias) {
 				return sb.Errorf(sb.ECONFLICT, "account %s already exists", a.Email)
 			}
 			return err

@@ -48,8 +48,21 @@ func scanAccount(row interface{ Scan(...any) error }, extra ...any) (*sb.Account
 }
 
 // CreateAccount inserts an account with its credentials and sets its id.
+// An address that is already an account or an alias is ECONFLICT; every
+// path that creates a mailbox comes here, so this is the one place that
+// keeps mailboxes off alias addresses.
 func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, c Credentials) error {
-	err := tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
+	if err := tx.lockAddresses(ctx, a.DomainID); err != nil {
+		return err
+	}
+	taken, err := tx.exists(ctx, "account "+a.Email, `SELECT 1 FROM aliases WHERE email = ?`, a.Email)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return &sb.Error{Code: sb.ECONFLICT, Field: "email", Message: "address " + a.Email + " is already an alias", Err: ErrAddressIsAlias}
+	}
+	err = tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
 			contact_email, phone, activated, admin, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.DomainID, a.Local, a.Email, c.Hash, nullable(c.HA1MD5), nullable(c.HA1SHA256), a.Active,

@@ -1,0 +1,186 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// MaxAliasDestinations bounds the addresses one alias forwards to.
+const MaxAliasDestinations = 50
+
+// SplitAddresses turns the surfaces' list forms into one list: each value
+// may itself be a comma-separated list, as Postfix writes one; blank items
+// are dropped.
+func SplitAddresses(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+// ListAliases streams the aliases of a domain the actor may see.
+func (s *Service) ListAliases(ctx context.Context, actor sb.Actor, domainID int64, page sb.Page, fn func(sb.Alias) error) error {
+	return s.listAliases(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomain(ctx, tx, actor, domainID)
+	}, page, fn)
+}
+
+// ListDomainAliases streams the aliases of a domain the actor may see, by
+// name.
+func (s *Service) ListDomainAliases(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Alias) error) error {
+	return s.listAliases(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomainByName(ctx, tx, actor, domain)
+	}, page, fn)
+}
+
+func (s *Service) listAliases(ctx context.Context, actor sb.Actor, loadDomain func(*store.Tx) (*sb.Domain, error), page sb.Page, fn func(sb.Alias) error) error {
+	if err := mayManageAliases(actor); err != nil {
+		return err
+	}
+	if page.Limit < 0 || page.After < 0 {
+		return sb.FieldError("limit", "limit and after must not be negative")
+	}
+	tx := s.store.Read()
+	d, err := loadDomain(tx)
+	if err != nil {
+		return err
+	}
+	return tx.EachAlias(ctx, d.ID, page, fn)
+}
+
+// mayManageAliases refuses mailbox actors: aliases are the domain owner's.
+func mayManageAliases(actor sb.Actor) error {
+	if actor.AccountID != 0 {
+		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not manage aliases")
+	}
+	return nil
+}
+
+// CreateAlias creates an alias in a domain of the actor that forwards to
+// destinations, which may lie in any domain.
+func (s *Service) CreateAlias(ctx context.Context, actor sb.Actor, domainID int64, address string, destinations []string) (*sb.Alias, error) {
+	return s.createAlias(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomain(ctx, tx, actor, domainID)
+	}, address, destinations)
+}
+
+// CreateAliasByAddress creates an alias in the domain of its address, which
+// must be one of the actor's.
+func (s *Service) CreateAliasByAddress(ctx context.Context, actor sb.Actor, address string, destinations []string) (*sb.Alias, error) {
+	_, domain, err := NormalizeEmail("address", address)
+	if err != nil {
+		return nil, err
+	}
+	return s.createAlias(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
+		return visibleDomainByName(ctx, tx, actor, domain)
+	}, address, destinations)
+}
+
+// createAlias validates and creates an alias in the domain that loadDomain
+// finds (and authorises) for the actor, all in one transaction.
+func (s *Service) createAlias(ctx context.Context, actor sb.Actor, loadDomain func(*store.Tx) (*sb.Domain, error), address string, destinations []string) (*sb.Alias, error) {
+	if err := mayManageAliases(actor); err != nil {
+		return nil, err
+	}
+	var a *sb.Alias
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		d, err := loadDomain(tx)
+		if err != nil {
+			return err
+		}
+		a, err = newAlias(d, address, destinations, s.now())
+		if err != nil {
+			return err
+		}
+		return s.insertAlias(ctx, tx, actor, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newAlias validates an alias of domain d: its address must lie in d, its
+// destinations be 1 to MaxAliasDestinations valid addresses other than
+// itself. Duplicates are dropped.
+func newAlias(d *sb.Domain, address string, destinations []string, now time.Time) (*sb.Alias, error) {
+	local, domain, err := NormalizeEmail("address", address)
+	if err != nil {
+		return nil, err
+	}
+	if domain != d.Name {
+		return nil, sb.FieldError("address", "address must be an address in %s", d.Name)
+	}
+	email := local + "@" + domain
+	switch {
+	case len(destinations) == 0:
+		return nil, sb.FieldError("goto", "goto is required: one or more addresses to forward to")
+	case len(destinations) > MaxAliasDestinations:
+		return nil, sb.FieldError("goto", "goto may hold at most %d addresses", MaxAliasDestinations)
+	}
+	dests := make([]string, 0, len(destinations))
+	for _, dest := range destinations {
+		l, dom, err := NormalizeEmail("goto", dest)
+		if err != nil {
+			return nil, err
+		}
+		dest = l + "@" + dom
+		if dest == email {
+			return nil, sb.FieldError("goto", "goto %q is the alias itself", dest)
+		}
+		if !slices.Contains(dests, dest) {
+			dests = append(dests, dest)
+		}
+	}
+	return &sb.Alias{DomainID: d.ID, Local: local, Email: email, Destinations: dests, CreatedAt: now}, nil
+}
+
+// insertAlias stores a validated alias with its audit row.
+func (s *Service) insertAlias(ctx context.Context, tx *store.Tx, actor sb.Actor, a *sb.Alias) error {
+	if err := tx.CreateAlias(ctx, a); err != nil {
+		if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsMailbox) {
+			return &sb.Error{Code: sb.ECONFLICT, Field: "address", Message: "alias " + a.Email + " already exists", Err: err}
+		}
+		return err
+	}
+	return tx.Audit(ctx, s.now(), actor.String(), "alias.create", "alias:"+a.Email)
+}
+
+// DeleteAlias deletes an alias of the actor by address.
+func (s *Service) DeleteAlias(ctx context.Context, actor sb.Actor, address string) error {
+	if err := mayManageAliases(actor); err != nil {
+		return err
+	}
+	local, domain, err := NormalizeEmail("address", address)
+	if err != nil {
+		return err
+	}
+	email := local + "@" + domain
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		a, err := tx.AliasByEmail(ctx, email)
+		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			return notFound("alias")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := visibleDomain(ctx, tx, actor, a.DomainID); err != nil {
+			return notFound("alias")
+		}
+		if err := tx.DeleteAlias(ctx, a.ID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.now(), actor.String(), "alias.delete", "alias:"+email)
+	})
+}
