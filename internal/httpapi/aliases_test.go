@@ -233,3 +233,37 @@ func TestMailboxOverAliasOnEveryPath(t *testing.T) {
 		})
 	})
 }
+
+func TestDeletedMailboxLeavesTheAliasesForwardingToIt(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		f := newAliasFixture(e) // fwd@ -> admin@ only
+		path := fmt.Sprintf("/alias/%d", f.domainID)
+		e.do("POST", "/user/"+fmt.Sprint(f.domainID), f.acme, form{"email": "carol@example.com", "password": "password123"}).want(201)
+		e.do("POST", path, f.acme, form{"address": "team@example.com", "goto": "admin@example.com,carol@example.com,x@elsewhere.org"}).want(201)
+		e.do("POST", path, f.acme, form{"address": "ops@example.com", "goto": "x_admin@example.com"}).want(201)
+
+		e.do("DELETE", "/users", f.acme, form{"email": "admin@example.com"}).want(200)
+
+		if _, err := e.store.Read().AliasByEmail(t.Context(), "fwd@example.com"); sb.ErrorCode(err) != sb.ENOTFOUND {
+			t.Errorf("an alias left with no destination is kept: %v", err)
+		}
+		team, err := e.store.Read().AliasByEmail(t.Context(), "team@example.com")
+		if err != nil || strings.Join(team.Destinations, ",") != "carol@example.com,x@elsewhere.org" {
+			t.Errorf("team@ = %+v, %v; want the deleted mailbox dropped and the rest kept", team, err)
+		}
+		ops, err := e.store.Read().AliasByEmail(t.Context(), "ops@example.com")
+		if err != nil || strings.Join(ops.Destinations, ",") != "x_admin@example.com" {
+			t.Errorf("ops@ = %+v, %v; an address that only looks alike must stay", ops, err)
+		}
+		audit, _ := e.store.Read().AuditLog(t.Context(), 0, 100)
+		var got []string
+		for _, a := range audit {
+			if a.Action == "alias.update" || a.Action == "alias.delete" {
+				got = append(got, a.Action+" "+a.Object)
+			}
+		}
+		if strings.Join(got, "; ") != "alias.update alias:team@example.com; alias.delete alias:fwd@example.com" {
+			t.Errorf("audit: %v", got)
+		}
+	})
+}

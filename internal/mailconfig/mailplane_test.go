@@ -114,6 +114,14 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 			t.Fatalf("DKIM verification: %v %+v\n%s", err, verifications, raw)
 		}
 	})
+	t.Run("mail to an alias reaches its mailbox", func(t *testing.T) {
+		api.call("POST", "/alias/1", url.Values{"address": {"info@example.org"}, "goto": {addr}})
+		if err := sendMail(smtpAddr, "info@example.org", "For the alias"); err != nil {
+			t.Fatal(err)
+		}
+		waitForSubject(t, imapAddr, addr, "first-password-1", "For the alias")
+		wantLogin(t, imapAddr, "info@example.org", "first-password-1", false)
+	})
 	var export []byte
 	t.Run("a domain export carries the Maildirs", func(t *testing.T) {
 		export = api.raw("GET", "/export/domain?domain=example.org", "", nil, 200)
@@ -138,6 +146,8 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		api.call("DELETE", "/users", url.Values{"email": {addr}})
 		wantLogin(t, imapAddr, addr, "second-password-2", false)
 		wantRejected(t, smtpAddr, addr)
+		// Its only alias went with it, rather than accepting mail to bounce.
+		wantRejected(t, smtpAddr, "info@example.org")
 		if _, err := os.Stat(filepath.Join(mailRoot, "example.org", "alice")); !os.IsNotExist(err) {
 			t.Errorf("the deleted mailbox's Maildir is still in place: %v", err)
 		}
@@ -169,6 +179,10 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 			t.Fatal(err)
 		}
 		waitForSubject(t, imapAddr, addr, "first-password-1", "After the move")
+		if err := sendMail(smtpAddr, "info@example.org", "Alias after the move"); err != nil {
+			t.Fatal(err)
+		}
+		waitForSubject(t, imapAddr, addr, "first-password-1", "Alias after the move")
 	})
 }
 
@@ -665,7 +679,9 @@ func inbox(imapAddr, user, pass string) ([]string, [][]byte, error) {
 		return nil, nil, nil
 	}
 	whole := &imap.FetchItemBodySection{Peek: true}
-	msgs, err := c.Fetch(imap.SeqSetNum(1, box.NumMessages), &imap.FetchOptions{Envelope: true,
+	var all imap.SeqSet
+	all.AddRange(1, box.NumMessages)
+	msgs, err := c.Fetch(all, &imap.FetchOptions{Envelope: true,
 		BodySection: []*imap.FetchItemBodySection{whole}}).Collect()
 	if err != nil {
 		return nil, nil, err

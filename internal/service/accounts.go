@@ -133,6 +133,9 @@ func (s *Service) DeleteAccount(ctx context.Context, actor sb.Actor, email strin
 		if err := tx.DeleteAccount(ctx, a.ID); err != nil {
 			return err
 		}
+		if err := s.forgetMailbox(ctx, tx, actor, addr); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, s.now(), actor.String(), "account.delete", "account:"+addr)
 	})
 	if err != nil {

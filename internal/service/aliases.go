@@ -184,3 +184,25 @@ func (s *Service) DeleteAlias(ctx context.Context, actor sb.Actor, address strin
 		return tx.Audit(ctx, s.now(), actor.String(), "alias.delete", "alias:"+email)
 	})
 }
+
+// forgetMailbox drops a deleted mailbox from the aliases that forward to
+// it, in the delete's transaction: its domain is still hosted here, so mail
+// for it could only bounce. (A deleted domain's addresses stay: the domain
+// may now be hosted elsewhere.)
+func (s *Service) forgetMailbox(ctx context.Context, tx *store.Tx, actor sb.Actor, addr string) error {
+	changed, deleted, err := tx.DropAliasDestinations(ctx, "%"+addr+"%", func(d string) bool { return d == addr })
+	if err != nil {
+		return err
+	}
+	for _, a := range changed {
+		if err := tx.Audit(ctx, s.now(), actor.String(), "alias.update", "alias:"+a); err != nil {
+			return err
+		}
+	}
+	for _, a := range deleted {
+		if err := tx.Audit(ctx, s.now(), actor.String(), "alias.delete", "alias:"+a); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -239,6 +239,9 @@ func (s *Service) DeleteSIPAccount(ctx context.Context, actor sb.Actor, id int64
 		if err := tx.DeleteAccount(ctx, a.ID); err != nil {
 			return err
 		}
+		if err := s.forgetMailbox(ctx, tx, actor, a.Email); err != nil {
+			return err
+		}
 		email = a.Email
 		return tx.Audit(ctx, s.now(), actor.String(), "account.delete", "account:"+a.Email)
 	})

@@ -105,3 +105,50 @@ func (tx *Tx) EachAlias(ctx context.Context, domainID int64, page sb.Page, fn fu
 func (tx *Tx) DeleteAlias(ctx context.Context, id int64) error {
 	return tx.updateOne(ctx, "alias", `DELETE FROM aliases WHERE id = ?`, id)
 }
+
+// DropAliasDestinations removes from every alias the destinations that
+// gone reports as no longer existing (a deleted mailbox, or every address
+// of a deleted domain), and deletes aliases left with none: Postfix would
+// otherwise accept mail for them and bounce it after the fact. like is an
+// SQL LIKE pattern that every such alias's destinations match, to find
+// them without reading every alias. It returns the addresses of the aliases
+// changed and deleted.
+func (tx *Tx) DropAliasDestinations(ctx context.Context, like string, gone func(dest string) bool) (changed, deleted []string, err error) {
+	rows, err := tx.query(ctx, "find aliases", `SELECT `+aliasColumns+` FROM aliases WHERE destinations LIKE ? ORDER BY id`, like)
+	if err != nil {
+		return nil, nil, err
+	}
+	var hit []sb.Alias
+	err = each(rows, "find aliases", func(r *sql.Rows) error {
+		a, err := scanAlias(r)
+		if err == nil {
+			hit = append(hit, *a)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range hit {
+		var keep []string
+		for _, d := range a.Destinations {
+			if !gone(d) {
+				keep = append(keep, d)
+			}
+		}
+		switch {
+		case len(keep) == len(a.Destinations):
+			continue
+		case len(keep) == 0:
+			err = tx.DeleteAlias(ctx, a.ID)
+			deleted = append(deleted, a.Email)
+		default:
+			err = tx.updateOne(ctx, "alias", `UPDATE aliases SET destinations = ? WHERE id = ?`, strings.Join(keep, ","), a.ID)
+			changed = append(changed, a.Email)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return changed, deleted, nil
+}
