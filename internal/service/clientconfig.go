@@ -422,29 +422,16 @@ func (s *Service) MailboxProfile(ctx context.Context, email, password, ip string
 func (s *Service) CheckAccountPassword(ctx context.Context, email, password, ip string) (*sb.Account, error) {
 	local, domain, err := NormalizeEmail("email", email)
 	addr := local + "@" + domain
-	keys := []string{"account:" + addr, "ip:" + ip}
-	if !s.logins.Allowed(keys...) {
-		return nil, sb.Errorf(sb.ERATELIMIT, "too many failed logins, try again later")
-	}
-	if err != nil || password == "" || len(password) > MaxPasswordLen {
-		s.logins.Fail(keys...)
-		return nil, ErrBadLogin
-	}
-	a, hash, err := s.store.Read().AccountByEmail(ctx, addr)
-	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		s.hasher.VerifyDummy(password)
-		s.logins.Fail(keys...)
-		return nil, ErrBadLogin
-	}
+	var a *sb.Account
+	ok, err := s.verifyLogin([]string{"account:" + addr, "ip:" + ip}, err == nil, password, "account:"+addr,
+		func() (hash string, usable bool, err error) {
+			a, hash, err = s.store.Read().AccountByEmail(ctx, addr)
+			return hash, err == nil && a.Active, err
+		})
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.hasher.Verify(hash, password)
-	if err != nil {
-		s.log.Error("stored account hash is malformed", "account", addr, "err", err)
-	}
-	if !ok || !a.Active {
-		s.logins.Fail(keys...)
+	if !ok {
 		return nil, ErrBadLogin
 	}
 	return a, nil

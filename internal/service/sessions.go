@@ -28,34 +28,19 @@ const touchEvery = time.Minute
 // address and per client IP; inactive mailboxes are refused like wrong
 // passwords.
 func (s *Service) CheckMailboxPassword(ctx context.Context, email, password, ip string) (*sb.Account, *sb.Domain, error) {
-	keys := []string{"mail:" + strings.ToLower(email), "ip:" + ip}
-	if !s.logins.Allowed(keys...) {
-		return nil, nil, sb.Errorf(sb.ERATELIMIT, "too many failed logins, try again later")
-	}
-	fail := func() (*sb.Account, *sb.Domain, error) {
-		s.logins.Fail(keys...)
-		return nil, nil, ErrAccessDenied
-	}
 	local, domain, err := NormalizeEmail("user", email)
-	if err != nil || password == "" || len(password) > MaxPasswordLen {
-		s.hasher.VerifyDummy(password)
-		return fail()
-	}
 	tx := s.store.Read()
-	a, hash, err := tx.AccountByEmail(ctx, local+"@"+domain)
-	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		s.hasher.VerifyDummy(password)
-		return fail()
-	}
+	var a *sb.Account
+	ok, err := s.verifyLogin([]string{"mail:" + strings.ToLower(email), "ip:" + ip}, err == nil, password, "mail:"+email,
+		func() (hash string, usable bool, err error) {
+			a, hash, err = tx.AccountByEmail(ctx, local+"@"+domain)
+			return hash, err == nil && a.Active, err
+		})
 	if err != nil {
 		return nil, nil, err
 	}
-	ok, err := s.hasher.Verify(hash, password)
-	if err != nil {
-		s.log.Error("stored account hash is malformed", "account_id", a.ID, "err", err)
-	}
-	if !ok || !a.Active {
-		return fail()
+	if !ok {
+		return nil, nil, ErrAccessDenied
 	}
 	d, err := tx.DomainByID(ctx, a.DomainID)
 	if err != nil {

@@ -80,32 +80,54 @@ func (s *Service) SetTenantPassword(ctx context.Context, actor sb.Actor, name, p
 // ErrBadLogin is the one answer to an unknown user and a wrong password.
 var ErrBadLogin = sb.Errorf(sb.EUNAUTHORIZED, "Username/password is not correct")
 
-// CheckTenantPassword verifies a tenant's credentials, rate-limited per name
-// and per client IP, and returns the tenant.
-func (s *Service) CheckTenantPassword(ctx context.Context, name, password, ip string) (*sb.Tenant, error) {
-	keys := []string{"tenant:" + name, "ip:" + ip}
+// verifyLogin is the one credential check every login goes through. It
+// refuses with ERATELIMIT while keys are over the limit; otherwise it looks
+// the user up (ENOTFOUND: unknown) and verifies password against the stored
+// hash, spending the same work on an unknown user, and counts every failure
+// on keys. ok is false for bad credentials, which callers answer all alike;
+// err is a rate limit or a store failure. who names the user in logs.
+func (s *Service) verifyLogin(keys []string, wellFormed bool, password, who string,
+	lookup func() (hash string, usable bool, err error)) (ok bool, err error) {
 	if !s.logins.Allowed(keys...) {
-		return nil, sb.Errorf(sb.ERATELIMIT, "too many failed logins, try again later")
+		return false, sb.Errorf(sb.ERATELIMIT, "too many failed logins, try again later")
 	}
-	if name == "" || password == "" || len(password) > MaxPasswordLen {
+	if !wellFormed || password == "" || len(password) > MaxPasswordLen {
 		s.logins.Fail(keys...)
-		return nil, ErrBadLogin
+		return false, nil
 	}
-	t, hash, err := s.store.Read().TenantByName(ctx, name)
+	hash, usable, err := lookup()
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
 		s.hasher.VerifyDummy(password)
 		s.logins.Fail(keys...)
-		return nil, ErrBadLogin
+		return false, nil
 	}
+	if err != nil {
+		return false, err
+	}
+	ok, err = s.hasher.Verify(hash, password)
+	if err != nil {
+		s.log.Error("stored password hash is malformed", "user", who, "err", err)
+	}
+	if !ok || !usable {
+		s.logins.Fail(keys...)
+		return false, nil
+	}
+	return true, nil
+}
+
+// CheckTenantPassword verifies a tenant's credentials, rate-limited per name
+// and per client IP, and returns the tenant.
+func (s *Service) CheckTenantPassword(ctx context.Context, name, password, ip string) (*sb.Tenant, error) {
+	var t *sb.Tenant
+	ok, err := s.verifyLogin([]string{"tenant:" + name, "ip:" + ip}, name != "", password, "tenant:"+name,
+		func() (hash string, usable bool, err error) {
+			t, hash, err = s.store.Read().TenantByName(ctx, name)
+			return hash, true, err
+		})
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.hasher.Verify(hash, password)
-	if err != nil {
-		s.log.Error("stored tenant hash is malformed", "tenant", name, "err", err)
-	}
 	if !ok {
-		s.logins.Fail(keys...)
 		return nil, ErrBadLogin
 	}
 	return t, nil
