@@ -204,8 +204,15 @@ func needMailServers(t *testing.T) {
 			missing = append(missing, mod)
 		}
 	}
+	// postconf needs a main.cf; a Postfix installed with "No configuration"
+	// has none, so ask about an empty one.
+	emptyConf, err := os.MkdirTemp("", "postconf")
+	if err == nil {
+		defer os.RemoveAll(emptyConf)
+		err = os.WriteFile(filepath.Join(emptyConf, "main.cf"), nil, 0o644)
+	}
 	for _, m := range []string{"sqlite", "pgsql"} {
-		if out, err := exec.Command("/usr/sbin/postconf", "-m").Output(); err != nil || !strings.Contains(string(out), m) {
+		if out, err2 := exec.Command("/usr/sbin/postconf", "-c", emptyConf, "-m").Output(); err != nil || err2 != nil || !strings.Contains(string(out), m) {
 			missing = append(missing, "postfix-"+m)
 		}
 	}
