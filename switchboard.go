@@ -75,6 +75,10 @@ type Actor struct {
 	Email string
 	// System marks command-line operations run by the server's administrator.
 	System bool
+	// Credential is the digest of the token or session the actor presented
+	// ("" for Digest, API keys and the command line): a password change
+	// revokes every other login of the principal and keeps this one.
+	Credential string
 }
 
 // IsOperator reports whether the actor may see and manage every tenant.

@@ -113,7 +113,7 @@ func oauthClientCreate(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer st.Close()
-	c, secret, err := cliService(st).CreateOAuthClient(ctx, sb.SystemActor, *tenant)
+	c, secret, err := cliService(st, sf).CreateOAuthClient(ctx, sb.SystemActor, *tenant)
 	if err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
@@ -134,7 +134,7 @@ func oauthClientList(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer st.Close()
-	cs, err := cliService(st).ListOAuthClients(ctx, sb.SystemActor)
+	cs, err := cliService(st, sf).ListOAuthClients(ctx, sb.SystemActor)
 	if err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
@@ -162,7 +162,7 @@ func oauthClientRevoke(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	defer st.Close()
-	if err := cliService(st).RevokeOAuthClient(ctx, sb.SystemActor, pos[0]); err != nil {
+	if err := cliService(st, sf).RevokeOAuthClient(ctx, sb.SystemActor, pos[0]); err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "revoked OAuth client %s and its tokens\n", pos[0])

@@ -127,13 +127,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // storeFlags are the flags every command that opens the store shares.
 type storeFlags struct {
-	data     string
-	database string
+	data        string
+	database    string
+	minPassword int
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data directory; the embedded SQLite database is <data>/switchboard.db")
 	fs.StringVar(&f.database, "database", "", "database URL: empty for embedded SQLite, or postgres://user:pass@host/db")
+	fs.IntVar(&f.minPassword, "min-password-length", service.DefaultMinPasswordLen,
+		fmt.Sprintf("shortest password accepted for tenants, mailboxes and SIP accounts (at least %d)", service.MinPasswordFloor))
 }
 
 // mailFlags name Dovecot's Maildir root, for the commands that move mail.
@@ -157,6 +160,9 @@ func (f *mailFlags) path(dataDir string) string {
 }
 
 func (f *storeFlags) open(ctx context.Context) (*store.Store, error) {
+	if f.minPassword != 0 && f.minPassword < service.MinPasswordFloor {
+		return nil, fmt.Errorf("--min-password-length must be at least %d", service.MinPasswordFloor)
+	}
 	return store.Open(ctx, f.database, f.data)
 }
 
@@ -300,7 +306,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
 		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain),
-		Delivery: delivery, MailRoot: mf.path(sf.data), MailTrash: mailTrash})
+		Delivery: delivery, MailRoot: mf.path(sf.data), MailTrash: mailTrash, MinPasswordLength: sf.minPassword})
 	if err := svc.SyncCertDir(ctx); err != nil {
 		logger.Error("write certificate files", "component", "main", "err", err)
 	}
@@ -483,8 +489,8 @@ func readPassword(fromStdin bool, flagValue string, stdin io.Reader) (string, er
 	return flagValue, nil
 }
 
-func cliService(st *store.Store) *service.Service {
-	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams)})
+func cliService(st *store.Store, sf storeFlags) *service.Service {
+	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), MinPasswordLength: sf.minPassword})
 }
 
 func tenantCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -514,7 +520,7 @@ func tenantCreate(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if *operator {
 		role = sb.RoleOperator
 	}
-	t, err := cliService(st).CreateTenant(ctx, sb.SystemActor, pos[0], password, role)
+	t, err := cliService(st, sf).CreateTenant(ctx, sb.SystemActor, pos[0], password, role)
 	if err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
@@ -534,7 +540,7 @@ func tenantList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	ts, err := cliService(st).ListTenants(ctx, sb.SystemActor)
+	ts, err := cliService(st, sf).ListTenants(ctx, sb.SystemActor)
 	if err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
@@ -568,7 +574,7 @@ func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return err
 	}
 	defer st.Close()
-	if err := cliService(st).SetTenantPassword(ctx, sb.SystemActor, pos[0], password); err != nil {
+	if err := cliService(st, sf).SetTenantPassword(ctx, sb.SystemActor, pos[0], password); err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "password of tenant %s changed\n", pos[0])

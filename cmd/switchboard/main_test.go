@@ -154,7 +154,7 @@ func TestAccountAndAPIKeyCommands(t *testing.T) {
 		t.Fatalf("account in a missing domain: %v %s", err, out)
 	}
 	st, _ := (&storeFlags{data: dir}).open(context.Background())
-	svc := cliService(st)
+	svc := cliService(st, storeFlags{minPassword: 8})
 	ten, _ := svc.GetTenant(context.Background(), sb.SystemActor, "acme")
 	svc.CreateDomain(context.Background(), sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role}, "sip.example.org", "")
 	st.Close()

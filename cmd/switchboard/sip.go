@@ -37,9 +37,9 @@ func accountCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer st.Close()
-	svc := cliService(st)
+	svc := cliService(st, sf)
 	if args[0] == "set-admin" {
-		if err := svc.SetAccountAdmin(ctx, pos[0]); err != nil {
+		if err := svc.SetAccountAdmin(ctx, sb.SystemActor, pos[0]); err != nil {
 			return errors.New(sb.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "%s is now an admin\n", pos[0])
@@ -49,7 +49,7 @@ func accountCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	a, err := svc.CreateAccountCLI(ctx, pos[0], password, *alg, *admin)
+	a, err := svc.CreateAccountCLI(ctx, sb.SystemActor, pos[0], password, *alg, *admin)
 	if err != nil {
 		return errors.New(sb.ErrorMessage(err))
 	}
@@ -75,7 +75,7 @@ func apikeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	svc := cliService(st)
+	svc := cliService(st, sf)
 	switch args[0] {
 	case "create":
 		if *account == "" {

@@ -217,7 +217,7 @@ func TestMailboxOverAliasOnEveryPath(t *testing.T) {
 		})
 		t.Run("the command line refuses it", func(t *testing.T) {
 			before := e.snapshot()
-			_, err := e.svc.CreateAccountCLI(ctx, "carol1@sip.example.org", "admin-password", "", false)
+			_, err := e.svc.CreateAccountCLI(ctx, sb.SystemActor, "carol1@sip.example.org", "admin-password", "", false)
 			if sb.ErrorCode(err) != sb.ECONFLICT || !strings.Contains(sb.ErrorMessage(err), "is already an alias") {
 				t.Fatalf("got %v, want ECONFLICT", err)
 			}

@@ -312,7 +312,7 @@ func TestLifecycleRefusals(t *testing.T) {
 		})
 		// An admin-created account activated by SMS, whose codes cannot be
 		// brute-forced.
-		if _, err := p.svc.CreateAccountCLI(context.Background(), "admin@sip.example.org", "admin-password", "", true); err != nil {
+		if _, err := p.svc.CreateAccountCLI(context.Background(), sb.SystemActor, "admin@sip.example.org", "admin-password", "", true); err != nil {
 			t.Fatal(err)
 		}
 		admin := func(body any) *sipResult {

@@ -49,12 +49,12 @@ func eachSIP(t *testing.T, fn func(t *testing.T, e *sipEnv)) {
 		e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.now })
 		tok := e.tenant("acme", sb.RoleTenant)
 		e.do("POST", "/domains", tok, form{"domain": "sip.example.org", "username": "alice@sip.example.org", "password": "alice-password"}).want(201)
-		if _, err := e.svc.CreateAccountCLI(context.Background(), "admin@sip.example.org", "admin-password", "", true); err != nil {
+		if _, err := e.svc.CreateAccountCLI(context.Background(), sb.SystemActor, "admin@sip.example.org", "admin-password", "", true); err != nil {
 			t.Fatal(err)
 		}
 		other := e.tenant("other", sb.RoleTenant)
 		e.do("POST", "/domains", other, form{"domain": "other.example", "username": "bob@other.example", "password": "bob-password"}).want(201)
-		if _, err := e.svc.CreateAccountCLI(context.Background(), "admin@other.example", "admin-password", "", true); err != nil {
+		if _, err := e.svc.CreateAccountCLI(context.Background(), sb.SystemActor, "admin@other.example", "admin-password", "", true); err != nil {
 			t.Fatal(err)
 		}
 		fn(t, &sipEnv{env: e, clock: c})
@@ -397,7 +397,7 @@ func TestSIPRegistrationDomain(t *testing.T) {
 	for _, d := range []struct{ tenant, domain string }{{"acme", "sip.example.org"}, {"other", "other.example"}} {
 		tok := e.tenant(d.tenant, sb.RoleTenant)
 		e.do("POST", "/domains", tok, form{"domain": d.domain, "username": "user@" + d.domain, "password": "password-1"}).want(201)
-		if _, err := e.svc.CreateAccountCLI(context.Background(), "admin@"+d.domain, "admin-password", "", true); err != nil {
+		if _, err := e.svc.CreateAccountCLI(context.Background(), sb.SystemActor, "admin@"+d.domain, "admin-password", "", true); err != nil {
 			t.Fatal(err)
 		}
 	}

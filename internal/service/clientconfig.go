@@ -31,10 +31,6 @@ type ClientConfigOptions struct {
 	Servers profile.Servers
 	// UUID makes PayloadUUIDs (nil: random).
 	UUID func() string
-	// OAuthLimiter limits failed token requests per client id and IP.
-	OAuthLimiter *auth.Limiter
-	// LinkLimiter limits wrong link passwords per link and IP.
-	LinkLimiter *auth.Limiter
 }
 
 // MaxEmailsPerConfig bounds the payloads of one profile.
@@ -50,12 +46,6 @@ func newClientConfigState(opt ClientConfigOptions, now func() time.Time) clientC
 	}
 	if opt.ProfileTTL <= 0 {
 		opt.ProfileTTL = 7 * 24 * time.Hour
-	}
-	if opt.OAuthLimiter == nil {
-		opt.OAuthLimiter = auth.NewLimiter(10, 6*time.Second, now)
-	}
-	if opt.LinkLimiter == nil {
-		opt.LinkLimiter = auth.NewLimiter(5, 12*time.Second, now)
 	}
 	return clientConfigState{opt: opt}
 }
@@ -78,7 +68,7 @@ func (s *Service) CreateClientConfig(ctx context.Context, actor sb.Actor, in sb.
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckPassword("settings.password", in.Password, MinPasswordLen); err != nil {
+	if err := s.checkPassword("settings.password", in.Password); err != nil {
 		return nil, err
 	}
 	if in.RemovalPassword != "" {
@@ -170,34 +160,31 @@ var ErrBadLinkPassword = sb.Errorf(sb.EUNAUTHORIZED, "wrong password")
 // OpenClientConfig checks a link's password, rate-limited per link and per
 // IP, and returns its profile, signed when a signer is configured.
 func (s *Service) OpenClientConfig(ctx context.Context, id, password, ip string) (*sb.ProfileFile, error) {
-	keys := []string{"link:" + id, "ip:" + ip}
-	lim := s.cc.opt.LinkLimiter
-	if !lim.Allowed(keys...) {
-		return nil, sb.Errorf(sb.ERATELIMIT, "too many wrong passwords, try again later")
+	identity := ""
+	if validLinkID(id) {
+		identity = linkIdentity(id)
 	}
-	if !validLinkID(id) {
-		lim.Fail("ip:" + ip)
-		return nil, errNoLink
-	}
-	c, err := s.store.Read().ClientConfig(ctx, id, s.now())
-	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		lim.Fail("ip:" + ip)
-		return nil, errNoLink
-	}
+	var c *store.StoredConfig
+	err := s.guard(ctx, identity, ip, func() (bool, error) {
+		if identity == "" {
+			return true, errNoLink
+		}
+		var err error
+		c, err = s.store.Read().ClientConfig(ctx, id, s.now())
+		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			s.hasher.VerifyDummy(password)
+			return true, errNoLink
+		}
+		if err != nil {
+			return false, err
+		}
+		if !s.passwordMatches(c.PasswordHash, true, password, "client config "+id[:8]) {
+			return true, ErrBadLinkPassword
+		}
+		return false, nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if password == "" || len(password) > MaxPasswordLen {
-		lim.Fail(keys...)
-		return nil, ErrBadLinkPassword
-	}
-	ok, err := s.hasher.Verify(c.PasswordHash, password)
-	if err != nil {
-		return nil, sb.Internal(fmt.Errorf("client config %s: %w", id[:8], err))
-	}
-	if !ok {
-		lim.Fail(keys...)
-		return nil, ErrBadLinkPassword
 	}
 	plain, err := s.openSealed(configPurpose(c.ID), c.Sealed)
 	if err != nil {
@@ -415,24 +402,4 @@ func (s *Service) MailboxProfile(ctx context.Context, email, password, ip string
 	}
 	acct := profile.HostedAccount(a.Email, s.cc.opt.Servers)
 	return s.profileFile([]sb.EmailAccount{acct}, "", "Mail: "+a.Email)
-}
-
-// CheckAccountPassword verifies a mailbox's credentials, rate-limited per
-// address and per client IP, and returns the account.
-func (s *Service) CheckAccountPassword(ctx context.Context, email, password, ip string) (*sb.Account, error) {
-	local, domain, err := NormalizeEmail("email", email)
-	addr := local + "@" + domain
-	var a *sb.Account
-	ok, err := s.verifyLogin([]string{"account:" + addr, "ip:" + ip}, err == nil, password, "account:"+addr,
-		func() (hash string, usable bool, err error) {
-			a, hash, err = s.store.Read().AccountByEmail(ctx, addr)
-			return hash, err == nil && a.Active, err
-		})
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, ErrBadLogin
-	}
-	return a, nil
 }

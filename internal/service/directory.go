@@ -165,15 +165,12 @@ func (s *Service) CreateMailbox(ctx context.Context, actor sb.Actor, email, pass
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.createAccount(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
-		return visibleDomainByName(ctx, tx, actor, domain)
-	}, email, password, active)
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Field: "mail", Password: password, Active: active, Activated: true},
+		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return visibleDomainByName(ctx, tx, actor, domain) })
 	if err != nil {
-		if e, ok := err.(*sb.Error); ok && e.Field == "email" {
-			e.Field = "mail"
-		}
+		return nil, err
 	}
-	return a, err
+	return out.Account, nil
 }
 
 // visibleMailbox loads an account by address: tenants see the accounts of
@@ -213,60 +210,36 @@ type MailboxChange struct {
 	Active   *bool
 }
 
-// UpdateMailbox changes an account's password and/or active flag in one
-// transaction. A mailbox may change only its own password.
+// UpdateMailbox changes an account's password and/or active flag. A
+// mailbox may change only its own password.
 func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch MailboxChange) (*sb.Account, error) {
 	if ch.Active != nil && actor.AccountID != 0 {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
 	}
-	var creds store.Credentials
-	if ch.Password != nil {
-		if err := CheckPassword("password", *ch.Password, MinPasswordLen); err != nil {
-			return nil, err
-		}
-		tx := s.store.Read()
+	load := func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
 		a, err := visibleMailbox(ctx, tx, actor, email)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		d, err := tx.DomainByID(ctx, a.DomainID)
-		if err != nil {
-			return nil, err
+		return a, d, err
+	}
+	setActive := func(tx *store.Tx, a *sb.Account) error {
+		if ch.Active == nil {
+			return nil
 		}
-		if creds, err = s.credentials(*ch.Password, a.Local, d.Realm, BothAlgorithms); err != nil {
-			return nil, err
-		}
+		return s.setAccountState(ctx, tx, actor, a, AccountState{Active: ch.Active})
+	}
+	if ch.Password != nil {
+		return s.setPassword(ctx, actor, load, *ch.Password, BothAlgorithms, setActive)
 	}
 	var a *sb.Account
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if a, err = visibleMailbox(ctx, tx, actor, email); err != nil {
+		if a, _, err = load(tx); err != nil {
 			return err
 		}
-		now := s.now()
-		if ch.Password != nil {
-			if err := tx.SetAccountPassword(ctx, a.ID, creds, now); err != nil {
-				return err
-			}
-			if err := tx.Audit(ctx, now, actor.String(), "account.passwd", "account:"+a.Email); err != nil {
-				return err
-			}
-		}
-		if ch.Active != nil && *ch.Active != a.Active {
-			if err := tx.SetAccountActive(ctx, a.ID, *ch.Active, now); err != nil {
-				return err
-			}
-			action := "account.deactivate"
-			if *ch.Active {
-				action = "account.activate"
-			}
-			if err := tx.Audit(ctx, now, actor.String(), action, "account:"+a.Email); err != nil {
-				return err
-			}
-			a.Active = *ch.Active
-		}
-		a.UpdatedAt = now
-		return nil
+		return setActive(tx, a)
 	})
 	if err != nil {
 		return nil, err

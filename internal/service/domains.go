@@ -33,44 +33,26 @@ func (s *Service) CreateDomainWithAccount(ctx context.Context, actor sb.Actor, d
 	if err != nil {
 		return nil, nil, err
 	}
-	local, emailDomain, err := NormalizeEmail("username", email)
-	if err != nil {
-		return nil, nil, err
-	}
-	if emailDomain != name {
-		return nil, nil, sb.FieldError("username", "username must be an address in %s", name)
-	}
-	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
-		return nil, nil, err
-	}
-	creds, err := s.credentials(password, local, name, BothAlgorithms)
-	if err != nil {
-		return nil, nil, err
-	}
 	now := s.now()
-	d := &sb.Domain{Name: name, TenantID: actor.TenantID, CreatedAt: now, UsersCount: 1, Realm: name}
-	a := &sb.Account{Local: local, Email: local + "@" + name, Active: true, Activated: true, CreatedAt: now, UpdatedAt: now,
-		Algorithms: BothAlgorithms}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateDomain(ctx, d); err != nil {
-			if sb.ErrorCode(err) == sb.ECONFLICT {
-				return &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}
+	d := &sb.Domain{Name: name, TenantID: actor.TenantID, TenantName: actor.TenantName, CreatedAt: now, Realm: name}
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Field: "username", Password: password, Active: true, Activated: true},
+		func(tx *store.Tx, write bool) (*sb.Domain, error) {
+			if !write {
+				return d, nil
 			}
-			return err
-		}
-		a.DomainID = d.ID
-		if err := tx.CreateAccount(ctx, a, creds); err != nil {
-			return err
-		}
-		if err := tx.Audit(ctx, now, actor.String(), "domain.create", "domain:"+name); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, now, actor.String(), "account.create", "account:"+a.Email)
-	})
+			if err := tx.CreateDomain(ctx, d); err != nil {
+				if sb.ErrorCode(err) == sb.ECONFLICT {
+					return nil, &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}
+				}
+				return nil, err
+			}
+			return d, tx.Audit(ctx, now, actor.String(), "domain.create", "domain:"+name)
+		})
 	if err != nil {
 		return nil, nil, err
 	}
-	return d, a, nil
+	d.UsersCount = 1
+	return d, out.Account, nil
 }
 
 // DeleteDomain deletes a domain of the actor and all its accounts in one

@@ -140,25 +140,30 @@ func (s *Service) CreateAccountWithToken(ctx context.Context, in TokenAccount, i
 	if err != nil {
 		return nil, err
 	}
-	if !s.logins.Allowed("ip:" + ip) {
-		return nil, sb.Errorf(sb.ERATELIMIT, "Too many failed attempts, try again later.")
-	}
 	hash, err := s.keyed("token", in.Token)
 	if err != nil {
 		return nil, err
 	}
 	nsa := NewSIPAccount{Username: in.Username, Password: in.Password, Algorithm: in.Algorithm,
 		Activated: in.Email == "" && in.Phone == "", Email: in.Email, Phone: in.Phone}
-	created, err := s.createSIPAccount(ctx, sb.Actor{System: true}, d, nsa, func(tx *store.Tx) error {
-		ok, err := tx.UseDeviceToken(ctx, hash, s.now())
-		if err != nil {
-			return err
-		}
-		if !ok {
-			s.logins.Fail("ip:" + ip)
-			return sb.FieldError("token", "The token is invalid, used or expired.")
-		}
-		return nil
+	// The token is the secret a device presents: guessing it is limited per
+	// client IP, counted before the password is hashed.
+	var created *CreatedSIPAccount
+	err = s.guard(ctx, "", ip, func() (bool, error) {
+		var err error
+		created, err = s.createSIPAccount(ctx, sb.SystemActor, nsa, func(tx *store.Tx, write bool) (*sb.Domain, error) {
+			if write {
+				ok, err := tx.UseDeviceToken(ctx, hash, s.now())
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return nil, errBadDeviceToken
+				}
+			}
+			return tx.DomainByID(ctx, d.ID)
+		})
+		return err == errBadDeviceToken, err
 	})
 	if err != nil {
 		return nil, err
@@ -168,6 +173,10 @@ func (s *Service) CreateAccountWithToken(ctx context.Context, in TokenAccount, i
 	}
 	return created, nil
 }
+
+// errBadDeviceToken is the answer to an unknown, used or expired
+// account-creation token.
+var errBadDeviceToken = sb.FieldError("token", "The token is invalid, used or expired.")
 
 // newCode makes a 6-digit code.
 func newCode() string {
@@ -242,15 +251,11 @@ func (s *Service) sendSMSCode(ctx context.Context, a *sb.Account, purpose, to, t
 var errWrongCode = sb.Errorf(sb.ENOTFOUND, "The account does not exist or the code is not correct.")
 
 // checkCode verifies a code in tx, counting wrong guesses: after
-// MaxCodeAttempts the code is dead. It returns the code's target.
-func (s *Service) checkCode(ctx context.Context, tx *store.Tx, a *sb.Account, purpose, code, ip string) (string, error) {
-	keys := []string{"code:" + a.Email, "ip:" + ip}
-	if !s.logins.Allowed(keys...) {
-		return "", sb.Errorf(sb.ERATELIMIT, "Too many failed attempts, try again later.")
-	}
+// MaxCodeAttempts the code is dead. It returns the code's target. Callers
+// run it under guard, with the account's bucket.
+func (s *Service) checkCode(ctx context.Context, tx *store.Tx, a *sb.Account, purpose, code string) (string, error) {
 	c, err := tx.PendingCode(ctx, a.ID, purpose, s.now())
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		s.logins.Fail(keys...)
 		return "", errWrongCode
 	}
 	if err != nil {
@@ -261,7 +266,6 @@ func (s *Service) checkCode(ctx context.Context, tx *store.Tx, a *sb.Account, pu
 		return "", err
 	}
 	if c.Attempts >= MaxCodeAttempts || !hmac.Equal([]byte(want), []byte(c.CodeHash)) {
-		s.logins.Fail(keys...)
 		if err := tx.CountCodeAttempt(ctx, a.ID, purpose); err != nil {
 			return "", err
 		}
@@ -278,44 +282,51 @@ func (s *Service) ActivateWithCode(ctx context.Context, sip, channel, code, ip s
 	if channel == "phone" {
 		purpose = purposeActivatePhone
 	}
-	local, domain, err := ParseSIPAddress("sip", sip)
-	if err != nil {
-		return nil, errWrongCode
+	local, domain, perr := ParseSIPAddress("sip", sip)
+	identity := ""
+	if perr == nil {
+		identity = mailboxIdentity(local + "@" + domain)
 	}
 	var out *sb.Account
-	var wrong error
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		a, _, err := tx.AccountByEmail(ctx, local+"@"+domain)
-		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			s.logins.Fail("ip:" + ip)
-			return errWrongCode
+	err := s.guard(ctx, identity, ip, func() (bool, error) {
+		if perr != nil {
+			return true, errWrongCode
 		}
-		if err != nil {
-			return err
-		}
-		if _, exp, err := tx.AccountConfirmation(ctx, a.ID); err != nil {
-			return err
-		} else if !exp.IsZero() && s.now().After(exp) {
-			return sb.Errorf(sb.EFORBIDDEN, "The confirmation key has expired.")
-		}
-		if _, err := s.checkCode(ctx, tx, a, purpose, code, ip); err != nil {
-			if err == errWrongCode {
-				wrong = err // keep the attempt count: commit, then refuse
-				return nil
+		var wrong bool
+		err := s.store.InTx(ctx, func(tx *store.Tx) error {
+			a, _, err := tx.AccountByEmail(ctx, local+"@"+domain)
+			if sb.ErrorCode(err) == sb.ENOTFOUND {
+				wrong = true
+				return errWrongCode
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			if _, exp, err := tx.AccountConfirmation(ctx, a.ID); err != nil {
+				return err
+			} else if !exp.IsZero() && s.now().After(exp) {
+				return sb.Errorf(sb.EFORBIDDEN, "The confirmation key has expired.")
+			}
+			if _, err := s.checkCode(ctx, tx, a, purpose, code); err != nil {
+				if err == errWrongCode {
+					wrong = true // keep the attempt count: commit, then refuse
+					return nil
+				}
+				return err
+			}
+			now := s.now()
+			if err := tx.SetAccountFlags(ctx, a.ID, true, a.Admin, now); err != nil {
+				return err
+			}
+			a.Activated, a.UpdatedAt = true, now
+			out = a
+			return tx.Audit(ctx, now, "account:"+a.Email, "account.activate."+channel, "account:"+a.Email)
+		})
+		if err == nil && wrong {
+			return true, errWrongCode
 		}
-		now := s.now()
-		if err := tx.SetAccountFlags(ctx, a.ID, true, a.Admin, now); err != nil {
-			return err
-		}
-		a.Activated, a.UpdatedAt = true, now
-		out = a
-		return tx.Audit(ctx, now, "account:"+a.Email, "account.activate."+channel, "account:"+a.Email)
+		return wrong, err
 	})
-	if err == nil && wrong != nil {
-		return nil, wrong
-	}
 	return out, err
 }
 
@@ -354,37 +365,40 @@ func (s *Service) ConfirmContactChange(ctx context.Context, actor sb.Actor, chan
 		purpose = purposePhoneChange
 	}
 	var out *sb.Account
-	var wrong error
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		a, err := tx.AccountByID(ctx, actor.AccountID)
-		if err != nil {
-			return err
+	err := s.guard(ctx, mailboxIdentity(actor.Email), ip, func() (bool, error) {
+		var wrong bool
+		err := s.store.InTx(ctx, func(tx *store.Tx) error {
+			a, err := tx.AccountByID(ctx, actor.AccountID)
+			if err != nil {
+				return err
+			}
+			target, err := s.checkCode(ctx, tx, a, purpose, code)
+			if err == errWrongCode {
+				wrong = true // keep the attempt count: commit, then refuse
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			email, phone := a.ContactEmail, a.Phone
+			if channel == "phone" {
+				phone = target
+			} else {
+				email = target
+			}
+			now := s.now()
+			if err := tx.SetAccountContact(ctx, a.ID, email, phone, now); err != nil {
+				return err
+			}
+			a.ContactEmail, a.Phone, a.UpdatedAt = email, phone, now
+			out = a
+			return tx.Audit(ctx, now, actor.String(), "account."+channel+".change", "account:"+a.Email)
+		})
+		if err == nil && wrong {
+			return true, sb.FieldError("code", "The code is not correct.")
 		}
-		target, err := s.checkCode(ctx, tx, a, purpose, code, ip)
-		if err == errWrongCode {
-			wrong = sb.FieldError("code", "The code is not correct.")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		email, phone := a.ContactEmail, a.Phone
-		if channel == "phone" {
-			phone = target
-		} else {
-			email = target
-		}
-		now := s.now()
-		if err := tx.SetAccountContact(ctx, a.ID, email, phone, now); err != nil {
-			return err
-		}
-		a.ContactEmail, a.Phone, a.UpdatedAt = email, phone, now
-		out = a
-		return tx.Audit(ctx, now, actor.String(), "account."+channel+".change", "account:"+a.Email)
+		return false, err
 	})
-	if err == nil && wrong != nil {
-		return nil, wrong
-	}
 	return out, err
 }
 

@@ -120,17 +120,22 @@ func (s *Service) IssueOAuthToken(ctx context.Context, grantType, clientID, clie
 	case clientID == "" || clientSecret == "":
 		return "", time.Time{}, &sb.Error{Code: sb.EMALFORMED, Field: "client_id", Message: "client_id and client_secret are required"}
 	}
-	keys := []string{"client:" + clientID, "ip:" + ip}
-	if !s.cc.opt.OAuthLimiter.Allowed(keys...) {
-		return "", time.Time{}, sb.Errorf(sb.ERATELIMIT, "too many failed token requests, try again later")
-	}
-	c, hash, err := s.store.Read().OAuthClientByClientID(ctx, clientID)
-	if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+	var c *sb.OAuthClient
+	err := s.guard(ctx, clientIdentity(clientID), ip, func() (bool, error) {
+		found, hash, err := s.store.Read().OAuthClientByClientID(ctx, clientID)
+		if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
+			return false, err
+		}
+		// The secret is 256 random bits: its SHA-256 digest, compared in
+		// constant time, is enough.
+		if err != nil || subtle.ConstantTimeCompare([]byte(auth.HashToken(clientSecret)), []byte(hash)) != 1 {
+			return true, ErrBadClient
+		}
+		c = found
+		return false, nil
+	})
+	if err != nil {
 		return "", time.Time{}, err
-	}
-	if err != nil || subtle.ConstantTimeCompare([]byte(auth.HashToken(clientSecret)), []byte(hash)) != 1 {
-		s.cc.opt.OAuthLimiter.Fail(keys...)
-		return "", time.Time{}, ErrBadClient
 	}
 	token := auth.NewToken()
 	now := s.now()

@@ -23,8 +23,13 @@ type Config struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	TokenTTL time.Duration
-	// LoginLimiter limits failed logins per user name and per client IP.
-	LoginLimiter *auth.Limiter
+	// MinPasswordLength is the shortest password accepted for tenants,
+	// mailboxes and SIP identities alike (default 8; never below
+	// MinPasswordFloor).
+	MinPasswordLength int
+	// Attempts is the bucket of every identity and client IP presenting a
+	// secret (default DefaultAttempts).
+	Attempts store.AttemptLimit
 	// TokenLimiter limits presentations of unknown tokens per client IP.
 	TokenLimiter *auth.Limiter
 	// SessionIdle ends a JSON-RPC session unused this long (default 30 min).
@@ -64,8 +69,10 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	tokenTTL time.Duration
-	logins   *auth.Limiter
 	tokens   *auth.Limiter
+
+	minPassword int
+	attempts    store.AttemptLimit
 
 	sessionIdle, sessionMax time.Duration
 	seal                    *seal.Box
@@ -91,7 +98,7 @@ var (
 // New returns a Service; zero fields of cfg get defaults.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
-		tokenTTL: cfg.TokenTTL, logins: cfg.LoginLimiter, tokens: cfg.TokenLimiter,
+		tokenTTL: cfg.TokenTTL, tokens: cfg.TokenLimiter, minPassword: cfg.MinPasswordLength, attempts: cfg.Attempts,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
 		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, delivery: cfg.Delivery,
 		mailRoot: cfg.MailRoot, mailTrash: cfg.MailTrash}
@@ -117,8 +124,12 @@ func New(cfg Config) *Service {
 	if s.sessionMax <= 0 {
 		s.sessionMax = 12 * time.Hour
 	}
-	if s.logins == nil {
-		s.logins = auth.NewLimiter(10, 6*time.Second, s.now)
+	if s.minPassword == 0 {
+		s.minPassword = DefaultMinPasswordLen
+	}
+	s.minPassword = max(s.minPassword, MinPasswordFloor)
+	if s.attempts.Burst <= 0 || s.attempts.Every <= 0 {
+		s.attempts = DefaultAttempts
 	}
 	if s.tokens == nil {
 		s.tokens = auth.NewLimiter(30, time.Second, s.now)
@@ -188,7 +199,8 @@ func visibleDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) 
 	return d, err
 }
 
-// PurgeExpired deletes expired tokens, sessions and client configurations;
+// PurgeExpired deletes expired tokens, sessions, client configurations and
+// full attempt buckets;
 // serve calls it periodically.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -198,7 +210,9 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 		if err := tx.DeleteExpiredSessions(ctx, s.now(), s.sessionIdle); err != nil {
 			return err
 		}
-		_, err := tx.DeleteExpiredClientConfigs(ctx, s.now())
-		return err
+		if _, err := tx.DeleteExpiredClientConfigs(ctx, s.now()); err != nil {
+			return err
+		}
+		return s.purgeAttempts(ctx, tx)
 	})
 }

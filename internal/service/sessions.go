@@ -20,34 +20,9 @@ const (
 // ErrAccessDenied is the one answer to bad session credentials.
 var ErrAccessDenied = sb.Errorf(sb.EUNAUTHORIZED, "Access denied")
 
-// touchEvery bounds how often a session's last-seen time is written: idle
-// timeouts need minutes, not every request.
-const touchEvery = time.Minute
-
-// CheckMailboxPassword verifies a mailbox's credentials, rate-limited per
-// address and per client IP; inactive mailboxes are refused like wrong
-// passwords.
-func (s *Service) CheckMailboxPassword(ctx context.Context, email, password, ip string) (*sb.Account, *sb.Domain, error) {
-	local, domain, err := NormalizeEmail("user", email)
-	tx := s.store.Read()
-	var a *sb.Account
-	ok, err := s.verifyLogin([]string{"mail:" + strings.ToLower(email), "ip:" + ip}, err == nil, password, "mail:"+email,
-		func() (hash string, usable bool, err error) {
-			a, hash, err = tx.AccountByEmail(ctx, local+"@"+domain)
-			return hash, err == nil && a.Active, err
-		})
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ok {
-		return nil, nil, ErrAccessDenied
-	}
-	d, err := tx.DomainByID(ctx, a.DomainID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return a, d, nil
-}
+// touchEvery bounds how often a session's last-seen time is written: the
+// store keeps seconds, so the idle timeout holds to the second.
+const touchEvery = time.Second
 
 // OpenSession logs a tenant (by name) or a mailbox (by address) in and
 // returns a new session token and its level.
@@ -117,13 +92,13 @@ func (s *Service) ResumeSession(ctx context.Context, token, ip string) (sb.Actor
 		if err != nil {
 			return sb.Actor{}, ErrAccessDenied
 		}
-		actor = sb.Actor{AccountID: a.ID, Email: a.Email, TenantID: d.TenantID, TenantName: d.TenantName}
+		actor = sb.Actor{AccountID: a.ID, Email: a.Email, TenantID: d.TenantID, TenantName: d.TenantName, Credential: hash}
 	} else {
 		t, err := tx.TenantByID(ctx, sess.TenantID)
 		if err != nil {
 			return sb.Actor{}, ErrAccessDenied
 		}
-		actor = sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role}
+		actor = sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role, Credential: hash}
 	}
 	if now.Sub(sess.LastSeen) >= touchEvery {
 		if err := s.store.InTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, hash, now) }); err != nil {

@@ -15,10 +15,10 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-// SIP account rules, as the flexisip account manager documents them.
+// SIP account rules, as the flexisip account manager documents them (its
+// 6-character password minimum is MinPasswordFloor).
 const (
 	MinSIPUsernameLen = 6
-	MinSIPPasswordLen = 6
 	NonceTTL          = 5 * time.Minute
 )
 
@@ -102,13 +102,6 @@ func (s *Service) AuthenticateSIP(ctx context.Context, r SIPRequest) (sb.Actor, 
 		return sb.Actor{}, nil, err
 	}
 	email := local + "@" + domain
-	keys := []string{"sip:" + email, "ip:" + r.IP}
-	if !s.logins.Allowed(keys...) {
-		return sb.Actor{}, nil, sb.Errorf(sb.ERATELIMIT, "Too many failed attempts, try again later.")
-	}
-	if r.Authorization == "" {
-		return sb.Actor{}, nil, unauthenticated(digest.ErrNoCredentials)
-	}
 	tx := s.store.Read()
 	realm := domain
 	d, err := tx.DomainByName(ctx, domain)
@@ -144,22 +137,32 @@ func (s *Service) AuthenticateSIP(ctx context.Context, r SIPRequest) (sb.Actor, 
 	if err != nil {
 		return sb.Actor{}, nil, sb.Internal(err)
 	}
-	if _, err := authn.Authenticate(ctx, r.Authorization, r.Method, r.URI); err != nil {
+	err = s.guard(ctx, mailboxIdentity(email), r.IP, func() (bool, error) {
+		if r.Authorization == "" {
+			// The challenge costs nothing, but is refused while the
+			// account or the client is over its limit.
+			return false, unauthenticated(digest.ErrNoCredentials)
+		}
+		_, err := authn.Authenticate(ctx, r.Authorization, r.Method, r.URI)
 		switch {
+		case err == nil:
+			if account == nil || d == nil {
+				return true, ErrSIPUnauthenticated
+			}
+			return false, nil
 		case errors.Is(err, digest.ErrMalformed):
-			return sb.Actor{}, nil, &sb.Error{Code: sb.EMALFORMED, Field: "authorization", Message: "malformed Authorization header", Err: err}
+			return false, &sb.Error{Code: sb.EMALFORMED, Field: "authorization", Message: "malformed Authorization header", Err: err}
 		case errors.Is(err, digest.ErrStaleNonce):
-			return sb.Actor{}, nil, unauthenticated(err) // the right password with an old nonce: no failure
+			return false, unauthenticated(err) // the right password with an old nonce: no failure
 		case errors.Is(err, digest.ErrUnauthorized), errors.Is(err, digest.ErrReplay), errors.Is(err, digest.ErrUnsupported),
 			errors.Is(err, digest.ErrNoCredentials):
-			s.logins.Fail(keys...)
-			return sb.Actor{}, nil, unauthenticated(err)
+			return true, unauthenticated(err)
 		default:
-			return sb.Actor{}, nil, sb.Internal(err)
+			return false, sb.Internal(err)
 		}
-	}
-	if account == nil || d == nil {
-		return sb.Actor{}, nil, ErrSIPUnauthenticated
+	})
+	if err != nil {
+		return sb.Actor{}, nil, err
 	}
 	return sipActor(account, d), account, nil
 }
@@ -169,20 +172,22 @@ func sipActor(a *sb.Account, d *sb.Domain) sb.Actor {
 }
 
 func (s *Service) authenticateAPIKey(ctx context.Context, key, ip string) (sb.Actor, *sb.Account, error) {
-	if !s.logins.Allowed("ip:" + ip) {
-		return sb.Actor{}, nil, sb.Errorf(sb.ERATELIMIT, "Too many failed attempts, try again later.")
-	}
 	hash := auth.HashToken(key)
 	tx := s.store.Read()
-	a, err := tx.APIKeyAccount(ctx, hash)
-	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		s.logins.Fail("ip:" + ip)
-		return sb.Actor{}, nil, ErrSIPUnauthenticated
-	}
+	var a *sb.Account
+	err := s.guard(ctx, "", ip, func() (bool, error) {
+		var err error
+		a, err = tx.APIKeyAccount(ctx, hash)
+		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			return true, ErrSIPUnauthenticated
+		}
+		return false, err
+	})
 	if err != nil {
 		return sb.Actor{}, nil, err
 	}
-	if !a.Admin || !a.Active {
+	// The key has only the powers its account has now.
+	if !canAdminister(a) {
 		return sb.Actor{}, nil, sb.Errorf(sb.EFORBIDDEN, "This API key's account is not an administrator.")
 	}
 	d, err := tx.DomainByID(ctx, a.DomainID)
@@ -194,6 +199,11 @@ func (s *Service) authenticateAPIKey(ctx context.Context, key, ip string) (sb.Ac
 	}
 	return sipActor(a, d), a, nil
 }
+
+// canAdminister reports whether an account may use its admin powers now:
+// an admin that is switched on and activated. A deactivated admin's API
+// keys and Digest logins lose them at once.
+func canAdminister(a *sb.Account) bool { return a.Admin && a.Active && a.Activated }
 
 // RequireActivated refuses accounts that are not activated (or switched
 // off), for the user endpoints.
@@ -230,27 +240,18 @@ func (s *Service) SIPAccount(ctx context.Context, actor sb.Actor) (*sb.Account, 
 // DeleteSIPAccount deletes an account: one's own (id = actor's), or, for an
 // admin, any account of its domain.
 func (s *Service) DeleteSIPAccount(ctx context.Context, actor sb.Actor, id int64) error {
-	var email string
+	var a *sb.Account
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		a, err := s.sipTarget(ctx, tx, actor, id)
-		if err != nil {
+		var err error
+		if a, err = s.sipTarget(ctx, tx, actor, id); err != nil {
 			return err
 		}
-		if err := tx.DeleteAccount(ctx, a.ID); err != nil {
-			return err
-		}
-		if err := s.forgetMailbox(ctx, tx, actor, a.Email); err != nil {
-			return err
-		}
-		email = a.Email
-		return tx.Audit(ctx, s.now(), actor.String(), "account.delete", "account:"+a.Email)
+		return s.deleteAccount(ctx, tx, actor, a)
 	})
 	if err != nil {
 		return err
 	}
-	if at := strings.LastIndexByte(email, '@'); at > 0 {
-		s.discardMail(ctx, email[at+1:], email[:at])
-	}
+	s.discardMail(ctx, a.Email[strings.LastIndexByte(a.Email, '@')+1:], a.Local)
 	return nil
 }
 
@@ -283,7 +284,7 @@ func (s *Service) sipAdmin(ctx context.Context, tx *store.Tx, actor sb.Actor) (*
 	if err != nil {
 		return nil, err
 	}
-	if !a.Admin || !a.Active {
+	if !canAdminister(a) {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "This action is unauthorized.")
 	}
 	return a, nil
@@ -297,50 +298,33 @@ func checkAlgorithm(alg string) error {
 }
 
 // ChangeSIPPassword sets the actor's password for one digest algorithm after
-// checking the old one (rate-limited). The argon2id hash changes with it and
+// checking the old one (the one mailbox check, sharing its bucket with
+// every other login of the account). The argon2id hash changes with it and
 // the other algorithm's HA1 is cleared, in one transaction.
 func (s *Service) ChangeSIPPassword(ctx context.Context, actor sb.Actor, algorithm, oldPassword, password, ip string) (*sb.Account, error) {
 	if err := checkAlgorithm(algorithm); err != nil {
 		return nil, err
 	}
-	if err := CheckPassword("password", password, MinSIPPasswordLen); err != nil {
+	if err := s.checkPassword("password", password); err != nil {
 		return nil, err
 	}
 	if oldPassword == "" {
 		return nil, sb.FieldError("old_password", "The old password is required.")
 	}
-	tx := s.store.Read()
-	a, c, err := tx.AccountCredentials(ctx, actor.Email)
-	if err != nil {
-		return nil, err
-	}
-	keys := []string{"sip:" + a.Email, "ip:" + ip}
-	if !s.logins.Allowed(keys...) {
-		return nil, sb.Errorf(sb.ERATELIMIT, "Too many failed attempts, try again later.")
-	}
-	if ok, _ := s.hasher.Verify(c.Hash, oldPassword); !ok {
-		s.logins.Fail(keys...)
-		return nil, sb.FieldError("old_password", "The old password is not correct.")
-	}
-	d, err := tx.DomainByID(ctx, a.DomainID)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := s.credentials(password, a.Local, d.Realm, []string{algorithm})
-	if err != nil {
-		return nil, err
-	}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		now := s.now()
-		if err := tx.SetAccountPassword(ctx, a.ID, creds, now); err != nil {
-			return err
+	if _, _, err := s.verifyMailbox(ctx, actor.Email, oldPassword, ip); err != nil {
+		if err == errBadPassword {
+			return nil, sb.FieldError("old_password", "The old password is not correct.")
 		}
-		return tx.Audit(ctx, now, actor.String(), "account.passwd", "account:"+a.Email)
-	})
-	if err != nil {
 		return nil, err
 	}
-	return s.store.Read().AccountByID(ctx, a.ID)
+	return s.setPassword(ctx, actor, func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
+		a, err := tx.AccountByID(ctx, actor.AccountID)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := tx.DomainByID(ctx, a.DomainID)
+		return a, d, err
+	}, password, []string{algorithm}, nil)
 }
 
 // NewSIPAccount is the input of CreateSIPAccount.
@@ -361,21 +345,23 @@ type CreatedSIPAccount struct {
 // CreateSIPAccount lets an admin create an account. The domain is not
 // configurable, as documented: it is the default registration domain
 // (--sip-domain), or the admin's own when none is set; an admin of another
-// domain may not create accounts there.
+// domain may not create accounts there. The admin's rights are checked
+// again inside the transaction that writes.
 func (s *Service) CreateSIPAccount(ctx context.Context, actor sb.Actor, in NewSIPAccount) (*CreatedSIPAccount, error) {
-	tx := s.store.Read()
-	admin, err := s.sipAdmin(ctx, tx, actor)
-	if err != nil {
-		return nil, err
-	}
-	d, err := tx.DomainByID(ctx, admin.DomainID)
-	if err != nil {
-		return nil, err
-	}
-	if s.sipDomain != "" && d.Name != s.sipDomain {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "Accounts are created in %s, which this admin does not manage.", s.sipDomain)
-	}
-	out, err := s.createSIPAccount(ctx, actor, d, in, nil)
+	out, err := s.createSIPAccount(ctx, actor, in, func(tx *store.Tx, _ bool) (*sb.Domain, error) {
+		admin, err := s.sipAdmin(ctx, tx, actor)
+		if err != nil {
+			return nil, err
+		}
+		d, err := tx.DomainByID(ctx, admin.DomainID)
+		if err != nil {
+			return nil, err
+		}
+		if s.sipDomain != "" && d.Name != s.sipDomain {
+			return nil, sb.Errorf(sb.EFORBIDDEN, "Accounts are created in %s, which this admin does not manage.", s.sipDomain)
+		}
+		return d, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -385,63 +371,36 @@ func (s *Service) CreateSIPAccount(ctx context.Context, actor sb.Actor, in NewSI
 	return out, nil
 }
 
-// createSIPAccount validates and creates an account in d; hook, if set, runs
-// in the same transaction first (and can refuse it).
-func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, d *sb.Domain, in NewSIPAccount, hook func(*store.Tx) error) (*CreatedSIPAccount, error) {
+// createSIPAccount checks the SIP API's username rules and creates the
+// account in the domain that domain resolves; every new account gets a
+// confirmation key: it activates the account (when not activated) and
+// provisions the device once.
+func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, in NewSIPAccount, domain domainFunc) (*CreatedSIPAccount, error) {
 	if len(in.Username) < MinSIPUsernameLen {
 		return nil, sb.FieldError("username", "The username must be at least %d characters.", MinSIPUsernameLen)
 	}
-	local, _, err := NormalizeEmail("username", in.Username+"@"+d.Name)
-	if err != nil || strings.Contains(in.Username, "@") {
+	if strings.Contains(in.Username, "@") {
 		return nil, sb.FieldError("username", "The username may hold only letters, digits and . _ - + characters.")
-	}
-	if err := CheckPassword("password", in.Password, MinSIPPasswordLen); err != nil {
-		return nil, err
 	}
 	if err := checkAlgorithm(in.Algorithm); err != nil {
 		return nil, err
 	}
-	if in.Phone != "" && !validE164(in.Phone) {
-		return nil, sb.FieldError("phone", "The phone must be an E.164 number, e.g. +33612345678.")
-	}
-	if in.Email != "" {
-		if _, _, err := NormalizeEmail("email", in.Email); err != nil {
-			return nil, err
-		}
-	}
-	creds, err := s.credentials(in.Password, local, d.Realm, []string{in.Algorithm})
+	// The address is completed with the domain's name before the one
+	// create path checks it.
+	d, err := domain(s.store.Read(), false)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@" + d.Name, Active: true, Activated: in.Activated,
-		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.Email, CreatedAt: now, UpdatedAt: now, Algorithms: []string{in.Algorithm}}
-	// Every new account gets a confirmation key: it activates the account
-	// (when not activated) and provisions the device once.
-	out := &CreatedSIPAccount{Account: a, ConfirmationKey: randomKey()}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		if hook != nil {
-			if err := hook(tx); err != nil {
-				return err
-			}
-		}
-		if err := tx.CreateAccount(ctx, a, creds); err != nil {
-			if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsAlias) {
-				return &sb.Error{Code: sb.EINVALID, Field: "username", Message: "The username has already been taken."}
-			}
-			return err
-		}
-		if out.ConfirmationKey != "" {
-			if err := tx.SetConfirmationKey(ctx, a.ID, out.ConfirmationKey, in.ConfirmationKeyExpires); err != nil {
-				return err
-			}
-		}
-		return tx.Audit(ctx, now, actor.String(), "account.create", "account:"+a.Email)
-	})
-	if err != nil {
-		return nil, err
+	if _, _, err := NormalizeEmail("username", in.Username+"@"+d.Name); err != nil {
+		return nil, sb.FieldError("username", "The username may hold only letters, digits and . _ - + characters.")
 	}
-	return out, nil
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: in.Username + "@" + d.Name, Field: "username",
+		Password: in.Password, Algorithms: []string{in.Algorithm}, Active: true, Activated: in.Activated, Admin: in.Admin,
+		Phone: in.Phone, ContactEmail: in.Email, ConfirmationKey: true, ConfirmationKeyExpires: in.ConfirmationKeyExpires}, domain)
+	if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsAlias) {
+		return nil, &sb.Error{Code: sb.EINVALID, Field: "username", Message: "The username has already been taken."}
+	}
+	return out, err
 }
 
 // randomKey is a confirmation key: 192 random bits, URL-safe.
@@ -491,7 +450,8 @@ func (s *Service) GetSIPAccount(ctx context.Context, actor sb.Actor, id int64) (
 }
 
 // SetSIPActivated activates or deactivates an account of the admin's
-// domain. The confirmation key stays: it still provisions the device.
+// domain. Activating keeps the confirmation key (it still provisions the
+// device); deactivating revokes it with every login of the account.
 func (s *Service) SetSIPActivated(ctx context.Context, actor sb.Actor, id int64, activated bool) (*sb.Account, error) {
 	var out *sb.Account
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -502,18 +462,9 @@ func (s *Service) SetSIPActivated(ctx context.Context, actor sb.Actor, id int64,
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		if err := tx.SetAccountFlags(ctx, a.ID, activated, a.Admin, now); err != nil {
+		if err := s.setAccountState(ctx, tx, actor, a, AccountState{Activated: &activated}); err != nil {
 			return err
 		}
-		action := "account.deactivate"
-		if activated {
-			action = "account.activate"
-		}
-		if err := tx.Audit(ctx, now, actor.String(), action, "account:"+a.Email); err != nil {
-			return err
-		}
-		a.Activated, a.UpdatedAt = activated, now
 		out = a
 		return nil
 	})
@@ -534,10 +485,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor sb.Actor, email string
 	key := auth.NewToken()
 	var id int64
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		a, _, err := tx.AccountByEmail(ctx, strings.ToLower(email))
-		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			return sb.Errorf(sb.ENOTFOUND, "account %s not found", email)
-		}
+		a, err := accountByAddress(ctx, tx, email)
 		if err != nil {
 			return err
 		}
@@ -578,60 +526,58 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor sb.Actor, id int64) er
 
 // CreateAccountCLI makes an account from the command line (the first admin
 // of a fresh install): the domain must exist.
-func (s *Service) CreateAccountCLI(ctx context.Context, email, password, algorithm string, admin bool) (*sb.Account, error) {
+func (s *Service) CreateAccountCLI(ctx context.Context, actor sb.Actor, email, password, algorithm string, admin bool) (*sb.Account, error) {
+	if !actor.System {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only the server's administrator may create accounts from the command line")
+	}
+	_, domain, err := NormalizeEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	var algs []string
+	if algorithm != "" {
+		algs = []string{algorithm}
+	}
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Password: password, Algorithms: algs,
+		Active: true, Activated: true, Admin: admin},
+		func(tx *store.Tx, _ bool) (*sb.Domain, error) {
+			d, err := tx.DomainByName(ctx, domain)
+			if sb.ErrorCode(err) == sb.ENOTFOUND {
+				return nil, sb.Errorf(sb.ENOTFOUND, "domain %s does not exist: create it first (POST /domains or domain.add)", domain)
+			}
+			return d, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out.Account, nil
+}
+
+// SetAccountAdmin makes an account an admin (command line).
+func (s *Service) SetAccountAdmin(ctx context.Context, actor sb.Actor, email string) error {
+	if !actor.System {
+		return sb.Errorf(sb.EFORBIDDEN, "only the server's administrator may make admins")
+	}
+	yes := true
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		a, err := accountByAddress(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		return s.setAccountState(ctx, tx, actor, a, AccountState{Admin: &yes})
+	})
+}
+
+// accountByAddress loads an account by its normalised address, for the
+// command line.
+func accountByAddress(ctx context.Context, tx *store.Tx, email string) (*sb.Account, error) {
 	local, domain, err := NormalizeEmail("email", email)
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.store.Read().DomainByName(ctx, domain)
+	a, _, err := tx.AccountByEmail(ctx, local+"@"+domain)
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		return nil, sb.Errorf(sb.ENOTFOUND, "domain %s does not exist: create it first (POST /domains or domain.add)", domain)
+		return nil, sb.Errorf(sb.ENOTFOUND, "account %s not found", local+"@"+domain)
 	}
-	if err != nil {
-		return nil, err
-	}
-	algs := BothAlgorithms
-	if algorithm != "" {
-		if err := checkAlgorithm(algorithm); err != nil {
-			return nil, err
-		}
-		algs = []string{algorithm}
-	}
-	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
-		return nil, err
-	}
-	creds, err := s.credentials(password, local, d.Realm, algs)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@" + d.Name, Active: true, Activated: true, Admin: admin,
-		CreatedAt: now, UpdatedAt: now, Algorithms: algs}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.CreateAccount(ctx, a, creds); err != nil {
-			if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsAlias) {
-				return sb.Errorf(sb.ECONFLICT, "account %s already exists", a.Email)
-			}
-			return err
-		}
-		return tx.Audit(ctx, now, "system", "account.create", "account:"+a.Email)
-	})
 	return a, err
-}
-
-// SetAccountAdmin makes an account an admin (command line).
-func (s *Service) SetAccountAdmin(ctx context.Context, email string) error {
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
-		a, _, err := tx.AccountByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
-		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			return sb.Errorf(sb.ENOTFOUND, "account %s not found", email)
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.SetAccountFlags(ctx, a.ID, a.Activated, true, s.now()); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, s.now(), "system", "account.set-admin", "account:"+a.Email)
-	})
 }

@@ -20,7 +20,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor sb.Actor, name, passwo
 	if role != sb.RoleOperator && role != sb.RoleTenant {
 		return nil, sb.FieldError("role", "role must be %q or %q", sb.RoleOperator, sb.RoleTenant)
 	}
-	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
+	if err := s.checkPassword("password", password); err != nil {
 		return nil, err
 	}
 	hash, err := s.hash(password)
@@ -52,12 +52,13 @@ func (s *Service) ListTenants(ctx context.Context, actor sb.Actor) ([]sb.Tenant,
 }
 
 // SetTenantPassword changes a tenant's password: operators any tenant's, a
-// tenant its own.
+// tenant its own. Every auth token and JSON-RPC session of the tenant dies
+// with the old password, but the caller's own.
 func (s *Service) SetTenantPassword(ctx context.Context, actor sb.Actor, name, password string) error {
 	if actor.AccountID != 0 || !actor.IsOperator() && actor.TenantName != name {
 		return notFound("tenant")
 	}
-	if err := CheckPassword("password", password, MinPasswordLen); err != nil {
+	if err := s.checkPassword("password", password); err != nil {
 		return err
 	}
 	hash, err := s.hash(password)
@@ -73,65 +74,19 @@ func (s *Service) SetTenantPassword(ctx context.Context, actor sb.Actor, name, p
 		if err := tx.SetTenantPassword(ctx, t.ID, hash, now); err != nil {
 			return err
 		}
+		keep := ""
+		if actor.TenantID == t.ID && actor.AccountID == 0 {
+			keep = actor.Credential
+		}
+		if err := tx.RevokeTenantLogins(ctx, t.ID, keep); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, now, actor.String(), "tenant.passwd", "tenant:"+name)
 	})
 }
 
 // ErrBadLogin is the one answer to an unknown user and a wrong password.
 var ErrBadLogin = sb.Errorf(sb.EUNAUTHORIZED, "Username/password is not correct")
-
-// verifyLogin is the one credential check every login goes through. It
-// refuses with ERATELIMIT while keys are over the limit; otherwise it looks
-// the user up (ENOTFOUND: unknown) and verifies password against the stored
-// hash, spending the same work on an unknown user, and counts every failure
-// on keys. ok is false for bad credentials, which callers answer all alike;
-// err is a rate limit or a store failure. who names the user in logs.
-func (s *Service) verifyLogin(keys []string, wellFormed bool, password, who string,
-	lookup func() (hash string, usable bool, err error)) (ok bool, err error) {
-	if !s.logins.Allowed(keys...) {
-		return false, sb.Errorf(sb.ERATELIMIT, "too many failed logins, try again later")
-	}
-	if !wellFormed || password == "" || len(password) > MaxPasswordLen {
-		s.logins.Fail(keys...)
-		return false, nil
-	}
-	hash, usable, err := lookup()
-	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		s.hasher.VerifyDummy(password)
-		s.logins.Fail(keys...)
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	ok, err = s.hasher.Verify(hash, password)
-	if err != nil {
-		s.log.Error("stored password hash is malformed", "user", who, "err", err)
-	}
-	if !ok || !usable {
-		s.logins.Fail(keys...)
-		return false, nil
-	}
-	return true, nil
-}
-
-// CheckTenantPassword verifies a tenant's credentials, rate-limited per name
-// and per client IP, and returns the tenant.
-func (s *Service) CheckTenantPassword(ctx context.Context, name, password, ip string) (*sb.Tenant, error) {
-	var t *sb.Tenant
-	ok, err := s.verifyLogin([]string{"tenant:" + name, "ip:" + ip}, name != "", password, "tenant:"+name,
-		func() (hash string, usable bool, err error) {
-			t, hash, err = s.store.Read().TenantByName(ctx, name)
-			return hash, true, err
-		})
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, ErrBadLogin
-	}
-	return t, nil
-}
 
 // Login checks a tenant's credentials and issues an auth token.
 func (s *Service) Login(ctx context.Context, name, password, ip string) (string, time.Time, error) {
@@ -163,7 +118,8 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (sb.Actor,
 	if !s.tokens.Allowed("ip:" + ip) {
 		return sb.Actor{}, sb.Errorf(sb.ERATELIMIT, "too many invalid tokens, try again later")
 	}
-	t, err := s.store.Read().TokenTenant(ctx, auth.HashToken(token), s.now())
+	hash := auth.HashToken(token)
+	t, err := s.store.Read().TokenTenant(ctx, hash, s.now())
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
 		s.tokens.Fail("ip:" + ip)
 		return sb.Actor{}, ErrBadToken
@@ -171,7 +127,7 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (sb.Actor,
 	if err != nil {
 		return sb.Actor{}, err
 	}
-	return sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role}, nil
+	return sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role, Credential: hash}, nil
 }
 
 // Logout revokes a token.

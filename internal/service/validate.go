@@ -9,9 +9,6 @@ import (
 	sb "github.com/switchboard/switchboard"
 )
 
-// MinPasswordLen is the shortest password the mail admin API accepts.
-const MinPasswordLen = 8
-
 // MaxPasswordLen bounds the work a password can cause.
 const MaxPasswordLen = 1024
 

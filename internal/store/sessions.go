@@ -86,3 +86,32 @@ func (tx *Tx) SetDomainTenant(ctx context.Context, domainID, tenantID int64) err
 func (tx *Tx) SetAccountActive(ctx context.Context, id int64, active bool, now time.Time) error {
 	return tx.updateOne(ctx, "account", `UPDATE accounts SET active = ?, updated_at = ? WHERE id = ?`, active, unix(now), id)
 }
+
+// RevokeTenantLogins deletes every auth token and JSON-RPC session of a
+// tenant except the one whose digest is keep ("" keeps none).
+func (tx *Tx) RevokeTenantLogins(ctx context.Context, tenantID int64, keep string) error {
+	if _, err := tx.exec(ctx, "revoke tokens", `DELETE FROM auth_tokens WHERE tenant_id = ? AND token_hash <> ?`, tenantID, keep); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, "revoke sessions", `DELETE FROM rpc_sessions WHERE tenant_id = ? AND token_hash <> ?`, tenantID, keep)
+	return err
+}
+
+// RevokeAccountLogins deletes every JSON-RPC session of an account except
+// the one whose digest is keep ("" keeps none).
+func (tx *Tx) RevokeAccountLogins(ctx context.Context, accountID int64, keep string) error {
+	_, err := tx.exec(ctx, "revoke sessions", `DELETE FROM rpc_sessions WHERE account_id = ? AND token_hash <> ?`, accountID, keep)
+	return err
+}
+
+// RevokeAccountKeys clears an account's confirmation key and deletes its
+// pending codes: nothing issued before can provision, activate or change
+// it any more.
+func (tx *Tx) RevokeAccountKeys(ctx context.Context, accountID int64) error {
+	if _, err := tx.exec(ctx, "revoke keys", `UPDATE accounts SET confirmation_key = NULL, confirmation_key_expires = NULL WHERE id = ?`,
+		accountID); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, "revoke codes", `DELETE FROM account_codes WHERE account_id = ?`, accountID)
+	return err
+}
