@@ -242,7 +242,9 @@ func (s *Service) setAccountState(ctx context.Context, tx *store.Tx, actor sb.Ac
 			return err
 		}
 	}
-	if !active && a.Active || !activated && a.Activated {
+	// An explicit switch-off revokes even when the account was off already:
+	// a pending account's codes die with it.
+	if st.Active != nil && !active || st.Activated != nil && !activated {
 		if err := tx.RevokeAccountLogins(ctx, a.ID, ""); err != nil {
 			return err
 		}
