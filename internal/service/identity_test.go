@@ -1,0 +1,221 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/service"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/store/storetest"
+)
+
+// clock is a settable clock for the service.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// eachService runs fn on every backend with a service whose clock is c,
+// tenant acme (password acme-password) and domain a.test.
+func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *service.Service, c *clock, acme sb.Actor)) {
+	t.Helper()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		cfg := cfg
+		cfg.Store, cfg.Hasher, cfg.Now = st, auth.NewHasher(auth.TestParams), c.now
+		s := service.New(cfg)
+		ctx := context.Background()
+		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acme := sb.Actor{TenantID: ten.ID, TenantName: ten.Name, Role: ten.Role}
+		if _, err := s.CreateDomain(ctx, acme, "a.test", ""); err != nil {
+			t.Fatal(err)
+		}
+		fn(t, s, c, acme)
+	})
+}
+
+func TestOnePasswordPolicy(t *testing.T) {
+	cases := []struct {
+		name     string
+		min      int
+		password string
+		ok       bool
+	}{
+		{"the default refuses 7 characters", 0, "seven77", false},
+		{"the default accepts 8 characters", 0, "eight888", true},
+		{"a longer minimum refuses 11 characters", 12, "eleven11111", false},
+		{"a longer minimum accepts 12 characters", 12, "twelve121212", true},
+		{"a minimum under the SIP API's 6 is raised to 6", 3, "five5", false},
+		{"the floor accepts 6 characters", 6, "six666", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eachService(t, service.Config{MinPasswordLength: tc.min}, func(t *testing.T, s *service.Service, _ *clock, acme sb.Actor) {
+				ctx := context.Background()
+				// Every creation path applies the same rule.
+				paths := map[string]func(i int) error{
+					"mailbox by name": func(i int) error {
+						_, err := s.CreateMailbox(ctx, acme, fmt.Sprintf("m%d@a.test", i), tc.password, true)
+						return err
+					},
+					"command line": func(i int) error {
+						_, err := s.CreateAccountCLI(ctx, sb.SystemActor, fmt.Sprintf("c%d@a.test", i), tc.password, "", false)
+						return err
+					},
+					"tenant": func(i int) error {
+						_, err := s.CreateTenant(ctx, sb.SystemActor, fmt.Sprintf("t%d", i), tc.password, sb.RoleTenant)
+						return err
+					},
+					"domain with its first account": func(i int) error {
+						d := fmt.Sprintf("d%d.test", i)
+						_, _, err := s.CreateDomainWithAccount(ctx, acme, d, "first@"+d, tc.password)
+						return err
+					},
+				}
+				i := 0
+				for name, create := range paths {
+					i++
+					err := create(i)
+					if tc.ok && err != nil || !tc.ok && sb.ErrorCode(err) != sb.EINVALID {
+						t.Errorf("%s: %v (want ok=%v)", name, err, tc.ok)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestGuardGivesBackRightAttempts(t *testing.T) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, c *clock, _ sb.Actor) {
+		ctx := context.Background()
+		burst := service.DefaultAttempts.Burst
+		t.Run("right passwords never spend the bucket", func(t *testing.T) {
+			for i := range 3 * burst {
+				if _, err := s.CheckTenantPassword(ctx, "acme", "acme-password", "192.0.2.1"); err != nil {
+					t.Fatalf("login %d: %v", i, err)
+				}
+			}
+		})
+		t.Run("wrong ones do, then even the right one waits", func(t *testing.T) {
+			for i := range burst {
+				if _, err := s.CheckTenantPassword(ctx, "acme", "wrong", fmt.Sprint("192.0.2.", 10+i)); sb.ErrorCode(err) != sb.EUNAUTHORIZED {
+					t.Fatalf("guess %d: %v", i, err)
+				}
+			}
+			if _, err := s.CheckTenantPassword(ctx, "acme", "acme-password", "192.0.2.99"); sb.ErrorCode(err) != sb.ERATELIMIT {
+				t.Fatalf("right password over the limit: %v, want ERATELIMIT", err)
+			}
+		})
+		t.Run("one attempt comes back per period", func(t *testing.T) {
+			c.add(service.DefaultAttempts.Every)
+			if _, err := s.CheckTenantPassword(ctx, "acme", "acme-password", "192.0.2.99"); err != nil {
+				t.Fatalf("after one period: %v", err)
+			}
+		})
+		t.Run("housekeeping forgets full buckets only", func(t *testing.T) {
+			if _, err := s.CheckTenantPassword(ctx, "acme", "wrong", "192.0.2.200"); sb.ErrorCode(err) != sb.EUNAUTHORIZED {
+				t.Fatal(err)
+			}
+			if err := s.PurgeExpired(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// The tenant's bucket is still short: nine more guesses, then
+			// the limit.
+			for i := range burst - 1 {
+				s.CheckTenantPassword(ctx, "acme", "wrong", fmt.Sprint("198.51.100.", i))
+			}
+			if _, err := s.CheckTenantPassword(ctx, "acme", "acme-password", "198.51.100.200"); sb.ErrorCode(err) != sb.ERATELIMIT {
+				t.Fatalf("purge refilled a live bucket: %v", err)
+			}
+		})
+	})
+}
+
+func TestSessionIdleIsExactToTheSecond(t *testing.T) {
+	eachService(t, service.Config{SessionIdle: 5 * time.Second}, func(t *testing.T, s *service.Service, c *clock, _ sb.Actor) {
+		ctx := context.Background()
+		tok, _, err := s.OpenSession(ctx, "acme", "acme-password", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 10 {
+			c.add(2 * time.Second)
+			if _, err := s.ResumeSession(ctx, tok, "192.0.2.1"); err != nil {
+				t.Fatalf("session used every 2 s died after %d s: %v", 2*(i+1), err)
+			}
+		}
+		c.add(6 * time.Second)
+		if _, err := s.ResumeSession(ctx, tok, "192.0.2.1"); sb.ErrorCode(err) != sb.EUNAUTHORIZED {
+			t.Fatalf("session idle 6 s with a 5 s limit: %v, want EUNAUTHORIZED", err)
+		}
+	})
+}
+
+func TestDeactivationRevokesEveryLogin(t *testing.T) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *clock, acme sb.Actor) {
+		ctx := context.Background()
+		if _, err := s.CreateMailbox(ctx, acme, "bob@a.test", "bob-password", true); err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := s.OpenSession(ctx, "bob@a.test", "bob-password", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		off, on := false, true
+		if _, err := s.UpdateMailbox(ctx, acme, "bob@a.test", service.MailboxChange{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateMailbox(ctx, acme, "bob@a.test", service.MailboxChange{Active: &on}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ResumeSession(ctx, tok, "192.0.2.1"); sb.ErrorCode(err) != sb.EUNAUTHORIZED {
+			t.Fatalf("a session opened before the switch-off lives on after the switch-on: %v", err)
+		}
+	})
+}
+
+func TestConcurrentCreatesOfOneAddress(t *testing.T) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *clock, acme sb.Actor) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.CreateMailbox(ctx, acme, "race@a.test", "race-password", true)
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		created := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				created++
+			case sb.ErrorCode(err) != sb.ECONFLICT || !strings.Contains(sb.ErrorMessage(err), "already exists"):
+				t.Errorf("concurrent create: %v, want a conflict", err)
+			}
+		}
+		if created != 1 {
+			t.Fatalf("%d creates of one address succeeded, want 1", created)
+		}
+	})
+}
