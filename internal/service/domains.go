@@ -52,6 +52,9 @@ func (s *Service) CreateDomainWithAccount(ctx context.Context, actor sb.Actor, d
 	a := &sb.Account{Local: local, Email: local + "@" + name, Active: true, Activated: true, CreatedAt: now, UpdatedAt: now,
 		Algorithms: BothAlgorithms}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := checkDomainClaim(ctx, tx, actor, name); err != nil {
+			return err
+		}
 		if err := tx.CreateDomain(ctx, d); err != nil {
 			if sb.ErrorCode(err) == sb.ECONFLICT {
 				return &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}
