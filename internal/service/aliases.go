@@ -188,9 +188,23 @@ func (s *Service) DeleteAlias(ctx context.Context, actor sb.Actor, address strin
 // forgetMailbox drops a deleted mailbox from the aliases that forward to
 // it, in the delete's transaction: its domain is still hosted here, so mail
 // for it could only bounce. (A deleted domain's addresses stay: the domain
-// may now be hosted elsewhere.)
+// may now be hosted elsewhere.) Only the aliases of the tenant owning the
+// mailbox's domain change; see forgetMailboxOf.
 func (s *Service) forgetMailbox(ctx context.Context, tx *store.Tx, actor sb.Actor, addr string) error {
-	changed, deleted, err := tx.DropAliasDestinations(ctx, "%"+addr+"%", func(d string) bool { return d == addr })
+	at := strings.LastIndexByte(addr, '@')
+	d, err := tx.DomainByName(ctx, addr[at+1:])
+	if err != nil {
+		return err
+	}
+	return s.forgetMailboxOf(ctx, tx, actor, d.TenantID, addr)
+}
+
+// forgetMailboxOf drops addr from the aliases of tenant tenantID's domains,
+// auditing each change. Another tenant's alias to addr is left as it is: to
+// that tenant it is an outside destination, and this tenant's delete must
+// neither edit it nor reveal it in the audit log.
+func (s *Service) forgetMailboxOf(ctx context.Context, tx *store.Tx, actor sb.Actor, tenantID int64, addr string) error {
+	changed, deleted, err := tx.DropAliasDestinations(ctx, tenantID, "%"+addr+"%", func(d string) bool { return d == addr })
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,9 @@ func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, domain, owne
 		if d.TenantID == 0 {
 			return sb.FieldError("account", "account is required")
 		}
+		if err := checkDomainClaim(ctx, tx, actor, name); err != nil {
+			return err
+		}
 		if err := tx.CreateDomain(ctx, d); err != nil {
 			if sb.ErrorCode(err) == sb.ECONFLICT {
 				return &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}

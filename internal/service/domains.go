@@ -37,8 +37,8 @@ func (s *Service) CreateDomainWithAccount(ctx context.Context, actor sb.Actor, d
 	d := &sb.Domain{Name: name, TenantID: actor.TenantID, TenantName: actor.TenantName, CreatedAt: now, Realm: name}
 	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Field: "username", Password: password, Active: true, Activated: true},
 		func(tx *store.Tx, write bool) (*sb.Domain, error) {
-			if !write {
-				return d, nil
+			if err := checkDomainClaim(ctx, tx, actor, name); err != nil || !write {
+				return d, err
 			}
 			if err := tx.CreateDomain(ctx, d); err != nil {
 				if sb.ErrorCode(err) == sb.ECONFLICT {

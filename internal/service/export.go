@@ -227,6 +227,9 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 		// Before staging what may be gigabytes of mail.
 		return nil, &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists here"}
 	}
+	if err := checkDomainClaim(ctx, s.store.Read(), actor, name); err != nil {
+		return nil, err // checked again in the transaction
+	}
 	staged, err := s.stageMail(ctx, a, name)
 	if err != nil {
 		return nil, importError(err)
@@ -236,6 +239,9 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		owner, err := s.importOwner(ctx, tx, actor, tenant)
 		if err != nil {
+			return err
+		}
+		if err := checkDomainClaim(ctx, tx, actor, name); err != nil {
 			return err
 		}
 		d := &sb.Domain{Name: name, TenantID: owner.ID, TenantName: owner.Name, CreatedAt: dr.CreatedAt}

@@ -106,15 +106,18 @@ func (tx *Tx) DeleteAlias(ctx context.Context, id int64) error {
 	return tx.updateOne(ctx, "alias", `DELETE FROM aliases WHERE id = ?`, id)
 }
 
-// DropAliasDestinations removes from every alias the destinations that
-// gone reports as no longer existing (a deleted mailbox, or every address
-// of a deleted domain), and deletes aliases left with none: Postfix would
-// otherwise accept mail for them and bounce it after the fact. like is an
-// SQL LIKE pattern that every such alias's destinations match, to find
-// them without reading every alias. It returns the addresses of the aliases
-// changed and deleted.
-func (tx *Tx) DropAliasDestinations(ctx context.Context, like string, gone func(dest string) bool) (changed, deleted []string, err error) {
-	rows, err := tx.query(ctx, "find aliases", `SELECT `+aliasColumns+` FROM aliases WHERE destinations LIKE ? ORDER BY id`, like)
+// DropAliasDestinations removes from the aliases of tenant tenantID's
+// domains the destinations that gone reports as no longer existing (a
+// deleted mailbox), and deletes aliases left with none: Postfix would
+// otherwise accept mail for them and bounce it after the fact. Other
+// tenants' aliases are never touched: to them the address is an outside
+// destination like any other, and one tenant's delete must not edit what
+// another tenant owns. like is an SQL LIKE pattern that every such alias's
+// destinations match, to find them without reading every alias. It returns
+// the addresses of the aliases changed and deleted.
+func (tx *Tx) DropAliasDestinations(ctx context.Context, tenantID int64, like string, gone func(dest string) bool) (changed, deleted []string, err error) {
+	rows, err := tx.query(ctx, "find aliases", `SELECT `+aliasColumns+` FROM aliases
+		WHERE destinations LIKE ? AND domain_id IN (SELECT id FROM domains WHERE tenant_id = ?) ORDER BY id`, like, tenantID)
 	if err != nil {
 		return nil, nil, err
 	}
