@@ -139,6 +139,15 @@ func TestDomainUnderAnotherTenantsDomain(t *testing.T) {
 				t.Fatalf("ops.a.test is owned by %q", got)
 			}
 		})
+		t.Run("the system actor (the command line) may create a subdomain for a tenant", func(t *testing.T) {
+			f := root.in(t)
+			if _, err := f.e.svc.CreateDomain(t.Context(), sb.SystemActor, "cli.a.test", "b"); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.owner("cli.a.test"); got != "b" {
+				t.Fatalf("cli.a.test is owned by %q", got)
+			}
+		})
 		t.Run("an operator may import a subdomain of a tenant's domain for another tenant", func(t *testing.T) {
 			f := root.in(t)
 			e := f.e

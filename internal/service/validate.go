@@ -57,11 +57,16 @@ func validLabel(l string) bool {
 	return true
 }
 
-// atext is RFC 5322 atext: the characters of a dot-atom local part.
-const atext = "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~"
+// localChars are the characters a (lower-cased) local part may hold: RFC
+// 5322 atext without '/'. A local part names the mailbox's Maildir
+// (<mail-root>/<domain>/<local>/), so "x/cur" would nest inside x's Maildir;
+// '\', NUL and control characters are not atext, and dots are checked
+// apart (not first, not last, never two in a row).
+const localChars = "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-=?^_`{|}~"
 
 // NormalizeEmail splits an address into a validated, lower-cased local part
-// and a normalized domain.
+// and a normalized domain. It is the one local-part rule of every surface:
+// a dot-atom of localChars, at most 64 bytes.
 func NormalizeEmail(field, email string) (local, domain string, err error) {
 	email = strings.TrimSpace(email)
 	at := strings.LastIndexByte(email, '@')
@@ -76,7 +81,7 @@ func NormalizeEmail(field, email string) (local, domain string, err error) {
 		return "", "", sb.FieldError(field, "%s %q is not a valid email address", field, email)
 	}
 	for i := 0; i < len(local); i++ {
-		if local[i] != '.' && strings.IndexByte(atext, local[i]) < 0 {
+		if local[i] != '.' && strings.IndexByte(localChars, local[i]) < 0 {
 			return "", "", sb.FieldError(field, "%s %q is not a valid email address", field, email)
 		}
 	}
