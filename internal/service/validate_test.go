@@ -158,7 +158,7 @@ func TestCheckPassword(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckPassword("password", tt.in, MinPasswordLen)
+			err := CheckPassword("password", tt.in, DefaultMinPasswordLen)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
