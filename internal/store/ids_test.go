@@ -84,6 +84,34 @@ func TestIDsAreNeverReused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		fx := newFixture(t, s)
+		t.Run("every table with an integer id is tested", func(t *testing.T) {
+			q := `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+				WHERE m.type = 'table' AND p.name = 'id' AND p.type = 'INTEGER' AND p.pk = 1 ORDER BY m.name`
+			if s.Dialect() == store.Postgres {
+				q = `SELECT table_name FROM information_schema.columns
+					WHERE table_schema = current_schema() AND column_name = 'id' AND data_type = 'bigint' ORDER BY table_name`
+			}
+			rows, err := s.DB().Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var have, tested []string
+			for rows.Next() {
+				var name string
+				if err := rows.Scan(&name); err != nil {
+					t.Fatal(err)
+				}
+				have = append(have, name)
+			}
+			for _, tc := range idTables {
+				tested = append(tested, tc.table)
+			}
+			slices.Sort(tested)
+			if !slices.Equal(have, tested) {
+				t.Fatalf("tables with an integer id %v, tested %v", have, tested)
+			}
+		})
 		for _, tc := range idTables {
 			t.Run("a new row of "+tc.table+" never gets the id of a deleted one", func(t *testing.T) {
 				n := 0
