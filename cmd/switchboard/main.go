@@ -313,10 +313,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
 		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL, ProvisioningBase: provBase})
 
+	// A response must be written within DefaultStreamStall after its handler's
+	// time is up; streamed lists and exports move their own deadline on as
+	// the client reads (httpapi.DefaultStreamStall, StreamMax).
+	writeTimeout := *reqTimeout + httpapi.DefaultStreamStall
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       *reqTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -355,7 +360,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if *tlsListen != "" {
 		tlsSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: *reqTimeout,
-			IdleTimeout: 2 * time.Minute, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: api.GetCertificate(time.Minute)}}
+			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: api.GetCertificate(time.Minute)}}
 		tlsLn, err := net.Listen("tcp", *tlsListen)
 		if err != nil {
 			return err

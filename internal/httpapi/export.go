@@ -36,7 +36,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": exp.FileName()}))
 	w.Header().Set("Cache-Control", "no-store")
-	if err := exp.Stream(w); err != nil {
+	if err := exp.Stream(s.progressWriter(w)); err != nil {
 		// The status is sent: break the connection so the client sees a
 		// truncated archive rather than a short one that looks whole.
 		s.log.ErrorContext(r.Context(), "export failed while streaming", "domain", domain, "err", err)

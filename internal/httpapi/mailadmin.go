@@ -138,7 +138,7 @@ func (s *Server) getDomains(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st := newStream(w, "domains")
+	st := s.newStream(w, "domains")
 	err = s.svc.ListDomains(r.Context(), actorOf(r), page, func(d sb.Domain) error {
 		return st.item(toDomainJSON(d))
 	})
@@ -191,7 +191,7 @@ func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st := newStream(w, "users")
+	st := s.newStream(w, "users")
 	err = s.svc.ListAccounts(r.Context(), actorOf(r), domainID, page, func(a sb.Account) error {
 		return st.item(toUserJSON(a))
 	})
@@ -261,7 +261,7 @@ func (s *Server) getAliases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st := newStream(w, "aliases")
+	st := s.newStream(w, "aliases")
 	err = s.svc.ListAliases(r.Context(), actorOf(r), domainID, page, func(a sb.Alias) error {
 		return st.item(toAliasJSON(a))
 	})

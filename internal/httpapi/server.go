@@ -53,6 +53,10 @@ type Config struct {
 	// ProvisioningBase is the server-wide liblinphone configuration every
 	// provisioning answer starts from; nil for none.
 	ProvisioningBase *profile.LinphoneConfig
+	// StreamStall is how long a streamed answer (a list, an export) waits
+	// on a client that takes no data before dropping it (default
+	// DefaultStreamStall).
+	StreamStall time.Duration
 }
 
 // Server is the HTTP handler of every surface.
@@ -65,6 +69,7 @@ type Server struct {
 	maxBody   int64
 	maxImport int64
 	timeout   time.Duration
+	stall     time.Duration
 	public    string
 
 	provisioningBase *profile.LinphoneConfig
@@ -74,7 +79,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Services, log: cfg.Logger, mux: http.NewServeMux(),
 		maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes, timeout: cfg.RequestTimeout,
-		public: strings.TrimRight(cfg.PublicURL, "/"), provisioningBase: cfg.ProvisioningBase}
+		stall: cfg.StreamStall, public: strings.TrimRight(cfg.PublicURL, "/"), provisioningBase: cfg.ProvisioningBase}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +92,9 @@ func New(cfg Config) *Server {
 	}
 	if s.timeout <= 0 {
 		s.timeout = 60 * time.Second
+	}
+	if s.stall <= 0 {
+		s.stall = DefaultStreamStall
 	}
 	reg := cfg.Registry
 	if reg == nil {

@@ -2,21 +2,65 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
+	"time"
 )
+
+// Streamed answers (lists, domain exports) may rightly take longer than any
+// fixed write timeout, so instead they get a write deadline that moves on as
+// the client takes data: a client that takes nothing for the stall time
+// (Config.StreamStall) loses the connection and frees its handler, and no
+// streamed answer lasts beyond StreamMax. Lists are also cut by the request
+// timeout, since each chunk they read needs the request's context.
+const (
+	DefaultStreamStall = 30 * time.Second
+	StreamMax          = 2 * time.Hour
+)
+
+// progressWriter extends the connection's write deadline, at most once a
+// second, before each write of a streamed answer.
+type progressWriter struct {
+	w        io.Writer
+	rc       *http.ResponseController
+	stall    time.Duration
+	end      time.Time
+	extended time.Time
+}
+
+func (s *Server) progressWriter(w http.ResponseWriter) *progressWriter {
+	return &progressWriter{w: w, rc: http.NewResponseController(w), stall: s.stall, end: time.Now().Add(StreamMax)}
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if now := time.Now(); now.Sub(p.extended) >= time.Second {
+		p.extended = now
+		deadline := now.Add(p.stall)
+		if deadline.After(p.end) {
+			deadline = p.end
+		}
+		// A writer without deadlines (a test recorder) just writes.
+		if err := p.rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return 0, err
+		}
+	}
+	return p.w.Write(b)
+}
 
 // stream writes {"<key>":[item,item,...]} as rows arrive, so a list of a
 // million rows is served with flat memory. Nothing is written before the
 // first row, so an error found before it still gets a proper error answer.
 type stream struct {
 	w       http.ResponseWriter
+	out     *progressWriter
 	key     string
 	started bool
 	n       int
 }
 
-func newStream(w http.ResponseWriter, key string) *stream {
-	return &stream{w: w, key: key}
+func (s *Server) newStream(w http.ResponseWriter, key string) *stream {
+	return &stream{w: w, out: s.progressWriter(w), key: key}
 }
 
 func (s *stream) start() error {
@@ -24,7 +68,7 @@ func (s *stream) start() error {
 	s.w.Header().Set("Content-Type", "application/json")
 	s.w.Header().Set("Cache-Control", "no-store")
 	s.w.WriteHeader(http.StatusOK)
-	_, err := s.w.Write([]byte(`{"` + s.key + `":[`))
+	_, err := s.out.Write([]byte(`{"` + s.key + `":[`))
 	return err
 }
 
@@ -35,7 +79,7 @@ func (s *stream) item(v any) error {
 		}
 	}
 	if s.n > 0 {
-		if _, err := s.w.Write([]byte{','}); err != nil {
+		if _, err := s.out.Write([]byte{','}); err != nil {
 			return err
 		}
 	}
@@ -44,7 +88,7 @@ func (s *stream) item(v any) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.w.Write(b)
+	_, err = s.out.Write(b)
 	return err
 }
 
@@ -63,6 +107,6 @@ func (s *stream) finish(err error) error {
 			return err
 		}
 	}
-	_, err = s.w.Write([]byte("]}\n"))
+	_, err = s.out.Write([]byte("]}\n"))
 	return err
 }

@@ -199,15 +199,25 @@ func visibleDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) 
 	return d, err
 }
 
-// PurgeExpired deletes expired tokens, sessions, client configurations and
-// full attempt buckets;
-// serve calls it periodically.
+// nonceGrace is how long a digest nonce's count is kept past its expiry. An
+// instance whose clock lags the purging one (the digest package accepts a
+// minute of skew) must never see a still-fresh nonce whose count is already
+// forgotten, which would let a captured request be replayed; expires_at is
+// also stored in whole seconds, rounded down.
+const nonceGrace = 2 * time.Minute
+
+// PurgeExpired deletes expired tokens, sessions, client configurations,
+// digest nonce counts and full attempt buckets; serve calls it
+// periodically.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.DeleteExpiredTokens(ctx, s.now()); err != nil {
 			return err
 		}
 		if err := tx.DeleteExpiredSessions(ctx, s.now(), s.sessionIdle); err != nil {
+			return err
+		}
+		if err := tx.DeleteExpiredNonces(ctx, s.now().Add(-nonceGrace)); err != nil {
 			return err
 		}
 		if _, err := tx.DeleteExpiredClientConfigs(ctx, s.now()); err != nil {

@@ -97,25 +97,19 @@ func (tx *Tx) AccountCredentials(ctx context.Context, email string) (*sb.Account
 	return a, c, nil
 }
 
-// EachAccount streams the accounts of a domain in id order, one keyset page.
+// EachAccount calls fn for the accounts of a domain in id order, one keyset
+// page, reading them in chunks (see eachChunk).
 func (tx *Tx) EachAccount(ctx context.Context, domainID int64, page sb.Page, fn func(sb.Account) error) error {
-	q := `SELECT ` + accountColumns + ` FROM accounts WHERE domain_id = ? AND id > ? ORDER BY id`
-	args := []any{domainID, page.After}
-	if page.Limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, page.Limit)
-	}
-	rows, err := tx.query(ctx, "list accounts", q, args...)
-	if err != nil {
-		return err
-	}
-	return each(rows, "list accounts", func(r *sql.Rows) error {
+	return eachChunk(ctx, tx, "list accounts", page, func(after int64, limit int) (string, []any) {
+		return `SELECT ` + accountColumns + ` FROM accounts WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`,
+			[]any{domainID, after, limit}
+	}, func(r *sql.Rows) (sb.Account, error) {
 		a, err := scanAccount(r)
 		if err != nil {
-			return err
+			return sb.Account{}, err
 		}
-		return fn(*a)
-	})
+		return *a, nil
+	}, func(a sb.Account) int64 { return a.ID }, fn)
 }
 
 // SetAccountPassword replaces an account's credentials, all together.
@@ -195,22 +189,25 @@ func (tx *Tx) BulkInsertAccounts(ctx context.Context, domainID int64, hash strin
 	return tx.InsertImportedAccounts(ctx, domainID, in)
 }
 
-// EachAccountWithCredentials streams every account of a domain with its
-// credentials, in id order, for the domain export.
+// EachAccountWithCredentials calls fn for every account of a domain with its
+// credentials, in id order, for the domain export, reading them in chunks
+// (see eachChunk).
 func (tx *Tx) EachAccountWithCredentials(ctx context.Context, domainID int64, fn func(sb.Account, Credentials) error) error {
-	rows, err := tx.query(ctx, "export accounts", `SELECT `+accountColumns+`, password_hash, COALESCE(ha1_md5, ''), COALESCE(ha1_sha256, '')
-		FROM accounts WHERE domain_id = ? ORDER BY id`, domainID)
-	if err != nil {
-		return err
+	type row struct {
+		a sb.Account
+		c Credentials
 	}
-	return each(rows, "export accounts", func(r *sql.Rows) error {
+	return eachChunk(ctx, tx, "export accounts", sb.Page{}, func(after int64, limit int) (string, []any) {
+		return `SELECT ` + accountColumns + `, password_hash, COALESCE(ha1_md5, ''), COALESCE(ha1_sha256, '')
+			FROM accounts WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`, []any{domainID, after, limit}
+	}, func(r *sql.Rows) (row, error) {
 		var c Credentials
 		a, err := scanAccount(r, &c.Hash, &c.HA1MD5, &c.HA1SHA256)
 		if err != nil {
-			return err
+			return row{}, err
 		}
-		return fn(*a, c)
-	})
+		return row{*a, c}, nil
+	}, func(r row) int64 { return r.a.ID }, func(r row) error { return fn(r.a, r.c) })
 }
 
 // ImportAccount is one account restored from an export.

@@ -80,25 +80,19 @@ func (tx *Tx) AliasByEmail(ctx context.Context, email string) (*sb.Alias, error)
 	return a, classify("alias", err)
 }
 
-// EachAlias streams the aliases of a domain in id order, one keyset page.
+// EachAlias calls fn for the aliases of a domain in id order, one keyset
+// page, reading them in chunks (see eachChunk).
 func (tx *Tx) EachAlias(ctx context.Context, domainID int64, page sb.Page, fn func(sb.Alias) error) error {
-	q := `SELECT ` + aliasColumns + ` FROM aliases WHERE domain_id = ? AND id > ? ORDER BY id`
-	args := []any{domainID, page.After}
-	if page.Limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, page.Limit)
-	}
-	rows, err := tx.query(ctx, "list aliases", q, args...)
-	if err != nil {
-		return err
-	}
-	return each(rows, "list aliases", func(r *sql.Rows) error {
+	return eachChunk(ctx, tx, "list aliases", page, func(after int64, limit int) (string, []any) {
+		return `SELECT ` + aliasColumns + ` FROM aliases WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`,
+			[]any{domainID, after, limit}
+	}, func(r *sql.Rows) (sb.Alias, error) {
 		a, err := scanAlias(r)
 		if err != nil {
-			return err
+			return sb.Alias{}, err
 		}
-		return fn(*a)
-	})
+		return *a, nil
+	}, func(a sb.Alias) int64 { return a.ID }, fn)
 }
 
 // DeleteAlias deletes an alias.

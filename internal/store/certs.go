@@ -49,27 +49,28 @@ func (tx *Tx) CertificateByHostname(ctx context.Context, hostname string) (*sb.C
 	return c, sealed, nil
 }
 
-// EachCertificate streams every certificate with its sealed key, for the
-// TLS listener and the cert directory.
+// EachCertificate calls fn for every certificate (of one domain, or all when
+// domainID is 0) with its sealed key, in id order, for the TLS listener, the
+// cert directory and the export, reading them in chunks (see eachChunk).
 func (tx *Tx) EachCertificate(ctx context.Context, domainID int64, fn func(c sb.Certificate, sealedKey string) error) error {
-	q := `SELECT ` + certColumns + `, private_key FROM certificates`
-	var args []any
-	if domainID != 0 {
-		q += ` WHERE domain_id = ?`
-		args = append(args, domainID)
+	type row struct {
+		c      sb.Certificate
+		sealed string
 	}
-	rows, err := tx.query(ctx, "list certificates", q+` ORDER BY id`, args...)
-	if err != nil {
-		return err
-	}
-	return each(rows, "list certificates", func(r *sql.Rows) error {
+	return eachChunk(ctx, tx, "list certificates", sb.Page{}, func(after int64, limit int) (string, []any) {
+		if domainID != 0 {
+			return `SELECT ` + certColumns + `, private_key FROM certificates WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`,
+				[]any{domainID, after, limit}
+		}
+		return `SELECT ` + certColumns + `, private_key FROM certificates WHERE id > ? ORDER BY id LIMIT ?`, []any{after, limit}
+	}, func(r *sql.Rows) (row, error) {
 		var sealed string
 		c, err := scanCert(r, &sealed)
 		if err != nil {
-			return err
+			return row{}, err
 		}
-		return fn(*c, sealed)
-	})
+		return row{*c, sealed}, nil
+	}, func(r row) int64 { return r.c.ID }, func(r row) error { return fn(r.c, r.sealed) })
 }
 
 // DueCertificates lists ACME certificates expiring before the given time.

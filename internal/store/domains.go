@@ -40,31 +40,22 @@ func (tx *Tx) DomainByName(ctx context.Context, name string) (*sb.Domain, error)
 	return d, classify("domain", err)
 }
 
-// EachDomain streams domains (of one tenant, or all when tenantID is 0) in
-// id order, one keyset page.
+// EachDomain calls fn for domains (of one tenant, or all when tenantID is 0)
+// in id order, one keyset page, reading them in chunks (see eachChunk).
 func (tx *Tx) EachDomain(ctx context.Context, tenantID int64, page sb.Page, fn func(sb.Domain) error) error {
-	q := `SELECT ` + domainColumns + ` FROM domains d WHERE d.id > ?`
-	args := []any{page.After}
-	if tenantID != 0 {
-		q += ` AND d.tenant_id = ?`
-		args = append(args, tenantID)
-	}
-	q += ` ORDER BY d.id`
-	if page.Limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, page.Limit)
-	}
-	rows, err := tx.query(ctx, "list domains", q, args...)
-	if err != nil {
-		return err
-	}
-	return each(rows, "list domains", func(r *sql.Rows) error {
+	return eachChunk(ctx, tx, "list domains", page, func(after int64, limit int) (string, []any) {
+		if tenantID != 0 {
+			return `SELECT ` + domainColumns + ` FROM domains d WHERE d.id > ? AND d.tenant_id = ? ORDER BY d.id LIMIT ?`,
+				[]any{after, tenantID, limit}
+		}
+		return `SELECT ` + domainColumns + ` FROM domains d WHERE d.id > ? ORDER BY d.id LIMIT ?`, []any{after, limit}
+	}, func(r *sql.Rows) (sb.Domain, error) {
 		d, err := scanDomain(r)
 		if err != nil {
-			return err
+			return sb.Domain{}, err
 		}
-		return fn(*d)
-	})
+		return *d, nil
+	}, func(d sb.Domain) int64 { return d.ID }, fn)
 }
 
 // DeleteDomain deletes a domain; its accounts go with it (ON DELETE CASCADE).
@@ -81,4 +72,60 @@ func each(rows *sql.Rows, what string, fn func(*sql.Rows) error) error {
 		}
 	}
 	return classify(what, rows.Err())
+}
+
+// chunkRows is how many rows eachChunk reads per query.
+const chunkRows = 1000
+
+// eachChunk calls fn for the rows of a keyset query, chunkRows at a time:
+// query(after, limit) returns the SQL and arguments for up to limit rows
+// with a key above after, in key order, and key reads a row's key. Each
+// chunk's rows are closed before fn sees any of them, so a caller that
+// writes to a slow client between rows never holds a database connection
+// while it waits (eight such clients held every SQLite read connection).
+// page.After and page.Limit (0: no limit) apply to the whole walk. Outside
+// a transaction the chunks are separate reads: every row is seen at most
+// once and in key order, but rows written during the walk may or may not be
+// seen; inside one (InTx, ReadTx) it is one snapshot, as before.
+func eachChunk[T any](ctx context.Context, tx *Tx, what string, page sb.Page,
+	query func(after int64, limit int) (string, []any), scan func(*sql.Rows) (T, error),
+	key func(T) int64, fn func(T) error) error {
+	after, left := page.After, page.Limit
+	chunk := make([]T, 0, chunkRows)
+	for {
+		limit := chunkRows
+		if page.Limit > 0 {
+			limit = min(limit, left)
+		}
+		q, args := query(after, limit)
+		rows, err := tx.query(ctx, what, q, args...)
+		if err != nil {
+			return err
+		}
+		chunk = chunk[:0]
+		err = each(rows, what, func(r *sql.Rows) error {
+			v, err := scan(r)
+			if err == nil {
+				chunk = append(chunk, v)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, v := range chunk {
+			if err := fn(v); err != nil {
+				return classify(what, err)
+			}
+		}
+		if len(chunk) < limit {
+			return nil
+		}
+		after = key(chunk[len(chunk)-1])
+		if page.Limit > 0 {
+			if left -= len(chunk); left == 0 {
+				return nil
+			}
+		}
+	}
 }

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -249,18 +250,42 @@ func classify(what string, err error) error {
 	return sb.Internal(fmt.Errorf("%s: %w", what, err))
 }
 
+// foreignKeysOff, as the first line of an SQLite migration, makes Migrate
+// run it with foreign keys off, as SQLite's procedure for rebuilding a table
+// requires: dropping a parent table with them on deletes its children. The
+// pragma cannot change inside a transaction, so it is set on the connection
+// around the migration's transaction, and PRAGMA foreign_key_check must come
+// back empty before the migration commits. PostgreSQL migrations have no
+// use for it and it is ignored there.
+const foreignKeysOff = "-- switchboard: foreign-keys-off"
+
 // Migrate applies the embedded migrations not yet recorded in
-// schema_migrations, each in its own transaction. On PostgreSQL an advisory
-// lock keeps concurrent instances from migrating at once.
+// schema_migrations, in name order, each in its own transaction. On
+// PostgreSQL an advisory lock keeps concurrent instances from migrating at
+// once.
 func (s *Store) Migrate(ctx context.Context) error {
-	dir := "migrations/" + string(s.dialect)
-	entries, err := fs.ReadDir(migrationsFS, dir)
+	return s.migrate(ctx, s.embeddedMigrations(), "")
+}
+
+// embeddedMigrations holds the migrations of the store's dialect.
+func (s *Store) embeddedMigrations() fs.FS {
+	sub, err := fs.Sub(migrationsFS, "migrations/"+string(s.dialect))
+	if err != nil {
+		panic(err) // only for an invalid path, which a constant prefix is not
+	}
+	return sub
+}
+
+// migrate applies the *.sql files of fsys not yet applied, up to and
+// including the one named last ("" for all).
+func (s *Store) migrate(ctx context.Context, fsys fs.FS, last string) error {
+	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return fmt.Errorf("read migrations: %w", err)
 	}
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".sql") {
+		if strings.HasSuffix(e.Name(), ".sql") && (last == "" || e.Name() <= last) {
 			names = append(names, e.Name())
 		}
 	}
@@ -302,29 +327,106 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if applied[name] {
 			continue
 		}
-		body, err := migrationsFS.ReadFile(dir + "/" + name)
+		body, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		t, err := conn.BeginTx(ctx, nil)
-		if err != nil {
+		if err := s.apply(ctx, conn, name, string(body)); err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)
 		}
-		if _, err := t.ExecContext(ctx, string(body)); err != nil {
-			t.Rollback()
-			return fmt.Errorf("migrate %s: %w", name, err)
+	}
+	return nil
+}
+
+// apply runs one migration and records it, in one transaction.
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, name, body string) (err error) {
+	firstLine, _, _ := strings.Cut(body, "\n")
+	fkOff := s.dialect == SQLite && strings.TrimSpace(firstLine) == foreignKeysOff
+	if fkOff {
+		if err := setForeignKeys(ctx, conn, false); err != nil {
+			return err
 		}
-		insert := "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
-		if s.dialect == Postgres {
-			insert = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
+		defer func() {
+			if e := setForeignKeys(context.WithoutCancel(ctx), conn, true); e != nil {
+				// Never hand a connection without foreign keys back to the
+				// pool: ErrBadConn makes database/sql close it.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+				err = errors.Join(err, e)
+			}
+		}()
+	}
+	t, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if _, err := t.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if fkOff {
+		if err := foreignKeyCheck(ctx, t); err != nil {
+			return err
 		}
-		if _, err := t.ExecContext(ctx, insert, name, time.Now().Unix()); err != nil {
-			t.Rollback()
-			return fmt.Errorf("migrate %s: record: %w", name, err)
+	}
+	insert := "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
+	if s.dialect == Postgres {
+		insert = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
+	}
+	if _, err := t.ExecContext(ctx, insert, name, time.Now().Unix()); err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// setForeignKeys turns SQLite's foreign key enforcement on or off for conn
+// and checks that it took: the pragma is silently ignored inside a
+// transaction.
+func setForeignKeys(ctx context.Context, conn *sql.Conn, on bool) error {
+	want := 0
+	if on {
+		want = 1
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA foreign_keys = %d", want)); err != nil {
+		return fmt.Errorf("set foreign_keys = %d: %w", want, err)
+	}
+	var got int
+	if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&got); err != nil {
+		return fmt.Errorf("read foreign_keys: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("foreign_keys is %d, want %d", got, want)
+	}
+	return nil
+}
+
+// foreignKeyCheck fails when a row points at a parent that does not exist.
+func foreignKeyCheck(ctx context.Context, t *sql.Tx) error {
+	rows, err := t.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("foreign_key_check: %w", err)
+	}
+	defer rows.Close()
+	var broken []string
+	n := 0
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int64
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("foreign_key_check: %w", err)
 		}
-		if err := t.Commit(); err != nil {
-			return fmt.Errorf("migrate %s: commit: %w", name, err)
+		if n++; n <= 5 {
+			broken = append(broken, fmt.Sprintf("%s row %d -> %s", table, rowid.Int64, parent))
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("foreign_key_check: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d rows break foreign keys: %s", n, strings.Join(broken, "; "))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,10 +16,29 @@ import (
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		files, err := s.EmbeddedMigrations()
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := schema(t, s)
+		if len(first) < len(files) {
+			t.Fatalf("a schema of %d objects from %d migrations", len(first), len(files))
+		}
 		for range 2 {
-			if err := s.Migrate(context.Background()); err != nil {
+			if err := s.Migrate(ctx); err != nil {
 				t.Fatalf("migrate again: %v", err)
 			}
+		}
+		var applied int
+		if err := s.DB().QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&applied); err != nil {
+			t.Fatal(err)
+		}
+		if applied != len(files) {
+			t.Errorf("%d migrations recorded, %d embedded", applied, len(files))
+		}
+		if again := schema(t, s); !slices.Equal(first, again) {
+			t.Errorf("migrating again changed the schema:\nbefore %q\nafter  %q", first, again)
 		}
 	})
 }
