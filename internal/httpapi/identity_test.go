@@ -389,3 +389,64 @@ func (e *sipEnv) actorOf(addr string) sb.Actor {
 	}
 	return sb.Actor{AccountID: a.ID, Email: a.Email}
 }
+
+func TestConcurrentGuessesOnTheConfigPages(t *testing.T) {
+	const parallel = 50
+	limit := service.DefaultAttempts.Burst
+	eachConfigEnv(t, func(t *testing.T, e *configEnv) {
+		tok := e.accessToken(e.oauthClient(e.tenant("acme", sb.RoleTenant)))
+		id := e.send("POST", "/config/create", jsonHdr(tok), seedBody).want(201).json["id"].(string)
+		admin := e.tenant("mailadmin", sb.RoleTenant)
+		e.do("POST", "/domains", admin, form{"domain": "guess.example", "username": "bob@guess.example", "password": "password123"}).want(201)
+		cases := []struct {
+			name, path string
+			body       func(i int) url.Values
+		}{
+			{"a configuration link's password", "/config/" + id, func(i int) url.Values {
+				return url.Values{"password": {fmt.Sprint("wrong-", i)}}
+			}},
+			{"a mailbox password for a profile", "/mail/mobileconfig", func(i int) url.Values {
+				return url.Values{"email": {"bob@guess.example"}, "password": {fmt.Sprint("wrong-", i)}}
+			}},
+		}
+		for n, tc := range cases {
+			t.Run(tc.name+" is counted before the hash", func(t *testing.T) {
+				c := from(30 + n)
+				var mu sync.Mutex
+				counts := map[int]int{}
+				var wg sync.WaitGroup
+				for i := range parallel {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						st := status(t, c, "POST", e.url+tc.path, "", tc.body(i))
+						mu.Lock()
+						counts[st]++
+						mu.Unlock()
+					}()
+				}
+				wg.Wait()
+				if counts[401] > limit || counts[401]+counts[429] != parallel {
+					t.Fatalf("%d guesses at once answered %v; want at most %d evaluated (401), the rest 429", parallel, counts, limit)
+				}
+			})
+		}
+	})
+}
+
+func TestTheSIPPasswordChangeSharesTheMailboxBucket(t *testing.T) {
+	eachSIP(t, func(t *testing.T, e *sipEnv) {
+		ctx := context.Background()
+		alice := e.actorOf("alice@sip.example.org")
+		for i := range service.DefaultAttempts.Burst {
+			if _, _, err := e.svc.CheckMailboxPassword(ctx, "ALICE@sip.example.org.", "wrong", fmt.Sprint("192.0.2.", i)); sb.ErrorCode(err) != sb.EUNAUTHORIZED {
+				t.Fatalf("guess %d: %v", i, err)
+			}
+		}
+		before := e.snapshot()
+		if _, err := e.svc.ChangeSIPPassword(ctx, alice, digest.SHA256, "alice-password", "new-alice-password", "198.51.100.7"); sb.ErrorCode(err) != sb.ERATELIMIT {
+			t.Fatalf("password change with the right old password while the mailbox is locked: %v, want ERATELIMIT", err)
+		}
+		e.unchanged(before)
+	})
+}

@@ -82,6 +82,23 @@ func TestOnePasswordPolicy(t *testing.T) {
 						_, err := s.CreateTenant(ctx, sb.SystemActor, fmt.Sprintf("t%d", i), tc.password, sb.RoleTenant)
 						return err
 					},
+					"account in a domain by id": func(i int) error {
+						d, err := s.GetDomain(ctx, acme, "a.test")
+						if err != nil {
+							return err
+						}
+						_, err = s.CreateAccount(ctx, acme, d.ID, fmt.Sprintf("r%d@a.test", i), tc.password)
+						return err
+					},
+					"SIP account by an admin": func(i int) error {
+						admin, err := s.CreateAccountCLI(ctx, sb.SystemActor, fmt.Sprintf("admin%d@a.test", i), "admin-password-long", "", true)
+						if err != nil {
+							return err
+						}
+						_, err = s.CreateSIPAccount(ctx, sb.Actor{AccountID: admin.ID, Email: admin.Email, TenantID: acme.TenantID},
+							service.NewSIPAccount{Username: fmt.Sprintf("sipuser%d", i), Password: tc.password, Algorithm: "SHA-256", Activated: true})
+						return err
+					},
 					"domain with its first account": func(i int) error {
 						d := fmt.Sprintf("d%d.test", i)
 						_, _, err := s.CreateDomainWithAccount(ctx, acme, d, "first@"+d, tc.password)
