@@ -13,29 +13,17 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
-
-// clock is a settable clock for the service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // eachService runs fn on every backend with a service whose clock is c,
 // tenant acme (password acme-password) and domain a.test.
-func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *service.Service, c *clock, acme sb.Actor)) {
+func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *service.Service, c *testenv.Clock, acme sb.Actor)) {
 	t.Helper()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		c := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := testenv.NewClock(time.Unix(1_800_000_000, 0))
 		cfg := cfg
-		cfg.Store, cfg.Hasher, cfg.Now = st, auth.NewHasher(auth.TestParams), c.now
+		cfg.Store, cfg.Hasher, cfg.Now = st, auth.NewHasher(auth.TestParams), c.Now
 		s := service.New(cfg)
 		ctx := context.Background()
 		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
@@ -66,7 +54,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			eachService(t, service.Config{MinPasswordLength: tc.min}, func(t *testing.T, s *service.Service, _ *clock, acme sb.Actor) {
+			eachService(t, service.Config{MinPasswordLength: tc.min}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 				ctx := context.Background()
 				// Every creation path applies the same rule.
 				paths := map[string]func(i int) error{
@@ -119,7 +107,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 }
 
 func TestGuardGivesBackRightAttempts(t *testing.T) {
-	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, c *clock, _ sb.Actor) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, c *testenv.Clock, _ sb.Actor) {
 		ctx := context.Background()
 		burst := service.DefaultAttempts.Burst
 		t.Run("right passwords never spend the bucket", func(t *testing.T) {
@@ -140,7 +128,7 @@ func TestGuardGivesBackRightAttempts(t *testing.T) {
 			}
 		})
 		t.Run("one attempt comes back per period", func(t *testing.T) {
-			c.add(service.DefaultAttempts.Every)
+			c.Add(service.DefaultAttempts.Every)
 			if _, err := s.CheckTenantPassword(ctx, "acme", "acme-password", "192.0.2.99"); err != nil {
 				t.Fatalf("after one period: %v", err)
 			}
@@ -165,19 +153,19 @@ func TestGuardGivesBackRightAttempts(t *testing.T) {
 }
 
 func TestSessionIdleIsExactToTheSecond(t *testing.T) {
-	eachService(t, service.Config{SessionIdle: 5 * time.Second}, func(t *testing.T, s *service.Service, c *clock, _ sb.Actor) {
+	eachService(t, service.Config{SessionIdle: 5 * time.Second}, func(t *testing.T, s *service.Service, c *testenv.Clock, _ sb.Actor) {
 		ctx := context.Background()
 		tok, _, err := s.OpenSession(ctx, "acme", "acme-password", "192.0.2.1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range 10 {
-			c.add(2 * time.Second)
+			c.Add(2 * time.Second)
 			if _, err := s.ResumeSession(ctx, tok, "192.0.2.1"); err != nil {
 				t.Fatalf("session used every 2 s died after %d s: %v", 2*(i+1), err)
 			}
 		}
-		c.add(6 * time.Second)
+		c.Add(6 * time.Second)
 		if _, err := s.ResumeSession(ctx, tok, "192.0.2.1"); sb.ErrorCode(err) != sb.EUNAUTHORIZED {
 			t.Fatalf("session idle 6 s with a 5 s limit: %v, want EUNAUTHORIZED", err)
 		}
@@ -185,7 +173,7 @@ func TestSessionIdleIsExactToTheSecond(t *testing.T) {
 }
 
 func TestDeactivationRevokesEveryLogin(t *testing.T) {
-	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *clock, acme sb.Actor) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()
 		if _, err := s.CreateMailbox(ctx, acme, "bob@a.test", "bob-password", true); err != nil {
 			t.Fatal(err)
@@ -208,7 +196,7 @@ func TestDeactivationRevokesEveryLogin(t *testing.T) {
 }
 
 func TestConcurrentCreatesOfOneAddress(t *testing.T) {
-	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *clock, acme sb.Actor) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		errs := make(chan error, 20)
