@@ -22,6 +22,11 @@ const (
 	EINTERNAL     = "internal"     // a bug or an outage; details only in the log
 )
 
+// ErrStale marks, in an Error's cause, credentials that were right but
+// presented with an expired nonce: the client should retry with a fresh
+// challenge (HTTP Digest's stale=true).
+var ErrStale = errors.New("stale credentials")
+
 // Error is the domain error: a code, a message safe to show a user, and the
 // field that is wrong when one is.
 type Error struct {

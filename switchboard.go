@@ -84,6 +84,40 @@ type Actor struct {
 // IsOperator reports whether the actor may see and manage every tenant.
 func (a Actor) IsOperator() bool { return a.System || a.Role == RoleOperator }
 
+// The permission predicates every service method asks, after WTF Dial's
+// CanEditDial: one small function per rule, never the expression inline.
+
+// IsMailbox reports whether the actor is one account (a mailbox or SIP
+// identity), which may act only on itself.
+func (a Actor) IsMailbox() bool { return a.AccountID != 0 }
+
+// IsTenant reports whether the actor is a tenant (operators included).
+func (a Actor) IsTenant() bool { return !a.IsMailbox() && a.TenantID != 0 }
+
+// CanManageTenants reports whether the actor may create, list, delete and
+// move tenants and their domains: operators and the command line.
+func (a Actor) CanManageTenants() bool { return !a.IsMailbox() && a.IsOperator() }
+
+// CanManageTenant reports whether the actor may see and change the named
+// tenant: itself, or any for an operator.
+func (a Actor) CanManageTenant(name string) bool {
+	return !a.IsMailbox() && (a.IsOperator() || a.TenantName == name)
+}
+
+// CanOwnDomains reports whether the actor may create domains: a tenant, or
+// the command line naming one.
+func (a Actor) CanOwnDomains() bool { return a.IsTenant() || a.System }
+
+// Owns reports whether the actor may see and manage what tenant tenantID
+// holds: its own tenant's, or everything for an operator.
+func (a Actor) Owns(tenantID int64) bool {
+	return !a.IsMailbox() && (a.IsOperator() || a.TenantID == tenantID)
+}
+
+// CanManageDomain reports whether the actor may see and manage domain d
+// and what it holds.
+func (a Actor) CanManageDomain(d *Domain) bool { return a.Owns(d.TenantID) }
+
 // String names the actor in the audit log.
 func (a Actor) String() string {
 	switch {

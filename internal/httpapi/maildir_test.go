@@ -83,7 +83,7 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.add(time.Minute)
-			if err := e.svc.DeleteSIPAccount(t.Context(), sb.Actor{AccountID: a.ID}, a.ID); err != nil {
+			if err := e.svc.DeleteOwnSIPAccount(t.Context(), sb.Actor{AccountID: a.ID}); err != nil {
 				t.Fatal(err)
 			}
 			trashed := filepath.Join(mail, ".trash", "a.example", fmt.Sprintf("dave.%d", c.now().UnixNano()))

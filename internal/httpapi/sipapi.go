@@ -13,7 +13,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/digest"
 	"github.com/switchboard/switchboard/internal/service"
 )
 
@@ -24,6 +23,7 @@ type SIPServices interface {
 	PublicSIPAccount(ctx context.Context, sip string) (*sb.Account, error)
 	SIPAccount(ctx context.Context, actor sb.Actor) (*sb.Account, error)
 	DeleteSIPAccount(ctx context.Context, actor sb.Actor, id int64) error
+	DeleteOwnSIPAccount(ctx context.Context, actor sb.Actor) error
 	ChangeSIPPassword(ctx context.Context, actor sb.Actor, algorithm, oldPassword, password, ip string) (*sb.Account, error)
 	CreateSIPAccount(ctx context.Context, actor sb.Actor, in service.NewSIPAccount) (*service.CreatedSIPAccount, error)
 	SIPAccountsPage(ctx context.Context, actor sb.Actor, page, perPage int) ([]sb.Account, int64, error)
@@ -62,7 +62,7 @@ func (s *Server) sipAPI(h handlerFunc) http.Handler {
 		s.logError(r, err)
 		status := statusOf(err)
 		if status == http.StatusUnauthorized && r.Header.Get("x-api-key") == "" {
-			if chs, cerr := s.svc.SIPChallenges(r.Context(), r.Header.Get("From"), errors.Is(err, digest.ErrStaleNonce)); cerr == nil {
+			if chs, cerr := s.svc.SIPChallenges(r.Context(), r.Header.Get("From"), errors.Is(err, sb.ErrStale)); cerr == nil {
 				for _, c := range chs {
 					w.Header().Add("WWW-Authenticate", c)
 				}
@@ -93,16 +93,11 @@ func (s *Server) withSIP(user bool, h handlerFunc) handlerFunc {
 		}
 		actor, a, err := s.svc.AuthenticateSIP(r.Context(), service.SIPRequest{
 			From: r.Header.Get("From"), Authorization: r.Header.Get("Authorization"), APIKey: r.Header.Get("x-api-key"),
-			Method: r.Method, URI: r.URL.RequestURI(), IP: clientIP(r),
+			Method: r.Method, URI: r.URL.RequestURI(), IP: clientIP(r), RequireActivated: user,
 		})
 		if err != nil {
 			s.countAuthFailure("sip", err)
 			return err
-		}
-		if user {
-			if err := service.RequireActivated(a); err != nil {
-				return err
-			}
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), sipKey{}, sipCaller{actor, a})))
 	}
@@ -200,8 +195,7 @@ func (s *Server) getSIPMe(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteSIPMe(w http.ResponseWriter, r *http.Request) error {
-	c := sipCallerOf(r)
-	if err := s.svc.DeleteSIPAccount(r.Context(), c.actor, c.actor.AccountID); err != nil {
+	if err := s.svc.DeleteOwnSIPAccount(r.Context(), sipCallerOf(r).actor); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -347,11 +341,7 @@ func (s *Server) deleteSIPAccountByID(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	c := sipCallerOf(r)
-	if _, err := s.svc.GetSIPAccount(r.Context(), c.actor, id); err != nil { // admin only
-		return err
-	}
-	if err := s.svc.DeleteSIPAccount(r.Context(), c.actor, id); err != nil {
+	if err := s.svc.DeleteSIPAccount(r.Context(), sipCallerOf(r).actor, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

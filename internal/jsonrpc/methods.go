@@ -361,9 +361,6 @@ func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
 	if err := need("mail", p.Mail); err != nil {
 		return nil, err
 	}
-	if actor.AccountID != 0 {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
-	}
 	if err := m.svc.DeleteAccount(ctx, actor, p.Mail); err != nil {
 		return nil, renameField(err, "email", "mail")
 	}

@@ -315,8 +315,12 @@ func (s *Service) accountInDomain(ctx context.Context, tx *store.Tx, actor sb.Ac
 	return a, d, err
 }
 
-// DeleteAccount deletes an account of the actor by address.
+// DeleteAccount deletes an account of the actor by address; a mailbox may
+// not delete accounts, not even itself.
 func (s *Service) DeleteAccount(ctx context.Context, actor sb.Actor, email string) error {
+	if actor.IsMailbox() {
+		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not delete accounts")
+	}
 	local, domain, err := NormalizeEmail("email", email)
 	if err != nil {
 		return err

@@ -61,7 +61,7 @@ func (s *Service) listAliases(ctx context.Context, actor sb.Actor, loadDomain fu
 
 // mayManageAliases refuses mailbox actors: aliases are the domain owner's.
 func mayManageAliases(actor sb.Actor) error {
-	if actor.AccountID != 0 {
+	if actor.IsMailbox() {
 		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not manage aliases")
 	}
 	return nil

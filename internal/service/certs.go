@@ -41,7 +41,7 @@ func ownedDomainFor(ctx context.Context, tx *store.Tx, actor sb.Actor, hostname 
 	for {
 		d, err := tx.DomainByName(ctx, name)
 		if err == nil {
-			if !canSeeDomain(actor, d) {
+			if !actor.CanManageDomain(d) {
 				break
 			}
 			return d, nil

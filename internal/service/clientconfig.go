@@ -61,7 +61,7 @@ type sealedConfig struct {
 // CreateClientConfig validates a configuration, stores it sealed behind a
 // new link protected by in.Password, and returns the link.
 func (s *Service) CreateClientConfig(ctx context.Context, actor sb.Actor, in sb.ClientConfig) (*sb.ConfigLink, error) {
-	if actor.AccountID != 0 || actor.TenantID == 0 {
+	if !actor.IsTenant() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may create configurations")
 	}
 	emails, err := validateEmails(in.Emails)
@@ -124,12 +124,12 @@ func validLinkID(id string) bool {
 // DeleteClientConfig deletes a configuration of the actor's tenant before
 // it expires.
 func (s *Service) DeleteClientConfig(ctx context.Context, actor sb.Actor, id string) error {
-	if !validLinkID(id) || actor.AccountID != 0 {
+	if !validLinkID(id) || actor.IsMailbox() {
 		return errNoLink
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		c, err := tx.ClientConfig(ctx, id, s.now())
-		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.IsOperator() && c.TenantID != actor.TenantID {
+		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.Owns(c.TenantID) {
 			return errNoLink
 		}
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 
 // GetTenant returns a tenant: operators any, a tenant itself.
 func (s *Service) GetTenant(ctx context.Context, actor sb.Actor, name string) (*sb.Tenant, error) {
-	if actor.AccountID != 0 || !actor.IsOperator() && actor.TenantName != name {
+	if !actor.CanManageTenant(name) {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
 	}
 	t, _, err := s.store.Read().TenantByName(ctx, name)
@@ -25,7 +25,7 @@ func (s *Service) GetTenant(ctx context.Context, actor sb.Actor, name string) (*
 
 // DeleteTenant deletes a tenant that holds no domains; operators only.
 func (s *Service) DeleteTenant(ctx context.Context, actor sb.Actor, name string) error {
-	if actor.AccountID != 0 || !actor.IsOperator() {
+	if !actor.CanManageTenants() {
 		return sb.Errorf(sb.EFORBIDDEN, "only operators may delete accounts")
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -66,7 +66,7 @@ func (s *Service) ListTenantDomains(ctx context.Context, actor sb.Actor, tenant 
 // CreateDomain creates a domain without accounts, owned by the named tenant
 // (empty: the actor's own); only operators may name another tenant.
 func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, domain, owner string) (*sb.Domain, error) {
-	if actor.AccountID != 0 || actor.TenantID == 0 && !actor.System {
+	if !actor.CanOwnDomains() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may create domains")
 	}
 	name, err := NormalizeDomain("domain", domain)
@@ -115,7 +115,7 @@ func visibleDomainByName(ctx context.Context, tx *store.Tx, actor sb.Actor, doma
 		return nil, err
 	}
 	d, err := tx.DomainByName(ctx, name)
-	if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !canSeeDomain(actor, d) {
+	if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.CanManageDomain(d) {
 		return nil, notFound("domain")
 	}
 	return d, err
@@ -128,7 +128,7 @@ func (s *Service) GetDomain(ctx context.Context, actor sb.Actor, domain string) 
 
 // MoveDomain gives a domain to another tenant; operators only.
 func (s *Service) MoveDomain(ctx context.Context, actor sb.Actor, domain, owner string) (*sb.Domain, error) {
-	if actor.AccountID != 0 || !actor.IsOperator() {
+	if !actor.CanManageTenants() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may move domains")
 	}
 	var d *sb.Domain
@@ -190,7 +190,7 @@ func visibleMailbox(ctx context.Context, tx *store.Tx, actor sb.Actor, email str
 	if err != nil {
 		return nil, err
 	}
-	if actor.AccountID != 0 {
+	if actor.IsMailbox() {
 		if a.ID != actor.AccountID {
 			return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
 		}
@@ -216,7 +216,7 @@ type MailboxChange struct {
 // UpdateMailbox changes an account's password and/or active flag. A
 // mailbox may change only its own password.
 func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch MailboxChange) (*sb.Account, error) {
-	if ch.Active != nil && actor.AccountID != 0 {
+	if ch.Active != nil && actor.IsMailbox() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
 	}
 	load := func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {

@@ -25,7 +25,7 @@ func checkDomainClaim(ctx context.Context, tx *store.Tx, actor sb.Actor, name st
 		return nil
 	}
 	parent, err := nearestParentDomain(ctx, tx, name)
-	if err != nil || parent == nil || canSeeDomain(actor, parent) {
+	if err != nil || parent == nil || actor.CanManageDomain(parent) {
 		return err
 	}
 	return &sb.Error{Code: sb.EFORBIDDEN, Field: "domain", Message: "domain " + name + " lies under a domain of another tenant"}

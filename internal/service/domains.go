@@ -10,7 +10,7 @@ import (
 // ListDomains streams the domains the actor may see: its own, or all for an
 // operator.
 func (s *Service) ListDomains(ctx context.Context, actor sb.Actor, page sb.Page, fn func(sb.Domain) error) error {
-	if actor.AccountID != 0 {
+	if actor.IsMailbox() {
 		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not list domains")
 	}
 	if page.Limit < 0 || page.After < 0 {
@@ -26,7 +26,7 @@ func (s *Service) ListDomains(ctx context.Context, actor sb.Actor, page sb.Page,
 // CreateDomainWithAccount creates a domain owned by the actor's tenant and
 // its first account, in one transaction.
 func (s *Service) CreateDomainWithAccount(ctx context.Context, actor sb.Actor, domain, email, password string) (*sb.Domain, *sb.Account, error) {
-	if actor.AccountID != 0 || actor.TenantID == 0 {
+	if !actor.IsTenant() {
 		return nil, nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may create domains")
 	}
 	name, err := NormalizeDomain("domain", domain)
@@ -64,7 +64,7 @@ func (s *Service) DeleteDomain(ctx context.Context, actor sb.Actor, domain strin
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		d, err := tx.DomainByName(ctx, name)
-		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !canSeeDomain(actor, d) {
+		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.CanManageDomain(d) {
 			return notFound("domain")
 		}
 		if err != nil {

@@ -200,13 +200,13 @@ type ImportResult struct {
 // are written to a staging directory first and renamed into place once the
 // transaction has committed, so a refused import leaves no mail behind.
 func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant string, r io.Reader) (*ImportResult, error) {
-	if actor.AccountID != 0 || actor.TenantID == 0 && !actor.System {
+	if !actor.CanOwnDomains() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may import domains")
 	}
 	if s.seal == nil {
 		return nil, sb.Internal(fmt.Errorf("no server key configured"))
 	}
-	if tenant != "" && tenant != actor.TenantName && !actor.IsOperator() {
+	if tenant != "" && !actor.CanManageTenant(tenant) {
 		// Refuse before reading what may be a large upload.
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may import for another tenant")
 	}

@@ -25,7 +25,7 @@ const (
 // for a 256-bit random value (an argon2id hash would only slow each token
 // request down).
 func (s *Service) CreateOAuthClient(ctx context.Context, actor sb.Actor, tenant string) (*sb.OAuthClient, string, error) {
-	if actor.AccountID != 0 {
+	if actor.IsMailbox() {
 		return nil, "", sb.Errorf(sb.EFORBIDDEN, "a mailbox may not create OAuth clients")
 	}
 	if tenant == "" {
@@ -34,7 +34,7 @@ func (s *Service) CreateOAuthClient(ctx context.Context, actor sb.Actor, tenant 
 		}
 		tenant = actor.TenantName
 	}
-	if !actor.IsOperator() && tenant != actor.TenantName {
+	if !actor.CanManageTenant(tenant) {
 		return nil, "", notFound("tenant")
 	}
 	secret := auth.NewToken()
@@ -70,7 +70,7 @@ func newClientID() string {
 // ListOAuthClients lists the actor's clients, or every client for an
 // operator.
 func (s *Service) ListOAuthClients(ctx context.Context, actor sb.Actor) ([]sb.OAuthClient, error) {
-	if actor.AccountID != 0 {
+	if actor.IsMailbox() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not list OAuth clients")
 	}
 	tenant := actor.TenantID
@@ -86,12 +86,12 @@ func (s *Service) RevokeOAuthClient(ctx context.Context, actor sb.Actor, clientI
 	if clientID == "" {
 		return sb.FieldError("client_id", "client_id is required")
 	}
-	if actor.AccountID != 0 {
+	if actor.IsMailbox() {
 		return notFound("OAuth client")
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		c, _, err := tx.OAuthClientByClientID(ctx, clientID)
-		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.IsOperator() && c.TenantID != actor.TenantID {
+		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.Owns(c.TenantID) {
 			return notFound("OAuth client")
 		}
 		if err != nil {

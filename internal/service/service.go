@@ -182,18 +182,10 @@ func (s *Service) credentials(password, local, realm string, algorithms []string
 // another tenant alike, so that nobody learns what others hold.
 func notFound(what string) error { return sb.Errorf(sb.ENOTFOUND, "%s not found", what) }
 
-// canSeeDomain reports whether actor may see and manage domain d.
-func canSeeDomain(actor sb.Actor, d *sb.Domain) bool {
-	if actor.AccountID != 0 {
-		return false
-	}
-	return actor.IsOperator() || d.TenantID == actor.TenantID
-}
-
 // visibleDomain loads a domain by id for actor, hiding foreign ones.
 func visibleDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) (*sb.Domain, error) {
 	d, err := tx.DomainByID(ctx, id)
-	if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !canSeeDomain(actor, d) {
+	if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.CanManageDomain(d) {
 		return nil, notFound("domain")
 	}
 	return d, err

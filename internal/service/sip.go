@@ -29,6 +29,10 @@ type SIPRequest struct {
 	APIKey        string // x-api-key
 	Method, URI   string
 	IP            string
+	// RequireActivated refuses accounts that are not activated (or
+	// switched off): the user endpoints want one; admin endpoints check
+	// the admin's state instead.
+	RequireActivated bool
 }
 
 // ParseSIPAddress reads "sip:user@domain" (or "user@domain") into a
@@ -95,7 +99,11 @@ func unauthenticated(cause error) error {
 // per account and per IP. It returns the account and its actor.
 func (s *Service) AuthenticateSIP(ctx context.Context, r SIPRequest) (sb.Actor, *sb.Account, error) {
 	if r.APIKey != "" {
-		return s.authenticateAPIKey(ctx, r.APIKey, r.IP)
+		actor, a, err := s.authenticateAPIKey(ctx, r.APIKey, r.IP)
+		if err == nil && r.RequireActivated {
+			err = requireActivated(a)
+		}
+		return actor, a, err
 	}
 	local, domain, err := ParseSIPAddress("from", r.From)
 	if err != nil {
@@ -153,7 +161,9 @@ func (s *Service) AuthenticateSIP(ctx context.Context, r SIPRequest) (sb.Actor, 
 		case errors.Is(err, digest.ErrMalformed):
 			return false, &sb.Error{Code: sb.EMALFORMED, Field: "authorization", Message: "malformed Authorization header", Err: err}
 		case errors.Is(err, digest.ErrStaleNonce):
-			return false, unauthenticated(err) // the right password with an old nonce: no failure
+			// The right password with an old nonce: no failure, and the
+			// surface says stale=true.
+			return false, unauthenticated(fmt.Errorf("%w: %w", sb.ErrStale, err))
 		case errors.Is(err, digest.ErrUnauthorized), errors.Is(err, digest.ErrReplay), errors.Is(err, digest.ErrUnsupported),
 			errors.Is(err, digest.ErrNoCredentials):
 			return true, unauthenticated(err)
@@ -163,6 +173,11 @@ func (s *Service) AuthenticateSIP(ctx context.Context, r SIPRequest) (sb.Actor, 
 	})
 	if err != nil {
 		return sb.Actor{}, nil, err
+	}
+	if r.RequireActivated {
+		if err := requireActivated(account); err != nil {
+			return sb.Actor{}, nil, err
+		}
 	}
 	return sipActor(account, d), account, nil
 }
@@ -205,9 +220,9 @@ func (s *Service) authenticateAPIKey(ctx context.Context, key, ip string) (sb.Ac
 // keys and Digest logins lose them at once.
 func canAdminister(a *sb.Account) bool { return a.Admin && a.Active && a.Activated }
 
-// RequireActivated refuses accounts that are not activated (or switched
-// off), for the user endpoints.
-func RequireActivated(a *sb.Account) error {
+// requireActivated refuses accounts that are not activated (or switched
+// off).
+func requireActivated(a *sb.Account) error {
 	if !a.Activated || !a.Active {
 		return sb.Errorf(sb.EFORBIDDEN, "The account is not activated.")
 	}
@@ -237,13 +252,30 @@ func (s *Service) SIPAccount(ctx context.Context, actor sb.Actor) (*sb.Account, 
 	return a, err
 }
 
-// DeleteSIPAccount deletes an account: one's own (id = actor's), or, for an
-// admin, any account of its domain.
+// DeleteSIPAccount lets an admin delete an account of its domain by id;
+// the admin's rights and the target are checked in the transaction that
+// deletes.
 func (s *Service) DeleteSIPAccount(ctx context.Context, actor sb.Actor, id int64) error {
+	return s.deleteSIPAccount(ctx, actor, func(tx *store.Tx) (*sb.Account, error) {
+		if _, err := s.sipAdmin(ctx, tx, actor); err != nil {
+			return nil, err
+		}
+		return s.sipTarget(ctx, tx, actor, id)
+	})
+}
+
+// DeleteOwnSIPAccount deletes the actor's own account.
+func (s *Service) DeleteOwnSIPAccount(ctx context.Context, actor sb.Actor) error {
+	return s.deleteSIPAccount(ctx, actor, func(tx *store.Tx) (*sb.Account, error) {
+		return s.sipTarget(ctx, tx, actor, actor.AccountID)
+	})
+}
+
+func (s *Service) deleteSIPAccount(ctx context.Context, actor sb.Actor, target func(*store.Tx) (*sb.Account, error)) error {
 	var a *sb.Account
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if a, err = s.sipTarget(ctx, tx, actor, id); err != nil {
+		if a, err = target(tx); err != nil {
 			return err
 		}
 		return s.deleteAccount(ctx, tx, actor, a)

@@ -11,7 +11,7 @@ import (
 
 // CreateTenant creates a tenant; only operators (and the command line) may.
 func (s *Service) CreateTenant(ctx context.Context, actor sb.Actor, name, password, role string) (*sb.Tenant, error) {
-	if !actor.IsOperator() || actor.AccountID != 0 {
+	if !actor.CanManageTenants() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may create tenants")
 	}
 	if err := CheckTenantName(name); err != nil {
@@ -45,7 +45,7 @@ func (s *Service) CreateTenant(ctx context.Context, actor sb.Actor, name, passwo
 
 // ListTenants lists every tenant; operators only.
 func (s *Service) ListTenants(ctx context.Context, actor sb.Actor) ([]sb.Tenant, error) {
-	if !actor.IsOperator() || actor.AccountID != 0 {
+	if !actor.CanManageTenants() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may list tenants")
 	}
 	return s.store.Read().ListTenants(ctx)
@@ -55,7 +55,7 @@ func (s *Service) ListTenants(ctx context.Context, actor sb.Actor) ([]sb.Tenant,
 // tenant its own. Every auth token and JSON-RPC session of the tenant dies
 // with the old password, but the caller's own.
 func (s *Service) SetTenantPassword(ctx context.Context, actor sb.Actor, name, password string) error {
-	if actor.AccountID != 0 || !actor.IsOperator() && actor.TenantName != name {
+	if !actor.CanManageTenant(name) {
 		return notFound("tenant")
 	}
 	if err := s.checkPassword("password", password); err != nil {
