@@ -306,12 +306,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
 		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain),
-		Delivery: delivery, MailRoot: mf.path(sf.data), MailTrash: mailTrash, MinPasswordLength: sf.minPassword})
+		Delivery: delivery, MailRoot: mf.path(sf.data), MailTrash: mailTrash, MinPasswordLength: sf.minPassword, ProvisioningBase: provBase})
 	if err := svc.SyncCertDir(ctx); err != nil {
 		logger.Error("write certificate files", "component", "main", "err", err)
 	}
 	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
-		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL, ProvisioningBase: provBase})
+		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL})
 
 	// A response must be written within DefaultStreamStall after its handler's
 	// time is up; streamed lists and exports move their own deadline on as

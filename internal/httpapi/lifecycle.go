@@ -2,13 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"encoding/xml"
 	"net/http"
 
 	qrcode "github.com/skip2/go-qrcode"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/profile"
 	"github.com/switchboard/switchboard/internal/service"
 )
 
@@ -21,7 +19,7 @@ type LifecycleServices interface {
 	RequestEmailChange(ctx context.Context, actor sb.Actor, email string) error
 	RequestPhoneChange(ctx context.Context, actor sb.Actor, phone string) error
 	ConfirmContactChange(ctx context.Context, actor sb.Actor, channel, code, ip string) (*sb.Account, error)
-	Provision(ctx context.Context, key string) (*service.Provisioning, error)
+	Provision(ctx context.Context, key string) ([]byte, error)
 }
 
 func (s *Server) registerLifecycle() {
@@ -141,27 +139,16 @@ func (s *Server) postContactConfirm(channel string) handlerFunc {
 	}
 }
 
-// getProvisioning serves the liblinphone remote-provisioning XML: the base
-// configuration, plus the account's proxy_0 and auth_info_0 on the first
-// fetch with a valid key. With no base configuration, a key that provisions
-// nothing gets 404.
+// getProvisioning serves the liblinphone remote-provisioning XML the
+// service composes for the key.
 func (s *Server) getProvisioning(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.svc.Provision(r.Context(), r.PathValue("confirmation_key"))
+	doc, err := s.svc.Provision(r.Context(), r.PathValue("confirmation_key"))
 	if err != nil {
 		return err
 	}
-	if p == nil && s.provisioningBase == nil {
-		return sb.Errorf(sb.ENOTFOUND, "no provisioning for this key")
-	}
-	doc := profile.Linphone(s.provisioningBase, p)
-	out, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return sb.Internal(err)
-	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte(xml.Header))
-	_, err = w.Write(append(out, '\n'))
+	_, err = w.Write(doc)
 	return err
 }
 

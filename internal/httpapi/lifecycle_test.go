@@ -110,12 +110,12 @@ func newPhoneEnv(t *testing.T, st *store.Store, base *profile.LinphoneConfig) *p
 	c := &sipClock{t: time.Now()}
 	box, _ := seal.New(bytes.Repeat([]byte{8}, seal.KeySize))
 	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, Now: c.now,
-		SIPDomain: "sip.example.org", Delivery: service.Delivery{
+		SIPDomain: "sip.example.org", ProvisioningBase: base, Delivery: service.Delivery{
 			Mailer: notify.NewSMTP(notify.SMTPConfig{Addr: mail.Addr, From: "noreply@sip.example.org"}),
 			SMS:    sms,
 			Push:   notify.Providers{"apns": apns, "apns.dev": apns},
 		}})
-	api := httpapi.New(httpapi.Config{Services: svc, ProvisioningBase: base})
+	api := httpapi.New(httpapi.Config{Services: svc})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, url: srv.URL, store: st, svc: svc, api: api}

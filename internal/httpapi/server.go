@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/profile"
 )
 
 // Services is what the REST surfaces call.
@@ -50,9 +49,6 @@ type Config struct {
 	// PublicURL is the base of the links /config/create returns, e.g.
 	// https://config.example.com; empty: taken from each request's Host.
 	PublicURL string
-	// ProvisioningBase is the server-wide liblinphone configuration every
-	// provisioning answer starts from; nil for none.
-	ProvisioningBase *profile.LinphoneConfig
 	// StreamStall is how long a streamed answer (a list, an export) waits
 	// on a client that takes no data before dropping it (default
 	// DefaultStreamStall).
@@ -72,14 +68,13 @@ type Server struct {
 	stall     time.Duration
 	public    string
 
-	provisioningBase *profile.LinphoneConfig
 }
 
 // New builds the server and registers every route.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Services, log: cfg.Logger, mux: http.NewServeMux(),
 		maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes, timeout: cfg.RequestTimeout,
-		stall: cfg.StreamStall, public: strings.TrimRight(cfg.PublicURL, "/"), provisioningBase: cfg.ProvisioningBase}
+		stall: cfg.StreamStall, public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

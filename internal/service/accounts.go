@@ -223,7 +223,8 @@ func (s *Service) setAccountState(ctx context.Context, tx *store.Tx, actor sb.Ac
 		if err := tx.SetAccountActive(ctx, a.ID, active, now); err != nil {
 			return err
 		}
-		if err := audit(active, "account.activate", "account.deactivate"); err != nil {
+		// The mail admin's switch, audited apart from the SIP activation.
+		if err := audit(active, "account.enable", "account.disable"); err != nil {
 			return err
 		}
 	}

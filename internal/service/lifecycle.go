@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"math/big"
@@ -320,7 +321,7 @@ func (s *Service) ActivateWithCode(ctx context.Context, sip, channel, code, ip s
 			}
 			a.Activated, a.UpdatedAt = true, now
 			out = a
-			return tx.Audit(ctx, now, "account:"+a.Email, "account.activate."+channel, "account:"+a.Email)
+			return tx.Audit(ctx, now, accountActor(a).String(), "account.activate."+channel, "account:"+a.Email)
 		})
 		if err == nil && wrong {
 			return true, errWrongCode
@@ -402,18 +403,34 @@ func (s *Service) ConfirmContactChange(ctx context.Context, actor sb.Actor, chan
 	return out, err
 }
 
-// Provisioning is what a device gets for its account in the provisioning
-// XML: never a clear password.
-type Provisioning = profile.LinphoneAccount
+// Provision serves the liblinphone remote-provisioning XML for a
+// confirmation key: the base configuration (ProvisioningBase), plus, on the
+// first fetch with a valid key, the account's proxy_0 and auth_info_0
+// (never a clear password), marking it provisioned. Later fetches, unknown
+// and expired keys get the base configuration only; with no base
+// configuration they are ENOTFOUND.
+func (s *Service) Provision(ctx context.Context, key string) ([]byte, error) {
+	p, err := s.provisionAccount(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil && s.provisioningBase == nil {
+		return nil, sb.Errorf(sb.ENOTFOUND, "no provisioning for this key")
+	}
+	out, err := xml.MarshalIndent(profile.Linphone(s.provisioningBase, p), "", "  ")
+	if err != nil {
+		return nil, sb.Internal(err)
+	}
+	return append(append([]byte(xml.Header), out...), '\n'), nil
+}
 
-// Provision consumes an account's confirmation key: the first fetch gets the
-// account's credentials and marks it provisioned; later fetches, unknown and
-// expired keys get nil (the base configuration only).
-func (s *Service) Provision(ctx context.Context, key string) (*Provisioning, error) {
+// provisionAccount consumes a confirmation key: the first fetch gets the
+// account's credentials; later fetches, unknown and expired keys get nil.
+func (s *Service) provisionAccount(ctx context.Context, key string) (*profile.LinphoneAccount, error) {
 	if key == "" || len(key) > 128 {
 		return nil, nil
 	}
-	var out *Provisioning
+	var out *profile.LinphoneAccount
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		a, c, exp, err := tx.AccountByConfirmationKey(ctx, key)
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
@@ -430,7 +447,7 @@ func (s *Service) Provision(ctx context.Context, key string) (*Provisioning, err
 		if err != nil {
 			return err
 		}
-		p := &Provisioning{Username: a.Local, Domain: d.Name, Realm: d.Realm, HA1: c.HA1SHA256, Algorithm: digest.SHA256}
+		p := &profile.LinphoneAccount{Username: a.Local, Domain: d.Name, Realm: d.Realm, HA1: c.HA1SHA256, Algorithm: digest.SHA256}
 		if p.HA1 == "" {
 			p.HA1, p.Algorithm = c.HA1MD5, digest.MD5
 		}
@@ -439,7 +456,7 @@ func (s *Service) Provision(ctx context.Context, key string) (*Provisioning, err
 			return err
 		}
 		out = p
-		return tx.Audit(ctx, now, "account:"+a.Email, "account.provision", "account:"+a.Email)
+		return tx.Audit(ctx, now, accountActor(a).String(), "account.provision", "account:"+a.Email)
 	})
 	return out, err
 }

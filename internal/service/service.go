@@ -12,6 +12,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/digest"
+	"github.com/switchboard/switchboard/internal/profile"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	// ClientConfig configures OAuth clients, stored profiles and
 	// autoconfiguration.
 	ClientConfig ClientConfigOptions
+	// ProvisioningBase is the server-wide liblinphone configuration every
+	// provisioning answer starts from (nil: none).
+	ProvisioningBase *profile.LinphoneConfig
 	// SIPDomain is the default registration domain of the SIP API ("":
 	// each admin's own domain).
 	SIPDomain string
@@ -80,6 +84,7 @@ type Service struct {
 	certDir                 string
 	cc                      clientConfigState
 	sipDomain               string
+	provisioningBase        *profile.LinphoneConfig
 	delivery                Delivery
 	mailRoot                string
 	mailTrash               time.Duration
@@ -100,7 +105,7 @@ func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, tokens: cfg.TokenLimiter, minPassword: cfg.MinPasswordLength, attempts: cfg.Attempts,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
-		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, delivery: cfg.Delivery,
+		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, provisioningBase: cfg.ProvisioningBase, delivery: cfg.Delivery,
 		mailRoot: cfg.MailRoot, mailTrash: cfg.MailTrash}
 	if s.now == nil {
 		s.now = time.Now

@@ -182,6 +182,9 @@ func (s *Service) AuthenticateSIP(ctx context.Context, r SIPRequest) (sb.Actor, 
 	return sipActor(account, d), account, nil
 }
 
+// accountActor is an account acting on itself, for the audit log.
+func accountActor(a *sb.Account) sb.Actor { return sb.Actor{AccountID: a.ID, Email: a.Email} }
+
 func sipActor(a *sb.Account, d *sb.Domain) sb.Actor {
 	return sb.Actor{AccountID: a.ID, Email: a.Email, TenantID: d.TenantID, TenantName: d.TenantName}
 }
