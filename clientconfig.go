@@ -90,7 +90,7 @@ type OAuthService interface {
 	RevokeOAuthClient(ctx context.Context, actor Actor, clientID string) error
 	// IssueOAuthToken exchanges client credentials for a bearer token
 	// (rate-limited per client id and IP).
-	IssueOAuthToken(ctx context.Context, grantType, clientID, clientSecret, ip string) (token string, expires time.Time, err error)
+	IssueOAuthToken(ctx context.Context, grantType, clientID, clientSecret, ip string) (token string, expiresIn time.Duration, err error)
 	// AuthenticateOAuth resolves a bearer token to its tenant actor.
 	AuthenticateOAuth(ctx context.Context, token, ip string) (Actor, error)
 }

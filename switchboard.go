@@ -200,4 +200,7 @@ type Certificate struct {
 	Issuer    string
 	NotBefore time.Time
 	NotAfter  time.Time
+	// DaysLeft is the number of whole days until NotAfter, by the
+	// service's clock when it answered.
+	DaysLeft int
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/service"
 )
 
 // CertServices are the TLS certificate operations of the mail admin API.
@@ -28,7 +27,7 @@ func (s *Server) registerCerts() {
 
 func certJSON(c *sb.Certificate) map[string]any {
 	return map[string]any{"result": true, "hostname": c.Hostname, "names": c.Names, "issuer": c.Issuer,
-		"not_after": c.NotAfter.UTC().Format(time.RFC3339), "days_left": service.DaysLeft(c.NotAfter, time.Now())}
+		"not_after": c.NotAfter.UTC().Format(time.RFC3339), "days_left": c.DaysLeft}
 }
 
 func (s *Server) postLetsEncrypt(w http.ResponseWriter, r *http.Request) error {

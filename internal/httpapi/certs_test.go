@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 type testCert struct {
@@ -163,5 +164,34 @@ func TestCertificateUpload(t *testing.T) {
 				t.Fatal("a refused upload replaced the files")
 			}
 		})
+	})
+}
+
+func TestDaysLeftFollowTheServiceClock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		c := testenv.NewClock(time.Now())
+		e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.Now })
+		tok := e.tenant("acme", sb.RoleTenant)
+		e.do("POST", "/domains", tok, form{"domain": "example.com", "username": "a@example.com", "password": "password123"}).want(201)
+		cert := issueTestCert(t, []string{"mail.example.com"}, time.Now().Add(90*24*time.Hour+time.Hour))
+		e.do("POST", "/ssl/upload", tok, form{"ssl_certificate": cert.chainPEM, "ssl_certificate_key": cert.keyPEM}).want(200)
+		for _, tc := range []struct {
+			name  string
+			ahead time.Duration
+			want  float64
+		}{
+			{"today it has 90 days left", 0, 90},
+			{"30 days on it has 60", 30 * 24 * time.Hour, 60},
+			{"past its end it has none", 60*24*time.Hour + 2*time.Hour, 0},
+		} {
+			// (The harness reports to the outer test; auth tokens last a
+			// day by the same clock, so each step logs in again.)
+			c.Add(tc.ahead)
+			tok := e.login("acme", "pw-acme-secret")
+			res := e.do("POST", "/ssl/get-left-days", tok, form{"hostname": "mail.example.com"}).want(200)
+			if got := res.json["days_left"].(float64); got != tc.want {
+				t.Fatalf("%s: days_left %v, want %v", tc.name, got, tc.want)
+			}
+		}
 	})
 }

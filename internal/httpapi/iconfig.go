@@ -167,14 +167,14 @@ func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) error {
 	if u, pw, ok := r.BasicAuth(); ok && id == "" && secret == "" {
 		id, secret = u, pw
 	}
-	token, expires, err := s.svc.IssueOAuthToken(r.Context(), p.Get("grant_type"), id, secret, clientIP(r))
+	token, expiresIn, err := s.svc.IssueOAuthToken(r.Context(), p.Get("grant_type"), id, secret, clientIP(r))
 	if err != nil {
 		s.countAuthFailure("oauth", err)
 		return err
 	}
 	w.Header().Set("Pragma", "no-cache")
 	return writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer",
-		"expires_in": int64(time.Until(expires).Round(time.Second).Seconds()), "access_token": token})
+		"expires_in": int64(expiresIn.Seconds()), "access_token": token})
 }
 
 // configBody is the body of POST /config/create, as iConfig documents it.

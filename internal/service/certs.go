@@ -24,8 +24,14 @@ const RenewBefore = 30 * 24 * time.Hour
 
 func certPurpose(hostname string) string { return "tls:" + hostname }
 
-// DaysLeft is the number of whole days until t.
-func DaysLeft(t, now time.Time) int {
+// withDaysLeft fills c.DaysLeft by the service's clock.
+func (s *Service) withDaysLeft(c *sb.Certificate) *sb.Certificate {
+	c.DaysLeft = daysLeft(c.NotAfter, s.now())
+	return c
+}
+
+// daysLeft is the number of whole days until t.
+func daysLeft(t, now time.Time) int {
 	d := t.Sub(now)
 	if d <= 0 {
 		return 0
@@ -121,7 +127,7 @@ func (s *Service) storeBundle(ctx context.Context, actor sb.Actor, b *tlscert.Bu
 			s.log.Error("write certificate files", "hostname", hostname, "err", err)
 		}
 	}
-	return c, nil
+	return s.withDaysLeft(c), nil
 }
 
 // InstallACMECertificate obtains a certificate for hostname from the ACME CA
@@ -174,7 +180,7 @@ func (s *Service) Certificate(ctx context.Context, actor sb.Actor, hostname stri
 	if _, err := visibleDomain(ctx, tx, actor, c.DomainID); err != nil {
 		return nil, notFound("certificate")
 	}
-	return c, nil
+	return s.withDaysLeft(c), nil
 }
 
 // RenewDue renews the ACME certificates expiring within RenewBefore. With

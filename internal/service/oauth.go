@@ -111,14 +111,14 @@ var ErrBadClient = sb.Errorf(sb.EUNAUTHORIZED, "client authentication failed")
 // missing parameter is EMALFORMED, an unknown grant type EINVALID on the
 // field grant_type, bad credentials EUNAUTHORIZED; failures are
 // rate-limited per client id and per IP.
-func (s *Service) IssueOAuthToken(ctx context.Context, grantType, clientID, clientSecret, ip string) (string, time.Time, error) {
+func (s *Service) IssueOAuthToken(ctx context.Context, grantType, clientID, clientSecret, ip string) (string, time.Duration, error) {
 	switch {
 	case grantType == "":
-		return "", time.Time{}, &sb.Error{Code: sb.EMALFORMED, Field: "grant_type", Message: "grant_type is required"}
+		return "", 0, &sb.Error{Code: sb.EMALFORMED, Field: "grant_type", Message: "grant_type is required"}
 	case grantType != GrantPersonalAccess && grantType != GrantClientCredentials:
-		return "", time.Time{}, sb.FieldError("grant_type", "grant_type must be %q or %q", GrantPersonalAccess, GrantClientCredentials)
+		return "", 0, sb.FieldError("grant_type", "grant_type must be %q or %q", GrantPersonalAccess, GrantClientCredentials)
 	case clientID == "" || clientSecret == "":
-		return "", time.Time{}, &sb.Error{Code: sb.EMALFORMED, Field: "client_id", Message: "client_id and client_secret are required"}
+		return "", 0, &sb.Error{Code: sb.EMALFORMED, Field: "client_id", Message: "client_id and client_secret are required"}
 	}
 	var c *sb.OAuthClient
 	err := s.guard(ctx, clientIdentity(clientID), ip, func() (bool, error) {
@@ -135,7 +135,7 @@ func (s *Service) IssueOAuthToken(ctx context.Context, grantType, clientID, clie
 		return false, nil
 	})
 	if err != nil {
-		return "", time.Time{}, err
+		return "", 0, err
 	}
 	token := auth.NewToken()
 	now := s.now()
@@ -144,9 +144,9 @@ func (s *Service) IssueOAuthToken(ctx context.Context, grantType, clientID, clie
 		return tx.CreateOAuthToken(ctx, auth.HashToken(token), c.ID, now, expires)
 	})
 	if err != nil {
-		return "", time.Time{}, err
+		return "", 0, err
 	}
-	return token, expires, nil
+	return token, s.cc.opt.OAuthTokenTTL, nil
 }
 
 // AuthenticateOAuth resolves a bearer token from /oauth/token to its tenant
