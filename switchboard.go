@@ -133,6 +133,14 @@ func (a Actor) String() string {
 // SystemActor is the actor of command-line administration.
 var SystemActor = Actor{System: true}
 
+// DomainRef names a domain by id (the mail admin REST) or by name
+// (JSON-RPC); the zero DomainRef, where an address is given, means the
+// address's own domain.
+type DomainRef struct {
+	ID   int64
+	Name string
+}
+
 // Page asks for one keyset page of a list: rows with id > After, at most
 // Limit of them (0 = all, streamed).
 type Page struct {
@@ -143,8 +151,11 @@ type Page struct {
 // TenantService manages tenants and their credentials.
 type TenantService interface {
 	CreateTenant(ctx context.Context, actor Actor, name, password string, role string) (*Tenant, error)
+	GetTenant(ctx context.Context, actor Actor, name string) (*Tenant, error)
 	ListTenants(ctx context.Context, actor Actor) ([]Tenant, error)
 	SetTenantPassword(ctx context.Context, actor Actor, name, password string) error
+	// DeleteTenant deletes a tenant that holds no domains.
+	DeleteTenant(ctx context.Context, actor Actor, name string) error
 	// Login checks a tenant's credentials (rate-limited per name and IP)
 	// and returns a new opaque token with its expiry.
 	Login(ctx context.Context, name, password, ip string) (token string, expires time.Time, err error)
@@ -157,22 +168,34 @@ type TenantService interface {
 // DomainService manages domains.
 type DomainService interface {
 	ListDomains(ctx context.Context, actor Actor, page Page, fn func(Domain) error) error
+	// ListTenantDomains lists the domains of a named tenant.
+	ListTenantDomains(ctx context.Context, actor Actor, tenant string, page Page, fn func(Domain) error) error
+	// CreateDomain creates a domain without accounts, owned by the named
+	// tenant (empty: the actor's own).
+	CreateDomain(ctx context.Context, actor Actor, domain, owner string) (*Domain, error)
 	CreateDomainWithAccount(ctx context.Context, actor Actor, domain, email, password string) (*Domain, *Account, error)
+	GetDomain(ctx context.Context, actor Actor, domain string) (*Domain, error)
+	// MoveDomain gives a domain to another tenant.
+	MoveDomain(ctx context.Context, actor Actor, domain, owner string) (*Domain, error)
 	DeleteDomain(ctx context.Context, actor Actor, name string) error
 }
 
-// AccountService manages accounts.
+// AccountService manages accounts (mailboxes and SIP identities).
 type AccountService interface {
-	ListAccounts(ctx context.Context, actor Actor, domainID int64, page Page, fn func(Account) error) error
-	CreateAccount(ctx context.Context, actor Actor, domainID int64, email, password string) (*Account, error)
+	ListAccounts(ctx context.Context, actor Actor, domain DomainRef, page Page, fn func(Account) error) error
+	// CreateAccount creates email in the domain (zero: the address's own).
+	CreateAccount(ctx context.Context, actor Actor, domain DomainRef, email, password string, active bool) (*Account, error)
+	GetMailbox(ctx context.Context, actor Actor, email string) (*Account, error)
 	SetAccountPassword(ctx context.Context, actor Actor, domainID, accountID int64, password string) error
+	UpdateMailbox(ctx context.Context, actor Actor, email string, ch MailboxChange) (*Account, error)
 	DeleteAccount(ctx context.Context, actor Actor, email string) error
 }
 
 // AliasService manages aliases.
 type AliasService interface {
-	CreateAlias(ctx context.Context, actor Actor, domainID int64, address string, destinations []string) (*Alias, error)
-	ListAliases(ctx context.Context, actor Actor, domainID int64, page Page, fn func(Alias) error) error
+	// CreateAlias creates address in the domain (zero: the address's own).
+	CreateAlias(ctx context.Context, actor Actor, domain DomainRef, address string, destinations []string) (*Alias, error)
+	ListAliases(ctx context.Context, actor Actor, domain DomainRef, page Page, fn func(Alias) error) error
 	DeleteAlias(ctx context.Context, actor Actor, address string) error
 }
 

@@ -202,7 +202,7 @@ func TestMailboxOverAliasOnEveryPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.CreateAlias(ctx, sb.SystemActor, d.ID, "carol1@sip.example.org", []string{"alice@sip.example.org"}); err != nil {
+		if _, err := e.svc.CreateAlias(ctx, sb.SystemActor, sb.DomainRef{ID: d.ID}, "carol1@sip.example.org", []string{"alice@sip.example.org"}); err != nil {
 			t.Fatal(err)
 		}
 		t.Run("the SIP API refuses it", func(t *testing.T) {
@@ -225,7 +225,7 @@ func TestMailboxOverAliasOnEveryPath(t *testing.T) {
 		})
 		t.Run("the service refuses it by address", func(t *testing.T) {
 			before := e.snapshot()
-			_, err := e.svc.CreateMailbox(ctx, sb.SystemActor, "carol1@sip.example.org", "password123", true)
+			_, err := e.svc.CreateAccount(ctx, sb.SystemActor, sb.DomainRef{}, "carol1@sip.example.org", "password123", true)
 			if sb.ErrorCode(err) != sb.ECONFLICT {
 				t.Fatalf("got %v, want ECONFLICT", err)
 			}

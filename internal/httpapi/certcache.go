@@ -7,12 +7,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	sb "github.com/switchboard/switchboard"
 )
 
 // certCache holds the certificates for SNI, reloaded from the store now and
 // then so a certificate issued on another instance is served here too.
 type certCache struct {
-	svc     CertServices
+	svc     sb.CertificateService
 	refresh time.Duration
 
 	mu     sync.Mutex

@@ -1,22 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/tls"
 	"net/http"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
 )
-
-// CertServices are the TLS certificate operations of the mail admin API.
-type CertServices interface {
-	UploadCertificate(ctx context.Context, actor sb.Actor, chainPEM, keyPEM string) (*sb.Certificate, error)
-	InstallACMECertificate(ctx context.Context, actor sb.Actor, hostname string) (*sb.Certificate, error)
-	Certificate(ctx context.Context, actor sb.Actor, hostname string) (*sb.Certificate, error)
-	ACMEKeyAuthorization(ctx context.Context, token string) (string, error)
-	TLSCertificates(ctx context.Context) (map[string]*tls.Certificate, error)
-}
 
 func (s *Server) registerCerts() {
 	s.handle("POST /ssl/letsencrypt/install", s.mailAdmin(s.withTenant(s.postLetsEncrypt)))

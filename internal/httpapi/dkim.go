@@ -1,22 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/dkim"
-	"github.com/switchboard/switchboard/internal/service"
 )
-
-// DKIMServices are the DKIM operations the mail admin API offers.
-type DKIMServices interface {
-	AddDKIMKey(ctx context.Context, actor sb.Actor, domain, selector, algorithm string) (*service.NewDKIM, error)
-	ListDKIMKeys(ctx context.Context, actor sb.Actor, domain string) ([]sb.DKIMKey, error)
-	ActivateDKIMKey(ctx context.Context, actor sb.Actor, domain, selector string) error
-	DeleteDKIMKey(ctx context.Context, actor sb.Actor, domain, selector string) error
-}
 
 func (s *Server) registerDKIM() {
 	s.handle("POST /dkim/add-new-domain", s.mailAdmin(s.withTenant(s.postDKIM)))

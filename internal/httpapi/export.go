@@ -1,21 +1,13 @@
 package httpapi
 
 import (
-	"context"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/service"
 )
-
-// ExportServices are the domain export and import operations.
-type ExportServices interface {
-	ExportDomain(ctx context.Context, actor sb.Actor, domain string) (*service.Export, error)
-	ImportDomain(ctx context.Context, actor sb.Actor, tenant string, r io.Reader) (*service.ImportResult, error)
-}
 
 func (s *Server) registerExport() {
 	s.handle("GET /export/domain", s.mailAdmin(s.withTenant(s.getExport)))

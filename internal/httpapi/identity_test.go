@@ -354,7 +354,7 @@ func TestSwitchedOffRightsDieAtOnce(t *testing.T) {
 	})
 	eachSIP(t, func(t *testing.T, e *sipEnv) {
 		ctx := context.Background()
-		created, err := e.svc.CreateSIPAccount(ctx, e.actorOf("admin@sip.example.org"), service.NewSIPAccount{
+		created, err := e.svc.CreateSIPAccount(ctx, e.actorOf("admin@sip.example.org"), sb.NewSIPAccount{
 			Username: "pending1", Password: "pending-password", Algorithm: digest.SHA256})
 		if err != nil {
 			t.Fatal(err)

@@ -1,26 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	qrcode "github.com/skip2/go-qrcode"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/service"
 )
-
-// LifecycleServices are the SIP account lifecycle operations: push tokens,
-// activation codes, contact changes and provisioning.
-type LifecycleServices interface {
-	SendAccountCreationToken(ctx context.Context, provider, param, prid string) error
-	CreateAccountWithToken(ctx context.Context, in service.TokenAccount, ip string) (*service.CreatedSIPAccount, error)
-	ActivateWithCode(ctx context.Context, sip, channel, code, ip string) (*sb.Account, error)
-	RequestEmailChange(ctx context.Context, actor sb.Actor, email string) error
-	RequestPhoneChange(ctx context.Context, actor sb.Actor, phone string) error
-	ConfirmContactChange(ctx context.Context, actor sb.Actor, channel, code, ip string) (*sb.Account, error)
-	Provision(ctx context.Context, key string) ([]byte, error)
-}
 
 func (s *Server) registerLifecycle() {
 	s.handle("POST /api/tokens", s.sipAPI(s.checked(s.postTokens)))
@@ -74,7 +60,7 @@ func (s *Server) postWithToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeSIPBody(r, &in); err != nil {
 		return err
 	}
-	out, err := s.svc.CreateAccountWithToken(r.Context(), service.TokenAccount{Username: in.Username, Password: in.Password,
+	out, err := s.svc.CreateAccountWithToken(r.Context(), sb.TokenAccount{Username: in.Username, Password: in.Password,
 		Algorithm: in.Algorithm, Domain: in.Domain, Token: in.Token, Email: in.Email, Phone: in.Phone}, clientIP(r))
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/service"
 )
 
 // The mail admin REST API: /auth, then Auth-token on every call; bodies as
@@ -192,7 +191,7 @@ func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := s.newStream(w, "users")
-	err = s.svc.ListAccounts(r.Context(), actorOf(r), domainID, page, func(a sb.Account) error {
+	err = s.svc.ListAccounts(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, page, func(a sb.Account) error {
 		return st.item(toUserJSON(a))
 	})
 	return st.finish(err)
@@ -207,7 +206,7 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.CreateAccount(r.Context(), actorOf(r), domainID, v[0], v[1])
+	a, err := s.svc.CreateAccount(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, v[0], v[1], true)
 	if err != nil {
 		return err
 	}
@@ -262,7 +261,7 @@ func (s *Server) getAliases(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := s.newStream(w, "aliases")
-	err = s.svc.ListAliases(r.Context(), actorOf(r), domainID, page, func(a sb.Alias) error {
+	err = s.svc.ListAliases(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, page, func(a sb.Alias) error {
 		return st.item(toAliasJSON(a))
 	})
 	return st.finish(err)
@@ -283,7 +282,7 @@ func (s *Server) postAlias(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.CreateAlias(r.Context(), actorOf(r), domainID, v[0], dests)
+	a, err := s.svc.CreateAlias(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, v[0], dests)
 	if err != nil {
 		return err
 	}
@@ -305,7 +304,7 @@ func addressList(p Params, name string) ([]string, error) {
 		}
 		vals = append(vals, v)
 	}
-	return service.SplitAddresses(vals...), nil
+	return sb.SplitAddresses(vals...), nil
 }
 
 func (s *Server) deleteAlias(w http.ResponseWriter, r *http.Request) error {

@@ -25,11 +25,11 @@ type Services interface {
 	sb.DomainService
 	sb.AccountService
 	sb.AliasService
-	DKIMServices
-	CertServices
-	ExportServices
-	SIPServices
-	LifecycleServices
+	sb.DKIMService
+	sb.CertificateService
+	sb.ExportService
+	sb.SIPService
+	sb.LifecycleService
 	sb.OAuthService
 	sb.ClientConfigService
 	Ping(ctx context.Context) error
@@ -67,7 +67,6 @@ type Server struct {
 	timeout   time.Duration
 	stall     time.Duration
 	public    string
-
 }
 
 // New builds the server and registers every route.

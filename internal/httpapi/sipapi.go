@@ -13,23 +13,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/service"
 )
-
-// SIPServices are the operations of the SIP account API.
-type SIPServices interface {
-	AuthenticateSIP(ctx context.Context, r service.SIPRequest) (sb.Actor, *sb.Account, error)
-	SIPChallenges(ctx context.Context, from string, stale bool) ([]string, error)
-	PublicSIPAccount(ctx context.Context, sip string) (*sb.Account, error)
-	SIPAccount(ctx context.Context, actor sb.Actor) (*sb.Account, error)
-	DeleteSIPAccount(ctx context.Context, actor sb.Actor, id int64) error
-	DeleteOwnSIPAccount(ctx context.Context, actor sb.Actor) error
-	ChangeSIPPassword(ctx context.Context, actor sb.Actor, algorithm, oldPassword, password, ip string) (*sb.Account, error)
-	CreateSIPAccount(ctx context.Context, actor sb.Actor, in service.NewSIPAccount) (*service.CreatedSIPAccount, error)
-	SIPAccountsPage(ctx context.Context, actor sb.Actor, page, perPage int) ([]sb.Account, int64, error)
-	GetSIPAccount(ctx context.Context, actor sb.Actor, id int64) (*sb.Account, error)
-	SetSIPActivated(ctx context.Context, actor sb.Actor, id int64, activated bool) (*sb.Account, error)
-}
 
 // The SIP account API (flexisip-account-manager style) under /api: from:
 // sip:user@domain, HTTP Digest (MD5, SHA-256) or x-api-key, JSON bodies,
@@ -91,7 +75,7 @@ func (s *Server) withSIP(user bool, h handlerFunc) handlerFunc {
 		if err := checkSIPHeaders(r); err != nil {
 			return err
 		}
-		actor, a, err := s.svc.AuthenticateSIP(r.Context(), service.SIPRequest{
+		actor, a, err := s.svc.AuthenticateSIP(r.Context(), sb.SIPRequest{
 			From: r.Header.Get("From"), Authorization: r.Header.Get("Authorization"), APIKey: r.Header.Get("x-api-key"),
 			Method: r.Method, URI: r.URL.RequestURI(), IP: clientIP(r), RequireActivated: user,
 		})
@@ -112,7 +96,7 @@ func sipCallerOf(r *http.Request) sipCaller {
 // is used), a JSON content-type on bodies, and an accept that allows JSON.
 func checkSIPHeaders(r *http.Request) error {
 	if r.Header.Get("x-api-key") == "" {
-		if _, _, err := service.ParseSIPAddress("from", r.Header.Get("From")); err != nil {
+		if _, ok := sb.SIPAddress(r.Header.Get("From")); !ok {
 			return &sb.Error{Code: sb.EMALFORMED, Field: "from", Message: "The from header must be a SIP address: sip:user@domain."}
 		}
 	}
@@ -240,7 +224,7 @@ func (s *Server) postSIPAccount(w http.ResponseWriter, r *http.Request) error {
 		}
 		expires = t
 	}
-	out, err := s.svc.CreateSIPAccount(r.Context(), sipCallerOf(r).actor, service.NewSIPAccount{
+	out, err := s.svc.CreateSIPAccount(r.Context(), sipCallerOf(r).actor, sb.NewSIPAccount{
 		Username: in.Username, Password: in.Password, Algorithm: in.Algorithm, Activated: in.Activated, Admin: in.Admin,
 		Phone: in.Phone, Email: in.Email, ConfirmationKeyExpires: expires,
 	})

@@ -7,37 +7,16 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/service"
 )
 
 // Services is what the JSON-RPC methods call: the same service layer as the
 // REST surfaces. No business rule lives in this file.
 type Services interface {
-	OpenSession(ctx context.Context, user, password, ip string) (token, level string, err error)
-	ResumeSession(ctx context.Context, token, ip string) (sb.Actor, error)
-	CloseSession(ctx context.Context, token string) error
-
-	CreateTenant(ctx context.Context, actor sb.Actor, name, password, role string) (*sb.Tenant, error)
-	GetTenant(ctx context.Context, actor sb.Actor, name string) (*sb.Tenant, error)
-	ListTenants(ctx context.Context, actor sb.Actor) ([]sb.Tenant, error)
-	SetTenantPassword(ctx context.Context, actor sb.Actor, name, password string) error
-	DeleteTenant(ctx context.Context, actor sb.Actor, name string) error
-
-	ListTenantDomains(ctx context.Context, actor sb.Actor, tenant string, page sb.Page, fn func(sb.Domain) error) error
-	CreateDomain(ctx context.Context, actor sb.Actor, domain, owner string) (*sb.Domain, error)
-	GetDomain(ctx context.Context, actor sb.Actor, domain string) (*sb.Domain, error)
-	MoveDomain(ctx context.Context, actor sb.Actor, domain, owner string) (*sb.Domain, error)
-	DeleteDomain(ctx context.Context, actor sb.Actor, domain string) error
-
-	CreateMailbox(ctx context.Context, actor sb.Actor, email, password string, active bool) (*sb.Account, error)
-	GetMailbox(ctx context.Context, actor sb.Actor, email string) (*sb.Account, error)
-	UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch service.MailboxChange) (*sb.Account, error)
-	DeleteAccount(ctx context.Context, actor sb.Actor, email string) error
-	ListMailboxes(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Account) error) error
-
-	CreateAliasByAddress(ctx context.Context, actor sb.Actor, address string, destinations []string) (*sb.Alias, error)
-	ListDomainAliases(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Alias) error) error
-	DeleteAlias(ctx context.Context, actor sb.Actor, address string) error
+	sb.SessionService
+	sb.TenantService
+	sb.DomainService
+	sb.AccountService
+	sb.AliasService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -159,9 +138,9 @@ type accountJSON struct {
 }
 
 func toAccountJSON(t sb.Tenant) accountJSON {
-	level := service.LevelAccount
+	level := sb.LevelAccount
 	if t.Role == sb.RoleOperator {
-		level = service.LevelAdmin
+		level = sb.LevelAdmin
 	}
 	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339)}
 }
@@ -172,8 +151,8 @@ func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountPara
 	}
 	role := sb.RoleTenant
 	switch p.Level {
-	case "", service.LevelAccount:
-	case service.LevelAdmin:
+	case "", sb.LevelAccount:
+	case sb.LevelAdmin:
 		role = sb.RoleOperator
 	default:
 		return nil, InvalidParams(`level must be "account" or "admin"`, "level")
@@ -334,7 +313,8 @@ func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (a
 		return nil, err
 	}
 	active := p.Active == nil || *p.Active
-	return mailbox(m.svc.CreateMailbox(ctx, actor, p.Mail, *p.Password, active))
+	a, err := m.svc.CreateAccount(ctx, actor, sb.DomainRef{}, p.Mail, *p.Password, active)
+	return mailbox(a, renameField(err, "email", "mail"))
 }
 
 func (m *methods) mailGet(ctx context.Context, actor sb.Actor, p *struct {
@@ -352,7 +332,7 @@ func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailParams) (a
 	if err != nil {
 		return nil, err
 	}
-	return mailbox(m.svc.UpdateMailbox(ctx, actor, mail, service.MailboxChange{Password: p.Password, Active: p.Active}))
+	return mailbox(m.svc.UpdateMailbox(ctx, actor, mail, sb.MailboxChange{Password: p.Password, Active: p.Active}))
 }
 
 func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
@@ -375,7 +355,7 @@ func (m *methods) mailList(ctx context.Context, actor sb.Actor, p *mailListParam
 		p.Limit = 1000 // a JSON-RPC answer is built in memory: page it
 	}
 	out := []mailJSON{}
-	err := m.svc.ListMailboxes(ctx, actor, p.Domain, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Account) error {
+	err := m.svc.ListAccounts(ctx, actor, sb.DomainRef{Name: p.Domain}, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Account) error {
 		out = append(out, toMailJSON(a))
 		return nil
 	})
@@ -398,7 +378,7 @@ func (m *methods) mailPasswordSet(ctx context.Context, actor sb.Actor, p *struct
 	if err := need("password", p.Password); err != nil {
 		return nil, err
 	}
-	if _, err := m.svc.UpdateMailbox(ctx, actor, mail, service.MailboxChange{Password: &p.Password}); err != nil {
+	if _, err := m.svc.UpdateMailbox(ctx, actor, mail, sb.MailboxChange{Password: &p.Password}); err != nil {
 		return nil, err
 	}
 	return true, nil
@@ -439,13 +419,13 @@ func (m *methods) aliasAdd(ctx context.Context, actor sb.Actor, p *struct {
 	switch {
 	case len(p.Goto) == 0 || string(p.Goto) == "null":
 	case json.Unmarshal(p.Goto, &one) == nil:
-		list = service.SplitAddresses(one)
+		list = sb.SplitAddresses(one)
 	case json.Unmarshal(p.Goto, &list) == nil:
-		list = service.SplitAddresses(list...)
+		list = sb.SplitAddresses(list...)
 	default:
 		return nil, InvalidParams("Invalid params: goto must be an array of addresses or a comma-separated string", "goto")
 	}
-	a, err := m.svc.CreateAliasByAddress(ctx, actor, p.Alias, list)
+	a, err := m.svc.CreateAlias(ctx, actor, sb.DomainRef{}, p.Alias, list)
 	if err != nil {
 		return nil, aliasError(err)
 	}
@@ -460,7 +440,7 @@ func (m *methods) aliasList(ctx context.Context, actor sb.Actor, p *mailListPara
 		p.Limit = 1000 // a JSON-RPC answer is built in memory: page it
 	}
 	out := []aliasJSON{}
-	err := m.svc.ListDomainAliases(ctx, actor, p.Domain, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Alias) error {
+	err := m.svc.ListAliases(ctx, actor, sb.DomainRef{Name: p.Domain}, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Alias) error {
 		out = append(out, toAliasJSON(a))
 		return nil
 	})

@@ -41,7 +41,7 @@ type NewAccount struct {
 type domainFunc func(tx *store.Tx, write bool) (*sb.Domain, error)
 
 // createAccount is the one way an account comes to exist.
-func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccount, domain domainFunc) (*CreatedSIPAccount, error) {
+func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccount, domain domainFunc) (*sb.CreatedSIPAccount, error) {
 	field := in.Field
 	if field == "" {
 		field = "email"
@@ -84,7 +84,7 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 	now := s.now()
 	a := &sb.Account{Local: local, Email: local + "@" + d.Name, Active: in.Active, Activated: in.Activated,
 		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now, Algorithms: algs}
-	out := &CreatedSIPAccount{Account: a}
+	out := &sb.CreatedSIPAccount{Account: a}
 	if in.ConfirmationKey {
 		out.ConfirmationKey = randomKey()
 	}
@@ -272,21 +272,30 @@ func (s *Service) deleteAccount(ctx context.Context, tx *store.Tx, actor sb.Acto
 }
 
 // ListAccounts streams the accounts of a domain the actor may see.
-func (s *Service) ListAccounts(ctx context.Context, actor sb.Actor, domainID int64, page sb.Page, fn func(sb.Account) error) error {
+func (s *Service) ListAccounts(ctx context.Context, actor sb.Actor, ref sb.DomainRef, page sb.Page, fn func(sb.Account) error) error {
 	if page.Limit < 0 || page.After < 0 {
 		return sb.FieldError("limit", "limit and after must not be negative")
 	}
 	tx := s.store.Read()
-	if _, err := visibleDomain(ctx, tx, actor, domainID); err != nil {
+	d, err := resolveDomain(ctx, tx, actor, ref)
+	if err != nil {
 		return err
 	}
-	return tx.EachAccount(ctx, domainID, page, fn)
+	return tx.EachAccount(ctx, d.ID, page, fn)
 }
 
-// CreateAccount creates an account in a domain of the actor.
-func (s *Service) CreateAccount(ctx context.Context, actor sb.Actor, domainID int64, email, password string) (*sb.Account, error) {
-	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Password: password, Active: true, Activated: true},
-		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return visibleDomain(ctx, tx, actor, domainID) })
+// CreateAccount creates an account (a mailbox with its SIP identity) in a
+// domain of the actor: the one ref names, or the address's own.
+func (s *Service) CreateAccount(ctx context.Context, actor sb.Actor, ref sb.DomainRef, email, password string, active bool) (*sb.Account, error) {
+	if ref == (sb.DomainRef{}) {
+		_, domain, err := NormalizeEmail("email", email)
+		if err != nil {
+			return nil, err
+		}
+		ref.Name = domain
+	}
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Password: password, Active: active, Activated: true},
+		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return resolveDomain(ctx, tx, actor, ref) })
 	if err != nil {
 		return nil, err
 	}

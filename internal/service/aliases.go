@@ -14,33 +14,10 @@ import (
 // MaxAliasDestinations bounds the addresses one alias forwards to.
 const MaxAliasDestinations = 50
 
-// SplitAddresses turns the surfaces' list forms into one list: each value
-// may itself be a comma-separated list, as Postfix writes one; blank items
-// are dropped.
-func SplitAddresses(values ...string) []string {
-	var out []string
-	for _, v := range values {
-		for item := range strings.SplitSeq(v, ",") {
-			if item = strings.TrimSpace(item); item != "" {
-				out = append(out, item)
-			}
-		}
-	}
-	return out
-}
-
 // ListAliases streams the aliases of a domain the actor may see.
-func (s *Service) ListAliases(ctx context.Context, actor sb.Actor, domainID int64, page sb.Page, fn func(sb.Alias) error) error {
+func (s *Service) ListAliases(ctx context.Context, actor sb.Actor, ref sb.DomainRef, page sb.Page, fn func(sb.Alias) error) error {
 	return s.listAliases(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
-		return visibleDomain(ctx, tx, actor, domainID)
-	}, page, fn)
-}
-
-// ListDomainAliases streams the aliases of a domain the actor may see, by
-// name.
-func (s *Service) ListDomainAliases(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Alias) error) error {
-	return s.listAliases(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
-		return visibleDomainByName(ctx, tx, actor, domain)
+		return resolveDomain(ctx, tx, actor, ref)
 	}, page, fn)
 }
 
@@ -67,23 +44,19 @@ func mayManageAliases(actor sb.Actor) error {
 	return nil
 }
 
-// CreateAlias creates an alias in a domain of the actor that forwards to
-// destinations, which may lie in any domain.
-func (s *Service) CreateAlias(ctx context.Context, actor sb.Actor, domainID int64, address string, destinations []string) (*sb.Alias, error) {
-	return s.createAlias(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
-		return visibleDomain(ctx, tx, actor, domainID)
-	}, address, destinations)
-}
-
-// CreateAliasByAddress creates an alias in the domain of its address, which
-// must be one of the actor's.
-func (s *Service) CreateAliasByAddress(ctx context.Context, actor sb.Actor, address string, destinations []string) (*sb.Alias, error) {
-	_, domain, err := NormalizeEmail("address", address)
-	if err != nil {
-		return nil, err
+// CreateAlias creates an alias in a domain of the actor (the one ref
+// names, or the address's own) that forwards to destinations, which may lie
+// in any domain.
+func (s *Service) CreateAlias(ctx context.Context, actor sb.Actor, ref sb.DomainRef, address string, destinations []string) (*sb.Alias, error) {
+	if ref == (sb.DomainRef{}) {
+		_, domain, err := NormalizeEmail("address", address)
+		if err != nil {
+			return nil, err
+		}
+		ref.Name = domain
 	}
 	return s.createAlias(ctx, actor, func(tx *store.Tx) (*sb.Domain, error) {
-		return visibleDomainByName(ctx, tx, actor, domain)
+		return resolveDomain(ctx, tx, actor, ref)
 	}, address, destinations)
 }
 

@@ -121,6 +121,14 @@ func visibleDomainByName(ctx context.Context, tx *store.Tx, actor sb.Actor, doma
 	return d, err
 }
 
+// resolveDomain loads the domain ref names for actor, hiding foreign ones.
+func resolveDomain(ctx context.Context, tx *store.Tx, actor sb.Actor, ref sb.DomainRef) (*sb.Domain, error) {
+	if ref.ID != 0 {
+		return visibleDomain(ctx, tx, actor, ref.ID)
+	}
+	return visibleDomainByName(ctx, tx, actor, ref.Name)
+}
+
 // GetDomain returns a domain of the actor by name.
 func (s *Service) GetDomain(ctx context.Context, actor sb.Actor, domain string) (*sb.Domain, error) {
 	return visibleDomainByName(ctx, s.store.Read(), actor, domain)
@@ -151,29 +159,6 @@ func (s *Service) MoveDomain(ctx context.Context, actor sb.Actor, domain, owner 
 		return tx.Audit(ctx, s.now(), actor.String(), "domain.move", "domain:"+d.Name+" to tenant:"+t.Name)
 	})
 	return d, err
-}
-
-// ListMailboxes streams the accounts of a domain of the actor, by name.
-func (s *Service) ListMailboxes(ctx context.Context, actor sb.Actor, domain string, page sb.Page, fn func(sb.Account) error) error {
-	d, err := visibleDomainByName(ctx, s.store.Read(), actor, domain)
-	if err != nil {
-		return err
-	}
-	return s.ListAccounts(ctx, actor, d.ID, page, fn)
-}
-
-// CreateMailbox creates an account by address, in a domain of the actor.
-func (s *Service) CreateMailbox(ctx context.Context, actor sb.Actor, email, password string, active bool) (*sb.Account, error) {
-	_, domain, err := NormalizeEmail("mail", email)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Field: "mail", Password: password, Active: active, Activated: true},
-		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return visibleDomainByName(ctx, tx, actor, domain) })
-	if err != nil {
-		return nil, err
-	}
-	return out.Account, nil
 }
 
 // visibleMailbox loads an account by address: tenants see the accounts of
@@ -207,15 +192,9 @@ func (s *Service) GetMailbox(ctx context.Context, actor sb.Actor, email string) 
 	return visibleMailbox(ctx, s.store.Read(), actor, email)
 }
 
-// MailboxChange lists what UpdateMailbox changes; nil fields stay.
-type MailboxChange struct {
-	Password *string
-	Active   *bool
-}
-
 // UpdateMailbox changes an account's password and/or active flag. A
 // mailbox may change only its own password.
-func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch MailboxChange) (*sb.Account, error) {
+func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch sb.MailboxChange) (*sb.Account, error) {
 	if ch.Active != nil && actor.IsMailbox() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
 	}

@@ -10,13 +10,6 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-// NewDKIM is the answer to AddDKIMKey: the key and its DNS record.
-type NewDKIM struct {
-	Key      sb.DKIMKey
-	DNSName  string
-	DNSValue string
-}
-
 func dkimPurpose(domain, selector string) string { return "dkim:" + domain + ":" + selector }
 
 // checkSelector validates a DKIM selector: dot-separated DNS labels.
@@ -36,7 +29,7 @@ func checkSelector(selector string) (string, error) {
 // AddDKIMKey makes a new DKIM key for a domain of the actor. The selector
 // defaults to "s" + today's date, the algorithm to RSA 2048. A domain's first
 // key is active at once; later ones wait for ActivateDKIMKey (rotation).
-func (s *Service) AddDKIMKey(ctx context.Context, actor sb.Actor, domain, selector, algorithm string) (*NewDKIM, error) {
+func (s *Service) AddDKIMKey(ctx context.Context, actor sb.Actor, domain, selector, algorithm string) (*sb.NewDKIM, error) {
 	if s.seal == nil {
 		return nil, sb.Internal(fmt.Errorf("no server key configured"))
 	}
@@ -87,7 +80,7 @@ func (s *Service) AddDKIMKey(ctx context.Context, actor sb.Actor, domain, select
 	if err != nil {
 		return nil, err
 	}
-	return &NewDKIM{Key: k, DNSName: dkim.DNSName(sel, d.Name), DNSValue: dkim.DNSValue(alg, key.Public)}, nil
+	return &sb.NewDKIM{Key: k, DNSName: dkim.DNSName(sel, d.Name), DNSValue: dkim.DNSValue(alg, key.Public)}, nil
 }
 
 // ListDKIMKeys lists a domain's keys and which is active.

@@ -80,7 +80,7 @@ func (e *Export) Close() error { return e.b.Close() }
 // hashes, so a move keeps passwords working), aliases, DKIM keys and certificates
 // (private keys in clear: the archive is a secret), from one snapshot, and
 // the accounts' Maildirs when the service manages mail storage.
-func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain string) (*Export, error) {
+func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain string) (sb.DomainExport, error) {
 	b, err := archive.NewBuilder()
 	if err != nil {
 		return nil, sb.Internal(err)
@@ -185,21 +185,12 @@ func (s *Service) auditExport(ctx context.Context, actor sb.Actor, domain string
 // MaxImportBytes bounds the uncompressed size of an imported archive.
 const MaxImportBytes = 8 << 30
 
-// ImportResult tells what an import restored.
-type ImportResult struct {
-	Domain       *sb.Domain
-	Accounts     int64
-	Aliases      int64
-	DKIMKeys     int64
-	Certificates int64
-}
-
 // ImportDomain restores a domain export for a tenant (empty: the actor's
 // own; only operators may name another), in one transaction. A domain, host
 // name or address that already exists refuses the whole import. Maildirs
 // are written to a staging directory first and renamed into place once the
 // transaction has committed, so a refused import leaves no mail behind.
-func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant string, r io.Reader) (*ImportResult, error) {
+func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant string, r io.Reader) (*sb.ImportResult, error) {
 	if !actor.CanOwnDomains() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may import domains")
 	}
@@ -234,7 +225,7 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 	if err != nil {
 		return nil, importError(err)
 	}
-	res := &ImportResult{}
+	res := &sb.ImportResult{}
 	now := s.now()
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		owner, err := s.importOwner(ctx, tx, actor, tenant)

@@ -59,7 +59,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 				// Every creation path applies the same rule.
 				paths := map[string]func(i int) error{
 					"mailbox by name": func(i int) error {
-						_, err := s.CreateMailbox(ctx, acme, fmt.Sprintf("m%d@a.test", i), tc.password, true)
+						_, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, fmt.Sprintf("m%d@a.test", i), tc.password, true)
 						return err
 					},
 					"command line": func(i int) error {
@@ -75,7 +75,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						_, err = s.CreateAccount(ctx, acme, d.ID, fmt.Sprintf("r%d@a.test", i), tc.password)
+						_, err = s.CreateAccount(ctx, acme, sb.DomainRef{ID: d.ID}, fmt.Sprintf("r%d@a.test", i), tc.password, true)
 						return err
 					},
 					"SIP account by an admin": func(i int) error {
@@ -84,7 +84,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 							return err
 						}
 						_, err = s.CreateSIPAccount(ctx, sb.Actor{AccountID: admin.ID, Email: admin.Email, TenantID: acme.TenantID},
-							service.NewSIPAccount{Username: fmt.Sprintf("sipuser%d", i), Password: tc.password, Algorithm: "SHA-256", Activated: true})
+							sb.NewSIPAccount{Username: fmt.Sprintf("sipuser%d", i), Password: tc.password, Algorithm: "SHA-256", Activated: true})
 						return err
 					},
 					"domain with its first account": func(i int) error {
@@ -175,7 +175,7 @@ func TestSessionIdleIsExactToTheSecond(t *testing.T) {
 func TestDeactivationRevokesEveryLogin(t *testing.T) {
 	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()
-		if _, err := s.CreateMailbox(ctx, acme, "bob@a.test", "bob-password", true); err != nil {
+		if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "bob@a.test", "bob-password", true); err != nil {
 			t.Fatal(err)
 		}
 		tok, _, err := s.OpenSession(ctx, "bob@a.test", "bob-password", "192.0.2.1")
@@ -183,10 +183,10 @@ func TestDeactivationRevokesEveryLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 		off, on := false, true
-		if _, err := s.UpdateMailbox(ctx, acme, "bob@a.test", service.MailboxChange{Active: &off}); err != nil {
+		if _, err := s.UpdateMailbox(ctx, acme, "bob@a.test", sb.MailboxChange{Active: &off}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.UpdateMailbox(ctx, acme, "bob@a.test", service.MailboxChange{Active: &on}); err != nil {
+		if _, err := s.UpdateMailbox(ctx, acme, "bob@a.test", sb.MailboxChange{Active: &on}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.ResumeSession(ctx, tok, "192.0.2.1"); sb.ErrorCode(err) != sb.EUNAUTHORIZED {
@@ -204,7 +204,7 @@ func TestConcurrentCreatesOfOneAddress(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := s.CreateMailbox(ctx, acme, "race@a.test", "race-password", true)
+				_, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "race@a.test", "race-password", true)
 				errs <- err
 			}()
 		}

@@ -109,17 +109,11 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// TokenAccount is the input of CreateAccountWithToken.
-type TokenAccount struct {
-	Username, Password, Algorithm, Domain, Token string
-	Email, Phone                                 string // optional activation channels
-}
-
 // CreateAccountWithToken creates an account with a token a device received
 // by push; the token is consumed in the same transaction. With an email or
 // phone the account waits for the code sent there; without, the token
 // (proof of a real device) activates it.
-func (s *Service) CreateAccountWithToken(ctx context.Context, in TokenAccount, ip string) (*CreatedSIPAccount, error) {
+func (s *Service) CreateAccountWithToken(ctx context.Context, in sb.TokenAccount, ip string) (*sb.CreatedSIPAccount, error) {
 	if in.Token == "" {
 		return nil, sb.FieldError("token", "The token is required.")
 	}
@@ -145,11 +139,11 @@ func (s *Service) CreateAccountWithToken(ctx context.Context, in TokenAccount, i
 	if err != nil {
 		return nil, err
 	}
-	nsa := NewSIPAccount{Username: in.Username, Password: in.Password, Algorithm: in.Algorithm,
+	nsa := sb.NewSIPAccount{Username: in.Username, Password: in.Password, Algorithm: in.Algorithm,
 		Activated: in.Email == "" && in.Phone == "", Email: in.Email, Phone: in.Phone}
 	// The token is the secret a device presents: guessing it is limited per
 	// client IP, counted before the password is hashed.
-	var created *CreatedSIPAccount
+	var created *sb.CreatedSIPAccount
 	err = s.guard(ctx, "", ip, func() (bool, error) {
 		var err error
 		created, err = s.createSIPAccount(ctx, sb.SystemActor, nsa, func(tx *store.Tx, write bool) (*sb.Domain, error) {

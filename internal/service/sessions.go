@@ -10,13 +10,6 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-// Session levels, as mailbox.org names them.
-const (
-	LevelAdmin   = "admin"   // an operator tenant
-	LevelAccount = "account" // a tenant
-	LevelMail    = "mail"    // one mailbox, which may read and change only itself
-)
-
 // ErrAccessDenied is the one answer to bad session credentials.
 var ErrAccessDenied = sb.Errorf(sb.EUNAUTHORIZED, "Access denied")
 
@@ -33,7 +26,7 @@ func (s *Service) OpenSession(ctx context.Context, user, password, ip string) (t
 		if err != nil {
 			return "", "", err
 		}
-		sess = store.Session{AccountID: a.ID, Level: LevelMail}
+		sess = store.Session{AccountID: a.ID, Level: sb.LevelMail}
 	} else {
 		t, err := s.CheckTenantPassword(ctx, user, password, ip)
 		if sb.ErrorCode(err) == sb.EUNAUTHORIZED {
@@ -42,9 +35,9 @@ func (s *Service) OpenSession(ctx context.Context, user, password, ip string) (t
 		if err != nil {
 			return "", "", err
 		}
-		sess = store.Session{TenantID: t.ID, Level: LevelAccount}
+		sess = store.Session{TenantID: t.ID, Level: sb.LevelAccount}
 		if t.Role == sb.RoleOperator {
-			sess.Level = LevelAdmin
+			sess.Level = sb.LevelAdmin
 		}
 	}
 	token = auth.NewToken()
@@ -119,10 +112,10 @@ func (s *Service) CloseSession(ctx context.Context, token string) error {
 func SessionLevel(a sb.Actor) string {
 	switch {
 	case a.AccountID != 0:
-		return LevelMail
+		return sb.LevelMail
 	case a.IsOperator():
-		return LevelAdmin
+		return sb.LevelAdmin
 	default:
-		return LevelAccount
+		return sb.LevelAccount
 	}
 }

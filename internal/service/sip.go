@@ -22,26 +22,14 @@ const (
 	NonceTTL          = 5 * time.Minute
 )
 
-// SIPRequest is what the SIP API authenticates.
-type SIPRequest struct {
-	From          string // the from: header, sip:user@domain
-	Authorization string // Authorization: Digest ...
-	APIKey        string // x-api-key
-	Method, URI   string
-	IP            string
-	// RequireActivated refuses accounts that are not activated (or
-	// switched off): the user endpoints want one; admin endpoints check
-	// the admin's state instead.
-	RequireActivated bool
-}
-
 // ParseSIPAddress reads "sip:user@domain" (or "user@domain") into a
 // normalized address.
 func ParseSIPAddress(field, v string) (local, domain string, err error) {
-	addr := strings.TrimSpace(v)
-	addr = strings.TrimPrefix(strings.TrimPrefix(addr, "sip:"), "sips:")
-	local, domain, err = NormalizeEmail(field, addr)
-	if err != nil {
+	addr, ok := sb.SIPAddress(v)
+	if ok {
+		local, domain, err = NormalizeEmail(field, addr)
+	}
+	if !ok || err != nil {
 		return "", "", &sb.Error{Code: sb.EMALFORMED, Field: field, Message: field + " must be a SIP address: sip:user@domain"}
 	}
 	return local, domain, nil
@@ -97,7 +85,7 @@ func unauthenticated(cause error) error {
 // AuthenticateSIP checks an x-api-key, or HTTP Digest credentials against
 // the stored HA1 of the account named in from. Failures are rate-limited
 // per account and per IP. It returns the account and its actor.
-func (s *Service) AuthenticateSIP(ctx context.Context, r SIPRequest) (sb.Actor, *sb.Account, error) {
+func (s *Service) AuthenticateSIP(ctx context.Context, r sb.SIPRequest) (sb.Actor, *sb.Account, error) {
 	if r.APIKey != "" {
 		actor, a, err := s.authenticateAPIKey(ctx, r.APIKey, r.IP)
 		if err == nil && r.RequireActivated {
@@ -362,27 +350,12 @@ func (s *Service) ChangeSIPPassword(ctx context.Context, actor sb.Actor, algorit
 	}, password, []string{algorithm}, nil)
 }
 
-// NewSIPAccount is the input of CreateSIPAccount.
-type NewSIPAccount struct {
-	Username, Password, Algorithm string
-	Activated, Admin              bool
-	Phone, Email                  string
-	ConfirmationKeyExpires        time.Time // zero: no expiry
-}
-
-// CreatedSIPAccount is a new account with its confirmation key (set when it
-// was not activated).
-type CreatedSIPAccount struct {
-	Account         *sb.Account
-	ConfirmationKey string
-}
-
 // CreateSIPAccount lets an admin create an account. The domain is not
 // configurable, as documented: it is the default registration domain
 // (--sip-domain), or the admin's own when none is set; an admin of another
 // domain may not create accounts there. The admin's rights are checked
 // again inside the transaction that writes.
-func (s *Service) CreateSIPAccount(ctx context.Context, actor sb.Actor, in NewSIPAccount) (*CreatedSIPAccount, error) {
+func (s *Service) CreateSIPAccount(ctx context.Context, actor sb.Actor, in sb.NewSIPAccount) (*sb.CreatedSIPAccount, error) {
 	out, err := s.createSIPAccount(ctx, actor, in, func(tx *store.Tx, _ bool) (*sb.Domain, error) {
 		admin, err := s.sipAdmin(ctx, tx, actor)
 		if err != nil {
@@ -410,7 +383,7 @@ func (s *Service) CreateSIPAccount(ctx context.Context, actor sb.Actor, in NewSI
 // account in the domain that domain resolves; every new account gets a
 // confirmation key: it activates the account (when not activated) and
 // provisions the device once.
-func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, in NewSIPAccount, domain domainFunc) (*CreatedSIPAccount, error) {
+func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, in sb.NewSIPAccount, domain domainFunc) (*sb.CreatedSIPAccount, error) {
 	if len(in.Username) < MinSIPUsernameLen {
 		return nil, sb.FieldError("username", "The username must be at least %d characters.", MinSIPUsernameLen)
 	}

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -264,26 +263,6 @@ func TestValidE164(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := validE164(tt.in); got != tt.ok {
 				t.Fatalf("validE164(%q) = %v, want %v", tt.in, got, tt.ok)
-			}
-		})
-	}
-}
-
-func TestSplitAddresses(t *testing.T) {
-	tests := []struct {
-		name string
-		in   []string
-		want []string
-	}{
-		{"values and comma lists are joined in order", []string{"a@x.test, b@y.test", "c@z.test"}, []string{"a@x.test", "b@y.test", "c@z.test"}},
-		{"blank items are dropped", []string{" , ,", "a@x.test,,", ""}, []string{"a@x.test"}},
-		{"duplicates are kept for the caller to judge", []string{"a@x.test", "a@x.test"}, []string{"a@x.test", "a@x.test"}},
-		{"no values give no addresses", nil, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := SplitAddresses(tt.in...); !slices.Equal(got, tt.want) {
-				t.Fatalf("SplitAddresses(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

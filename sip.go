@@ -1,0 +1,73 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// SIPRequest is what the SIP account API authenticates.
+type SIPRequest struct {
+	From          string // the from: header, sip:user@domain
+	Authorization string // Authorization: Digest ...
+	APIKey        string // x-api-key
+	Method, URI   string
+	IP            string
+	// RequireActivated refuses accounts that are not activated (or
+	// switched off): the user endpoints want one; admin endpoints check
+	// the admin's state instead.
+	RequireActivated bool
+}
+
+// NewSIPAccount is what an admin gives to create a SIP account.
+type NewSIPAccount struct {
+	Username, Password, Algorithm string
+	Activated, Admin              bool
+	Phone, Email                  string
+	ConfirmationKeyExpires        time.Time // zero: no expiry
+}
+
+// CreatedSIPAccount is a new account with its confirmation key, which
+// activates it (when not activated) and provisions a device once.
+type CreatedSIPAccount struct {
+	Account         *Account
+	ConfirmationKey string
+}
+
+// TokenAccount is what a device gives to create its own account with a
+// token it received by push.
+type TokenAccount struct {
+	Username, Password, Algorithm, Domain, Token string
+	Email, Phone                                 string // optional activation channels
+}
+
+// SIPService is the SIP account API: authentication by Digest or API key,
+// one's own account, and an admin's accounts of its domain.
+type SIPService interface {
+	AuthenticateSIP(ctx context.Context, r SIPRequest) (Actor, *Account, error)
+	// SIPChallenges are the WWW-Authenticate values for the realm of the
+	// domain in from; stale marks an expired nonce.
+	SIPChallenges(ctx context.Context, from string, stale bool) ([]string, error)
+	PublicSIPAccount(ctx context.Context, sip string) (*Account, error)
+	SIPAccount(ctx context.Context, actor Actor) (*Account, error)
+	DeleteSIPAccount(ctx context.Context, actor Actor, id int64) error
+	DeleteOwnSIPAccount(ctx context.Context, actor Actor) error
+	ChangeSIPPassword(ctx context.Context, actor Actor, algorithm, oldPassword, password, ip string) (*Account, error)
+	CreateSIPAccount(ctx context.Context, actor Actor, in NewSIPAccount) (*CreatedSIPAccount, error)
+	SIPAccountsPage(ctx context.Context, actor Actor, page, perPage int) ([]Account, int64, error)
+	GetSIPAccount(ctx context.Context, actor Actor, id int64) (*Account, error)
+	SetSIPActivated(ctx context.Context, actor Actor, id int64, activated bool) (*Account, error)
+}
+
+// LifecycleService is a SIP account's life: push tokens, activation codes,
+// contact changes and provisioning.
+type LifecycleService interface {
+	SendAccountCreationToken(ctx context.Context, provider, param, prid string) error
+	CreateAccountWithToken(ctx context.Context, in TokenAccount, ip string) (*CreatedSIPAccount, error)
+	ActivateWithCode(ctx context.Context, sip, channel, code, ip string) (*Account, error)
+	RequestEmailChange(ctx context.Context, actor Actor, email string) error
+	RequestPhoneChange(ctx context.Context, actor Actor, phone string) error
+	ConfirmContactChange(ctx context.Context, actor Actor, channel, code, ip string) (*Account, error)
+	// Provision answers the liblinphone provisioning XML of a
+	// confirmation key (ENOTFOUND when there is nothing to serve).
+	Provision(ctx context.Context, key string) ([]byte, error)
+}
