@@ -2,274 +2,10 @@ package service
 
 import (
 	"context"
-	"errors"
-	"time"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/store"
 )
-
-// The account lifecycle: every surface and the command line create, change,
-// switch and delete accounts through the functions of this file, so one
-// password policy, one local-part rule, one conflict answer and one audit
-// format hold for all of them.
-
-// NewAccount is what every surface asks for when it creates an account.
-type NewAccount struct {
-	// Address is the new account's address, local@domain; Field names the
-	// input it came from, for errors ("email", "mail", "username").
-	Address, Field string
-	Password       string
-	// Algorithms are the digest algorithms the SIP HA1s are stored for
-	// (nil: MD5 and SHA-256).
-	Algorithms []string
-	// Active switches the account on; Activated marks its SIP identity
-	// confirmed; Admin lets it manage the accounts of its domain.
-	Active, Activated, Admin bool
-	Phone, ContactEmail      string // E.164; where codes and notices go
-	// ConfirmationKey gives the account a key that activates it (when not
-	// activated) and provisions a device once; it expires at
-	// ConfirmationKeyExpires (zero: never).
-	ConfirmationKey        bool
-	ConfirmationKeyExpires time.Time
-}
-
-// domainFunc resolves, and authorises for the actor, the domain an account
-// is created in. It runs twice: first on the read handle (write false), so
-// that refusals come before the slow hash, then inside the writing
-// transaction (write true), where every check counts.
-type domainFunc func(tx *store.Tx, write bool) (*sb.Domain, error)
-
-// createAccount is the one way an account comes to exist.
-func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccount, domain domainFunc) (*sb.CreatedSIPAccount, error) {
-	field := in.Field
-	if field == "" {
-		field = "email"
-	}
-	local, domainName, err := NormalizeEmail(field, in.Address)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkPassword("password", in.Password); err != nil {
-		return nil, err
-	}
-	algs := in.Algorithms
-	if len(algs) == 0 {
-		algs = BothAlgorithms
-	}
-	for _, alg := range algs {
-		if err := checkAlgorithm(alg); err != nil {
-			return nil, err
-		}
-	}
-	if in.Phone != "" && !validE164(in.Phone) {
-		return nil, sb.FieldError("phone", "The phone must be an E.164 number, e.g. +33612345678.")
-	}
-	if in.ContactEmail != "" {
-		if _, _, err := NormalizeEmail("email", in.ContactEmail); err != nil {
-			return nil, err
-		}
-	}
-	d, err := domain(s.store.Read(), false)
-	if err != nil {
-		return nil, err
-	}
-	if domainName != d.Name {
-		return nil, sb.FieldError(field, "%s must be an address in %s", field, d.Name)
-	}
-	creds, err := s.credentials(in.Password, local, d.Realm, algs)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	a := &sb.Account{Local: local, Email: local + "@" + d.Name, Active: in.Active, Activated: in.Activated,
-		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now, Algorithms: algs}
-	out := &sb.CreatedSIPAccount{Account: a}
-	if in.ConfirmationKey {
-		out.ConfirmationKey = randomKey()
-	}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		d2, err := domain(tx, true)
-		if err != nil {
-			return err
-		}
-		if d2.Name != d.Name || d2.Realm != d.Realm {
-			return sb.Errorf(sb.ECONFLICT, "domain %s changed meanwhile, try again", d.Name)
-		}
-		a.DomainID = d2.ID
-		if err := tx.CreateAccount(ctx, a, creds); err != nil {
-			var e *sb.Error
-			switch {
-			case errors.Is(err, store.ErrAddressIsAlias) && errors.As(err, &e):
-				return &sb.Error{Code: e.Code, Field: field, Message: e.Message, Err: e.Err}
-			case sb.ErrorCode(err) == sb.ECONFLICT:
-				return &sb.Error{Code: sb.ECONFLICT, Field: field, Message: "account " + a.Email + " already exists"}
-			}
-			return err
-		}
-		if out.ConfirmationKey != "" {
-			if err := tx.SetConfirmationKey(ctx, a.ID, out.ConfirmationKey, in.ConfirmationKeyExpires); err != nil {
-				return err
-			}
-		}
-		return tx.Audit(ctx, now, actor.String(), "account.create", "account:"+a.Email)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// accountFunc loads, and authorises for the actor, the account an operation
-// changes; like domainFunc it runs before the slow work and again inside
-// the writing transaction.
-type accountFunc func(tx *store.Tx) (*sb.Account, *sb.Domain, error)
-
-// setPassword is the one password change: the argon2id hash and the HA1 of
-// each algorithm are written together (the other HA1s are cleared), and
-// every other login of the account dies with the old password: its
-// JSON-RPC sessions but the caller's own, and its confirmation key, which
-// would hand the new HA1 to whoever holds an old provisioning link.
-// then, if set, runs last in the same transaction.
-func (s *Service) setPassword(ctx context.Context, actor sb.Actor, load accountFunc, password string, algorithms []string,
-	then func(*store.Tx, *sb.Account) error) (*sb.Account, error) {
-	if err := s.checkPassword("password", password); err != nil {
-		return nil, err
-	}
-	a, d, err := load(s.store.Read())
-	if err != nil {
-		return nil, err
-	}
-	creds, err := s.credentials(password, a.Local, d.Realm, algorithms)
-	if err != nil {
-		return nil, err
-	}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		a2, d2, err := load(tx)
-		if err != nil {
-			return err
-		}
-		if a2.ID != a.ID || a2.Local != a.Local || d2.Realm != d.Realm {
-			return sb.Errorf(sb.ECONFLICT, "account %s changed meanwhile, try again", a.Email)
-		}
-		now := s.now()
-		if err := tx.SetAccountPassword(ctx, a.ID, creds, now); err != nil {
-			return err
-		}
-		if err := tx.RevokeAccountLogins(ctx, a.ID, ownCredential(actor, a.ID)); err != nil {
-			return err
-		}
-		if err := tx.SetConfirmationKey(ctx, a.ID, "", time.Time{}); err != nil {
-			return err
-		}
-		if a, err = tx.AccountByID(ctx, a.ID); err != nil {
-			return err
-		}
-		if err := tx.Audit(ctx, now, actor.String(), "account.passwd", "account:"+a.Email); err != nil {
-			return err
-		}
-		if then != nil {
-			return then(tx, a)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// ownCredential is the login of the actor that stays when account id's
-// credentials change: the actor's own session, if it is that account.
-func ownCredential(actor sb.Actor, id int64) string {
-	if actor.AccountID == id {
-		return actor.Credential
-	}
-	return ""
-}
-
-// AccountState lists what setAccountState changes; nil fields stay.
-type AccountState struct {
-	Active    *bool // the mail admin's switch: may the account log in at all
-	Activated *bool // the SIP identity is confirmed
-	Admin     *bool // may manage its domain's accounts
-}
-
-// setAccountState is the one activate/deactivate, run in the caller's
-// transaction. Switching an account off (Active or Activated false) kills
-// at once every login it holds: JSON-RPC sessions, its confirmation key and
-// pending codes; API keys and Digest logins are checked against the
-// account's state on every request.
-func (s *Service) setAccountState(ctx context.Context, tx *store.Tx, actor sb.Actor, a *sb.Account, st AccountState) error {
-	now := s.now()
-	active, activated, admin := a.Active, a.Activated, a.Admin
-	if st.Active != nil {
-		active = *st.Active
-	}
-	if st.Activated != nil {
-		activated = *st.Activated
-	}
-	if st.Admin != nil {
-		admin = *st.Admin
-	}
-	audit := func(cond bool, on, off string) error {
-		action := off
-		if cond {
-			action = on
-		}
-		return tx.Audit(ctx, now, actor.String(), action, "account:"+a.Email)
-	}
-	if active != a.Active {
-		if err := tx.SetAccountActive(ctx, a.ID, active, now); err != nil {
-			return err
-		}
-		// The mail admin's switch, audited apart from the SIP activation.
-		if err := audit(active, "account.enable", "account.disable"); err != nil {
-			return err
-		}
-	}
-	if activated != a.Activated || admin != a.Admin {
-		if err := tx.SetAccountFlags(ctx, a.ID, activated, admin, now); err != nil {
-			return err
-		}
-	}
-	if activated != a.Activated {
-		if err := audit(activated, "account.activate", "account.deactivate"); err != nil {
-			return err
-		}
-	}
-	if admin != a.Admin {
-		if err := audit(admin, "account.set-admin", "account.unset-admin"); err != nil {
-			return err
-		}
-	}
-	// An explicit switch-off revokes even when the account was off already:
-	// a pending account's codes die with it.
-	if st.Active != nil && !active || st.Activated != nil && !activated {
-		if err := tx.RevokeAccountLogins(ctx, a.ID, ""); err != nil {
-			return err
-		}
-		if err := tx.RevokeAccountKeys(ctx, a.ID); err != nil {
-			return err
-		}
-	}
-	a.Active, a.Activated, a.Admin, a.UpdatedAt = active, activated, admin, now
-	return nil
-}
-
-// deleteAccount is the one delete, run in the caller's transaction: the
-// account goes with its sessions, keys and codes (by cascade), and leaves
-// the aliases of its tenant that forwarded to it. The caller discards the
-// Maildir after the commit.
-func (s *Service) deleteAccount(ctx context.Context, tx *store.Tx, actor sb.Actor, a *sb.Account) error {
-	if err := tx.DeleteAccount(ctx, a.ID); err != nil {
-		return err
-	}
-	if err := s.forgetMailbox(ctx, tx, actor, a.Email); err != nil {
-		return err
-	}
-	return tx.Audit(ctx, s.now(), actor.String(), "account.delete", "account:"+a.Email)
-}
 
 // ListAccounts streams the accounts of a domain the actor may see.
 func (s *Service) ListAccounts(ctx context.Context, actor sb.Actor, ref sb.DomainRef, page sb.Page, fn func(sb.Account) error) error {
@@ -354,4 +90,130 @@ func (s *Service) DeleteAccount(ctx context.Context, actor sb.Actor, email strin
 	}
 	s.discardMail(ctx, domain, local)
 	return nil
+}
+
+// visibleMailbox loads an account by address: tenants see the accounts of
+// their domains, a mailbox only itself.
+func visibleMailbox(ctx context.Context, tx *store.Tx, actor sb.Actor, email string) (*sb.Account, error) {
+	local, domain, err := NormalizeEmail("mail", email)
+	if err != nil {
+		return nil, err
+	}
+	a, _, err := tx.AccountByEmail(ctx, local+"@"+domain)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		return nil, notFound("mail")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if actor.IsMailbox() {
+		if a.ID != actor.AccountID {
+			return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
+		}
+		return a, nil
+	}
+	if _, err := visibleDomain(ctx, tx, actor, a.DomainID); err != nil {
+		return nil, notFound("mail")
+	}
+	return a, nil
+}
+
+// GetMailbox returns an account by address.
+func (s *Service) GetMailbox(ctx context.Context, actor sb.Actor, email string) (*sb.Account, error) {
+	return visibleMailbox(ctx, s.store.Read(), actor, email)
+}
+
+// UpdateMailbox changes an account's password and/or active flag. A
+// mailbox may change only its own password.
+func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch sb.MailboxChange) (*sb.Account, error) {
+	if ch.Active != nil && actor.IsMailbox() {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
+	}
+	load := func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
+		a, err := visibleMailbox(ctx, tx, actor, email)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := tx.DomainByID(ctx, a.DomainID)
+		return a, d, err
+	}
+	setActive := func(tx *store.Tx, a *sb.Account) error {
+		if ch.Active == nil {
+			return nil
+		}
+		return s.setAccountState(ctx, tx, actor, a, AccountState{Active: ch.Active})
+	}
+	if ch.Password != nil {
+		return s.setPassword(ctx, actor, load, *ch.Password, BothAlgorithms, setActive)
+	}
+	var a *sb.Account
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if a, _, err = load(tx); err != nil {
+			return err
+		}
+		return setActive(tx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// CreateAccountCLI makes an account from the command line (the first admin
+// of a fresh install): the domain must exist.
+func (s *Service) CreateAccountCLI(ctx context.Context, actor sb.Actor, email, password, algorithm string, admin bool) (*sb.Account, error) {
+	if !actor.System {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only the server's administrator may create accounts from the command line")
+	}
+	_, domain, err := NormalizeEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	var algs []string
+	if algorithm != "" {
+		algs = []string{algorithm}
+	}
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Password: password, Algorithms: algs,
+		Active: true, Activated: true, Admin: admin},
+		func(tx *store.Tx, _ bool) (*sb.Domain, error) {
+			d, err := tx.DomainByName(ctx, domain)
+			if sb.ErrorCode(err) == sb.ENOTFOUND {
+				return nil, sb.Errorf(sb.ENOTFOUND, "domain %s does not exist: create it first (POST /domains or domain.add)", domain)
+			}
+			return d, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out.Account, nil
+}
+
+// SetAccountAdmin makes an account an admin (command line).
+func (s *Service) SetAccountAdmin(ctx context.Context, actor sb.Actor, email string) error {
+	if !actor.System {
+		return sb.Errorf(sb.EFORBIDDEN, "only the server's administrator may make admins")
+	}
+	yes := true
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		a, err := accountByAddress(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		return s.setAccountState(ctx, tx, actor, a, AccountState{Admin: &yes})
+	})
+}
+
+// accountByAddress loads an account by its normalised address, for the
+// command line.
+func accountByAddress(ctx context.Context, tx *store.Tx, email string) (*sb.Account, error) {
+	local, domain, err := NormalizeEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	a, _, err := tx.AccountByEmail(ctx, local+"@"+domain)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		return nil, sb.Errorf(sb.ENOTFOUND, "account %s not found", local+"@"+domain)
+	}
+	return a, err
 }

@@ -152,19 +152,7 @@ func (s *Service) IssueOAuthToken(ctx context.Context, grantType, clientID, clie
 // AuthenticateOAuth resolves a bearer token from /oauth/token to its tenant
 // actor. Unknown tokens are rate-limited per client IP.
 func (s *Service) AuthenticateOAuth(ctx context.Context, token, ip string) (sb.Actor, error) {
-	if token == "" {
-		return sb.Actor{}, ErrBadToken
-	}
-	if !s.tokens.Allowed("ip:" + ip) {
-		return sb.Actor{}, sb.Errorf(sb.ERATELIMIT, "too many invalid tokens, try again later")
-	}
-	t, err := s.store.Read().OAuthTokenTenant(ctx, auth.HashToken(token), s.now())
-	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		s.tokens.Fail("ip:" + ip)
-		return sb.Actor{}, ErrBadToken
-	}
-	if err != nil {
-		return sb.Actor{}, err
-	}
-	return sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role}, nil
+	return s.resolveBearer(ctx, token, ip, func(tx *store.Tx, hash string) (*sb.Tenant, error) {
+		return tx.OAuthTokenTenant(ctx, hash, s.now())
+	})
 }

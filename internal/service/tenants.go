@@ -112,6 +112,14 @@ var ErrBadToken = sb.Errorf(sb.EUNAUTHORIZED, "missing, invalid or expired auth 
 // Authenticate resolves an auth token to its tenant actor. Unknown tokens are
 // rate-limited per client IP.
 func (s *Service) Authenticate(ctx context.Context, token, ip string) (sb.Actor, error) {
+	return s.resolveBearer(ctx, token, ip, func(tx *store.Tx, hash string) (*sb.Tenant, error) {
+		return tx.TokenTenant(ctx, hash, s.now())
+	})
+}
+
+// resolveBearer resolves a bearer token through lookup (by its digest) to
+// its tenant actor; unknown tokens are rate-limited per client IP.
+func (s *Service) resolveBearer(ctx context.Context, token, ip string, lookup func(tx *store.Tx, hash string) (*sb.Tenant, error)) (sb.Actor, error) {
 	if token == "" {
 		return sb.Actor{}, ErrBadToken
 	}
@@ -119,7 +127,7 @@ func (s *Service) Authenticate(ctx context.Context, token, ip string) (sb.Actor,
 		return sb.Actor{}, sb.Errorf(sb.ERATELIMIT, "too many invalid tokens, try again later")
 	}
 	hash := auth.HashToken(token)
-	t, err := s.store.Read().TokenTenant(ctx, hash, s.now())
+	t, err := lookup(s.store.Read(), hash)
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
 		s.tokens.Fail("ip:" + ip)
 		return sb.Actor{}, ErrBadToken
@@ -135,4 +143,56 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		return tx.DeleteToken(ctx, auth.HashToken(token))
 	})
+}
+
+// GetTenant returns a tenant: operators any, a tenant itself.
+func (s *Service) GetTenant(ctx context.Context, actor sb.Actor, name string) (*sb.Tenant, error) {
+	if !actor.CanManageTenant(name) {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
+	}
+	t, _, err := s.store.Read().TenantByName(ctx, name)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		return nil, notFound("account")
+	}
+	return t, err
+}
+
+// DeleteTenant deletes a tenant that holds no domains; operators only.
+func (s *Service) DeleteTenant(ctx context.Context, actor sb.Actor, name string) error {
+	if !actor.CanManageTenants() {
+		return sb.Errorf(sb.EFORBIDDEN, "only operators may delete accounts")
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		t, _, err := tx.TenantByName(ctx, name)
+		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			return notFound("account")
+		}
+		if err != nil {
+			return err
+		}
+		if t.ID == actor.TenantID {
+			return sb.Errorf(sb.ECONFLICT, "an operator cannot delete itself")
+		}
+		n, err := tx.CountTenantDomains(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return sb.Errorf(sb.ECONFLICT, "account %s still holds %d domains: delete or move them first", name, n)
+		}
+		if err := tx.DeleteTenant(ctx, t.ID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, s.now(), actor.String(), "tenant.delete", "tenant:"+name)
+	})
+}
+
+// ListTenantDomains streams the domains of a named tenant: a tenant may
+// name only itself, operators any tenant.
+func (s *Service) ListTenantDomains(ctx context.Context, actor sb.Actor, tenant string, page sb.Page, fn func(sb.Domain) error) error {
+	t, err := s.GetTenant(ctx, actor, tenant)
+	if err != nil {
+		return err
+	}
+	return s.store.Read().EachDomain(ctx, t.ID, page, fn)
 }
