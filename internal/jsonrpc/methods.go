@@ -348,15 +348,26 @@ func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
 }
 
 func (m *methods) mailList(ctx context.Context, actor sb.Actor, p *mailListParams) (any, error) {
+	return collectPage(p, toMailJSON, func(page sb.Page, fn func(sb.Account) error) error {
+		return m.svc.ListAccounts(ctx, actor, sb.DomainRef{Name: p.Domain}, page, fn)
+	})
+}
+
+// maxPage bounds a JSON-RPC list: its answer is built in memory.
+const maxPage = 1000
+
+// collectPage runs one domain's keyset list for the params of mail.list
+// or alias.list and collects its rows, rendered by render, into an answer.
+func collectPage[T, J any](p *mailListParams, render func(T) J, list func(sb.Page, func(T) error) error) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	if p.Limit <= 0 || p.Limit > 1000 {
-		p.Limit = 1000 // a JSON-RPC answer is built in memory: page it
+	if p.Limit <= 0 || p.Limit > maxPage {
+		p.Limit = maxPage
 	}
-	out := []mailJSON{}
-	err := m.svc.ListAccounts(ctx, actor, sb.DomainRef{Name: p.Domain}, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Account) error {
-		out = append(out, toMailJSON(a))
+	out := []J{}
+	err := list(sb.Page{Limit: p.Limit, After: p.After}, func(v T) error {
+		out = append(out, render(v))
 		return nil
 	})
 	if err != nil {
@@ -433,21 +444,9 @@ func (m *methods) aliasAdd(ctx context.Context, actor sb.Actor, p *struct {
 }
 
 func (m *methods) aliasList(ctx context.Context, actor sb.Actor, p *mailListParams) (any, error) {
-	if err := need("domain", p.Domain); err != nil {
-		return nil, err
-	}
-	if p.Limit <= 0 || p.Limit > 1000 {
-		p.Limit = 1000 // a JSON-RPC answer is built in memory: page it
-	}
-	out := []aliasJSON{}
-	err := m.svc.ListAliases(ctx, actor, sb.DomainRef{Name: p.Domain}, sb.Page{Limit: p.Limit, After: p.After}, func(a sb.Alias) error {
-		out = append(out, toAliasJSON(a))
-		return nil
+	return collectPage(p, toAliasJSON, func(page sb.Page, fn func(sb.Alias) error) error {
+		return m.svc.ListAliases(ctx, actor, sb.DomainRef{Name: p.Domain}, page, fn)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 func (m *methods) aliasDel(ctx context.Context, actor sb.Actor, p *struct {
