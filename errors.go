@@ -27,6 +27,15 @@ const (
 // challenge (HTTP Digest's stale=true).
 var ErrStale = errors.New("stale credentials")
 
+// ErrNotPermitted marks, in an Error's cause, a refusal of rights as such
+// (the actor lacks the role), which a surface may word in its own fixed
+// phrase, as Laravel's "This action is unauthorized.".
+var ErrNotPermitted = errors.New("not permitted")
+
+// ErrTaken marks, in an ECONFLICT's cause, a name already held by another
+// object of the same kind (a validation error in some surfaces' terms).
+var ErrTaken = errors.New("already taken")
+
 // Error is the domain error: a code, a message safe to show a user, and the
 // field that is wrong when one is.
 type Error struct {

@@ -44,7 +44,7 @@ func (s *Server) sipAPI(h handlerFunc) http.Handler {
 			return
 		}
 		s.logError(r, err)
-		status := statusOf(err)
+		status, msg := sipAnswer(err)
 		if status == http.StatusUnauthorized && r.Header.Get("x-api-key") == "" {
 			if chs, cerr := s.svc.SIPChallenges(r.Context(), r.Header.Get("From"), errors.Is(err, sb.ErrStale)); cerr == nil {
 				for _, c := range chs {
@@ -52,9 +52,9 @@ func (s *Server) sipAPI(h handlerFunc) http.Handler {
 				}
 			}
 		}
-		body := map[string]any{"message": sb.ErrorMessage(err)}
+		body := map[string]any{"message": msg}
 		if f := sb.ErrorField(err); f != "" {
-			body["errors"] = map[string][]string{f: {sb.ErrorMessage(err)}}
+			body["errors"] = map[string][]string{f: {msg}}
 		}
 		writeJSON(w, status, body)
 	})

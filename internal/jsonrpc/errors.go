@@ -109,6 +109,10 @@ func ErrorCodes() []CodeDoc {
 	}
 }
 
+// vocabulary rewords the service's neutral terms in mailbox.org's: what
+// the rest of Switchboard calls a tenant, mailbox.org calls an account.
+var vocabulary = strings.NewReplacer("tenants", "accounts", "tenant", "account")
+
 // mapError turns a method's error into the error object sent, logging what
 // the caller must not see.
 func (s *Server) mapError(ctx context.Context, method string, err error) *Error {
@@ -126,11 +130,11 @@ func (s *Server) mapError(ctx context.Context, method string, err error) *Error 
 		if code == switchboard.EUNAVAILABLE {
 			s.log.WarnContext(ctx, "method failed", "method", method, "err", err)
 		}
-		msg := switchboard.ErrorMessage(err)
+		msg := vocabulary.Replace(switchboard.ErrorMessage(err))
 		if msg == "" {
 			msg = d.Message
 		}
-		return &Error{Code: d.Code, Message: msg, Data: fieldData(switchboard.ErrorField(err))}
+		return &Error{Code: d.Code, Message: msg, Data: fieldData(vocabulary.Replace(switchboard.ErrorField(err)))}
 	}
 	if ctx.Err() != nil {
 		// The client went away or the request timed out: not a fault of ours.

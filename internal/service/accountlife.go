@@ -103,7 +103,7 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 			case errors.Is(err, store.ErrAddressIsAlias) && errors.As(err, &e):
 				return &sb.Error{Code: e.Code, Field: field, Message: e.Message, Err: e.Err}
 			case sb.ErrorCode(err) == sb.ECONFLICT:
-				return &sb.Error{Code: sb.ECONFLICT, Field: field, Message: "account " + a.Email + " already exists"}
+				return &sb.Error{Code: sb.ECONFLICT, Field: field, Message: "account " + a.Email + " already exists", Err: sb.ErrTaken}
 			}
 			return err
 		}

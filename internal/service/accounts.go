@@ -108,7 +108,7 @@ func visibleMailbox(ctx context.Context, tx *store.Tx, actor sb.Actor, email str
 	}
 	if actor.IsMailbox() {
 		if a.ID != actor.AccountID {
-			return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
+			return nil, sb.Errorf(sb.EFORBIDDEN, "a mailbox may see only itself")
 		}
 		return a, nil
 	}
@@ -127,7 +127,7 @@ func (s *Service) GetMailbox(ctx context.Context, actor sb.Actor, email string) 
 // mailbox may change only its own password.
 func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch sb.MailboxChange) (*sb.Account, error) {
 	if ch.Active != nil && actor.IsMailbox() {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
+		return nil, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not switch itself on or off")
 	}
 	load := func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
 		a, err := visibleMailbox(ctx, tx, actor, email)

@@ -96,11 +96,11 @@ func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, domain, owne
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		if owner != "" && owner != actor.TenantName {
 			if !actor.IsOperator() {
-				return sb.Errorf(sb.EFORBIDDEN, "Access denied")
+				return sb.Errorf(sb.EFORBIDDEN, "only operators may create domains for another tenant")
 			}
 			t, _, err := tx.TenantByName(ctx, owner)
 			if sb.ErrorCode(err) == sb.ENOTFOUND {
-				return &sb.Error{Code: sb.ENOTFOUND, Field: "account", Message: "account not found"}
+				return &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant not found"}
 			}
 			if err != nil {
 				return err
@@ -108,7 +108,7 @@ func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, domain, owne
 			d.TenantID, d.TenantName = t.ID, t.Name
 		}
 		if d.TenantID == 0 {
-			return sb.FieldError("account", "account is required")
+			return sb.FieldError("tenant", "tenant is required")
 		}
 		if err := checkDomainClaim(ctx, tx, actor, name); err != nil {
 			return err
@@ -166,7 +166,7 @@ func (s *Service) MoveDomain(ctx context.Context, actor sb.Actor, domain, owner 
 		}
 		t, _, err := tx.TenantByName(ctx, owner)
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			return &sb.Error{Code: sb.ENOTFOUND, Field: "account", Message: "account not found"}
+			return &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant not found"}
 		}
 		if err != nil {
 			return err

@@ -11,7 +11,7 @@ import (
 )
 
 // ErrAccessDenied is the one answer to bad session credentials.
-var ErrAccessDenied = sb.Errorf(sb.EUNAUTHORIZED, "Access denied")
+var ErrAccessDenied = sb.Errorf(sb.EUNAUTHORIZED, "bad credentials or an expired session")
 
 // touchEvery bounds how often a session's last-seen time is written: the
 // store keeps seconds, so the idle timeout holds to the second.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"strings"
 	"time"
 
@@ -82,7 +81,7 @@ func (s *Service) deleteSIPAccount(ctx context.Context, actor sb.Actor, target f
 // an admin an account of the same domain (others do not exist for it).
 func (s *Service) sipTarget(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64) (*sb.Account, error) {
 	if actor.AccountID == 0 {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "This action is unauthorized.")
+		return nil, errNotAdmin
 	}
 	if id == actor.AccountID {
 		return tx.AccountByID(ctx, id)
@@ -98,17 +97,21 @@ func (s *Service) sipTarget(ctx context.Context, tx *store.Tx, actor sb.Actor, i
 	return a, err
 }
 
+// errNotAdmin refuses an operation that needs an administrator of the
+// domain.
+var errNotAdmin = &sb.Error{Code: sb.EFORBIDDEN, Message: "only an administrator of the domain may do this", Err: sb.ErrNotPermitted}
+
 // sipAdmin loads the actor's account and checks that it is an admin.
 func (s *Service) sipAdmin(ctx context.Context, tx *store.Tx, actor sb.Actor) (*sb.Account, error) {
 	if actor.AccountID == 0 {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "This action is unauthorized.")
+		return nil, errNotAdmin
 	}
 	a, err := tx.AccountByID(ctx, actor.AccountID)
 	if err != nil {
 		return nil, err
 	}
 	if !canAdminister(a) {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "This action is unauthorized.")
+		return nil, errNotAdmin
 	}
 	return a, nil
 }
@@ -205,9 +208,6 @@ func (s *Service) createSIPAccount(ctx context.Context, actor sb.Actor, in sb.Ne
 	out, err := s.createAccount(ctx, actor, NewAccount{Address: in.Username + "@" + d.Name, Field: "username",
 		Password: in.Password, Algorithms: []string{in.Algorithm}, Active: true, Activated: in.Activated, Admin: in.Admin,
 		Phone: in.Phone, ContactEmail: in.Email, ConfirmationKey: true, ConfirmationKeyExpires: in.ConfirmationKeyExpires}, domain)
-	if sb.ErrorCode(err) == sb.ECONFLICT && !errors.Is(err, store.ErrAddressIsAlias) {
-		return nil, &sb.Error{Code: sb.EINVALID, Field: "username", Message: "The username has already been taken."}
-	}
 	return out, err
 }
 

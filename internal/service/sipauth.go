@@ -65,11 +65,11 @@ func (s *Service) SIPChallenges(ctx context.Context, from string, stale bool) ([
 	return digest.Challenges(realm, nonces.New(), nonces.Opaque(realm), stale, digest.MD5, digest.SHA256), nil
 }
 
-// ErrSIPUnauthenticated is the answer to missing or wrong SIP credentials.
-var ErrSIPUnauthenticated = sb.Errorf(sb.EUNAUTHORIZED, "Unauthenticated.")
+// errNotAuthenticated is the answer to missing or wrong SIP credentials.
+var errNotAuthenticated = sb.Errorf(sb.EUNAUTHORIZED, "not authenticated")
 
 func unauthenticated(cause error) error {
-	return &sb.Error{Code: sb.EUNAUTHORIZED, Message: "Unauthenticated.", Err: cause}
+	return &sb.Error{Code: sb.EUNAUTHORIZED, Message: "not authenticated", Err: cause}
 }
 
 // AuthenticateSIP checks an x-api-key, or HTTP Digest credentials against
@@ -133,7 +133,7 @@ func (s *Service) AuthenticateSIP(ctx context.Context, r sb.SIPRequest) (sb.Acto
 		switch {
 		case err == nil:
 			if account == nil || d == nil {
-				return true, ErrSIPUnauthenticated
+				return true, errNotAuthenticated
 			}
 			return false, nil
 		case errors.Is(err, digest.ErrMalformed):
@@ -175,7 +175,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, key, ip string) (sb.Ac
 		var err error
 		a, err = tx.APIKeyAccount(ctx, hash)
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			return true, ErrSIPUnauthenticated
+			return true, errNotAuthenticated
 		}
 		return false, err
 	})

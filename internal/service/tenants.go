@@ -148,11 +148,11 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // GetTenant returns a tenant: operators any, a tenant itself.
 func (s *Service) GetTenant(ctx context.Context, actor sb.Actor, name string) (*sb.Tenant, error) {
 	if !actor.CanManageTenant(name) {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "Access denied")
+		return nil, sb.Errorf(sb.EFORBIDDEN, "not allowed to see tenant %s", name)
 	}
 	t, _, err := s.store.Read().TenantByName(ctx, name)
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
-		return nil, notFound("account")
+		return nil, notFound("tenant")
 	}
 	return t, err
 }
@@ -160,12 +160,12 @@ func (s *Service) GetTenant(ctx context.Context, actor sb.Actor, name string) (*
 // DeleteTenant deletes a tenant that holds no domains; operators only.
 func (s *Service) DeleteTenant(ctx context.Context, actor sb.Actor, name string) error {
 	if !actor.CanManageTenants() {
-		return sb.Errorf(sb.EFORBIDDEN, "only operators may delete accounts")
+		return sb.Errorf(sb.EFORBIDDEN, "only operators may delete tenants")
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		t, _, err := tx.TenantByName(ctx, name)
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			return notFound("account")
+			return notFound("tenant")
 		}
 		if err != nil {
 			return err
@@ -178,7 +178,7 @@ func (s *Service) DeleteTenant(ctx context.Context, actor sb.Actor, name string)
 			return err
 		}
 		if n > 0 {
-			return sb.Errorf(sb.ECONFLICT, "account %s still holds %d domains: delete or move them first", name, n)
+			return sb.Errorf(sb.ECONFLICT, "tenant %s still holds %d domains: delete or move them first", name, n)
 		}
 		if err := tx.DeleteTenant(ctx, t.ID); err != nil {
 			return err
