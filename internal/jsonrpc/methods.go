@@ -3,6 +3,7 @@ package jsonrpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -463,7 +464,7 @@ func (m *methods) aliasDel(ctx context.Context, actor sb.Actor, p *struct {
 
 // renameField reports a service field under this API's parameter name.
 func renameField(err error, from, to string) error {
-	if e, ok := err.(*sb.Error); ok && e.Field == from {
+	if e, ok := errors.AsType[*sb.Error](err); ok && e.Field == from {
 		c := *e
 		c.Field = to
 		return &c

@@ -51,12 +51,17 @@ func (s *Service) ListTenants(ctx context.Context, actor sb.Actor) ([]sb.Tenant,
 	return s.store.Read().ListTenants(ctx)
 }
 
+// errNotYourTenant is the one refusal of CanManageTenant: a tenant's own
+// name is no secret to its peers (they log in with theirs), so the refusal
+// is a plain forbid rather than a hidden not-found.
+var errNotYourTenant = sb.Errorf(sb.EFORBIDDEN, "a tenant may see and change only itself")
+
 // SetTenantPassword changes a tenant's password: operators any tenant's, a
 // tenant its own. Every auth token and JSON-RPC session of the tenant dies
 // with the old password, but the caller's own.
 func (s *Service) SetTenantPassword(ctx context.Context, actor sb.Actor, name, password string) error {
 	if !actor.CanManageTenant(name) {
-		return notFound("tenant")
+		return errNotYourTenant
 	}
 	if err := s.checkPassword("password", password); err != nil {
 		return err
@@ -148,7 +153,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // GetTenant returns a tenant: operators any, a tenant itself.
 func (s *Service) GetTenant(ctx context.Context, actor sb.Actor, name string) (*sb.Tenant, error) {
 	if !actor.CanManageTenant(name) {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "not allowed to see tenant %s", name)
+		return nil, errNotYourTenant
 	}
 	t, _, err := s.store.Read().TenantByName(ctx, name)
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
