@@ -213,19 +213,6 @@ func jsonKind(k string) string {
 	return k
 }
 
-// baseURL is the public base of links: --public-url, or the request's own
-// scheme and host.
-func (s *Server) baseURL(r *http.Request) string {
-	if s.public != "" {
-		return s.public
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 func (s *Server) postConfigCreate(w http.ResponseWriter, r *http.Request) error {
 	in, err := readConfigBody(r)
 	if err != nil {
@@ -235,7 +222,7 @@ func (s *Server) postConfigCreate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, map[string]any{"id": link.ID, "url": s.baseURL(r) + "/config/" + link.ID,
+	return writeJSON(w, http.StatusCreated, map[string]any{"id": link.ID, "url": s.requestBase(r) + "/config/" + link.ID,
 		"expires_at": link.ExpiresAt.UTC().Format(time.RFC3339)})
 }
 
