@@ -103,7 +103,9 @@ func New(cfg Config) *Server {
 	s.registerDKIM()
 	s.registerCerts()
 	s.registerExport()
-	s.registerClientConfig()
+	s.registerOAuth()
+	s.registerConfigLinks()
+	s.registerAutoconfig()
 	s.registerSIP()
 	s.registerLifecycle()
 	if cfg.JSONRPC != nil {

@@ -8,69 +8,21 @@ import (
 	"html/template"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/profile"
 )
 
-// The client configuration surfaces: the iConfig-style API (OAuth token,
-// /config/create, password-protected profile links), OAuth client
-// management in the mail admin API, and the autoconfiguration documents
-// mail clients fetch for hosted domains.
-func (s *Server) registerClientConfig() {
-	s.handle("POST /oauth-clients", s.mailAdmin(s.withTenant(s.postOAuthClient)))
-	s.handle("GET /oauth-clients", s.mailAdmin(s.withTenant(s.getOAuthClients)))
-	s.handle("DELETE /oauth-clients", s.mailAdmin(s.withTenant(s.deleteOAuthClient)))
-
-	s.handle("POST /oauth/token", s.oauth(s.postOAuthToken))
+// The iConfig-style API: /config/create and /config/{id} (Bearer tokens
+// from /oauth/token), and the password-protected HTML page a link opens.
+func (s *Server) registerConfigLinks() {
 	s.handle("POST /config/create", s.iconfig(s.withOAuth(s.postConfigCreate)))
 	s.handle("DELETE /config/{id}", s.iconfig(s.withOAuth(s.deleteConfig)))
 	s.handle("GET /config/{id}", s.page(s.getConfigForm))
 	s.handle("POST /config/{id}", s.page(s.postConfigDownload))
-
-	s.handle("GET /mail/config-v1.1.xml", s.plain(s.getAutoconfig))
-	s.handle("GET /.well-known/autoconfig/mail/config-v1.1.xml", s.plain(s.getAutoconfig))
-	s.handle("POST /autodiscover/autodiscover.xml", s.plain(s.postAutodiscover))
-	s.handle("POST /Autodiscover/Autodiscover.xml", s.plain(s.postAutodiscover))
-	s.handle("GET /mail/mobileconfig", s.page(s.getMailboxForm))
-	s.handle("POST /mail/mobileconfig", s.page(s.postMailboxProfile))
-}
-
-// oauth adapts a handler to RFC 6749's error format (section 5.2).
-func (s *Server) oauth(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		s.logError(r, err)
-		code, status := "invalid_request", http.StatusBadRequest
-		switch sb.ErrorCode(err) {
-		case sb.EUNAUTHORIZED:
-			code, status = "invalid_client", http.StatusUnauthorized
-			w.Header().Set("WWW-Authenticate", `Basic realm="oauth"`)
-		case sb.EINVALID:
-			if sb.ErrorField(err) == "grant_type" {
-				code = "unsupported_grant_type"
-			}
-		case sb.EMALFORMED:
-		case sb.ERATELIMIT:
-			// slow_down is registered for the token endpoint by RFC 8628.
-			code, status = "slow_down", http.StatusTooManyRequests
-			w.Header().Set("Retry-After", "10")
-		case sb.ETOOLARGE:
-			status = http.StatusRequestEntityTooLarge
-		default:
-			code, status = "server_error", statusOf(err)
-		}
-		w.Header().Set("Pragma", "no-cache")
-		writeJSON(w, status, map[string]string{"error": code, "error_description": sb.ErrorMessage(err)})
-	})
 }
 
 // iconfig adapts a handler to the iConfig API's error format:
@@ -104,77 +56,6 @@ func (s *Server) withOAuth(h handlerFunc) handlerFunc {
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
 	}
-}
-
-type oauthClientJSON struct {
-	ID        int64  `json:"id"`
-	ClientID  string `json:"client_id"`
-	Tenant    string `json:"tenant"`
-	CreatedAt string `json:"created_at"`
-}
-
-func toOAuthClientJSON(c sb.OAuthClient) oauthClientJSON {
-	return oauthClientJSON{ID: c.ID, ClientID: c.ClientID, Tenant: c.TenantName, CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339)}
-}
-
-func (s *Server) postOAuthClient(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
-	if err != nil {
-		return err
-	}
-	c, secret, err := s.svc.CreateOAuthClient(r.Context(), actorOf(r), p.Get("tenant"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "client": toOAuthClientJSON(*c),
-		"client_id": c.ClientID, "client_secret": secret})
-}
-
-func (s *Server) getOAuthClients(w http.ResponseWriter, r *http.Request) error {
-	cs, err := s.svc.ListOAuthClients(r.Context(), actorOf(r))
-	if err != nil {
-		return err
-	}
-	out := make([]oauthClientJSON, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, toOAuthClientJSON(c))
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"oauth_clients": out})
-}
-
-func (s *Server) deleteOAuthClient(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
-	if err != nil {
-		return err
-	}
-	id, err := p.Required("client_id")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.RevokeOAuthClient(r.Context(), actorOf(r), id); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"result": true})
-}
-
-func (s *Server) postOAuthToken(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
-	if err != nil {
-		return err
-	}
-	id, secret := p.Get("client_id"), p.Get("client_secret")
-	// RFC 6749 2.3.1: client credentials may come as HTTP Basic instead.
-	if u, pw, ok := r.BasicAuth(); ok && id == "" && secret == "" {
-		id, secret = u, pw
-	}
-	token, expiresIn, err := s.svc.IssueOAuthToken(r.Context(), p.Get("grant_type"), id, secret, clientIP(r))
-	if err != nil {
-		s.countAuthFailure("oauth", err)
-		return err
-	}
-	w.Header().Set("Pragma", "no-cache")
-	return writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer",
-		"expires_in": int64(expiresIn.Seconds()), "access_token": token})
 }
 
 // configBody is the body of POST /config/create, as iConfig documents it.
@@ -332,19 +213,6 @@ func jsonKind(k string) string {
 	return k
 }
 
-// baseURL is the public base of links: --public-url, or the request's own
-// scheme and host.
-func (s *Server) baseURL(r *http.Request) string {
-	if s.public != "" {
-		return s.public
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 func (s *Server) postConfigCreate(w http.ResponseWriter, r *http.Request) error {
 	in, err := readConfigBody(r)
 	if err != nil {
@@ -354,7 +222,7 @@ func (s *Server) postConfigCreate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, map[string]any{"id": link.ID, "url": s.baseURL(r) + "/config/" + link.ID,
+	return writeJSON(w, http.StatusCreated, map[string]any{"id": link.ID, "url": s.requestBase(r) + "/config/" + link.ID,
 		"expires_at": link.ExpiresAt.UTC().Format(time.RFC3339)})
 }
 
@@ -445,60 +313,5 @@ func writeProfile(w http.ResponseWriter, f *sb.ProfileFile) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
 	_, err := w.Write(f.Data)
-	return err
-}
-
-func (s *Server) getMailboxForm(w http.ResponseWriter, r *http.Request) error {
-	return writePage(w, http.StatusOK, pageData{Title: "Mail profile", Form: true, Email: true,
-		Message: "Sign in with your mailbox to download a profile that configures your device."})
-}
-
-func (s *Server) postMailboxProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := ReadParams(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.svc.MailboxProfile(r.Context(), p.Get("email"), p.Get("password"), clientIP(r))
-	if err != nil {
-		s.countAuthFailure("mobileconfig", err)
-		return err
-	}
-	return writeProfile(w, f)
-}
-
-// getAutoconfig serves Thunderbird's autoconfig. Thunderbird sends the
-// address; without it the domain comes from the autoconfig.DOMAIN host the
-// client asked.
-func (s *Server) getAutoconfig(w http.ResponseWriter, r *http.Request) error {
-	email := r.URL.Query().Get("emailaddress")
-	if email == "" {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		email = strings.TrimPrefix(strings.ToLower(host), "autoconfig.")
-	}
-	doc, err := s.svc.MailAutoconfig(r.Context(), email)
-	if err != nil {
-		return err
-	}
-	return writeXML(w, "application/xml; charset=utf-8", doc)
-}
-
-func (s *Server) postAutodiscover(w http.ResponseWriter, r *http.Request) error {
-	email, err := profile.ParseAutodiscoverRequest(r.Body)
-	if err != nil {
-		return sb.Errorf(sb.EMALFORMED, "%s", err.Error())
-	}
-	doc, err := s.svc.MailAutodiscover(r.Context(), email)
-	if err != nil {
-		return err
-	}
-	return writeXML(w, "text/xml; charset=utf-8", doc)
-}
-
-func writeXML(w http.ResponseWriter, ctype string, doc []byte) error {
-	w.Header().Set("Content-Type", ctype)
-	_, err := w.Write(doc)
 	return err
 }
