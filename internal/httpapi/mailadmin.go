@@ -31,15 +31,10 @@ func (s *Server) registerMailAdmin() {
 
 // mailAdmin adapts a handler to the family's error format:
 // {"result":false,"msg":"..."} with the status of the error's code.
-func (s *Server) mailAdmin(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		s.logError(r, err)
-		writeJSON(w, statusOf(err), map[string]any{"result": false, "msg": sb.ErrorMessage(err)})
-	})
+func (s *Server) mailAdmin(h handlerFunc) http.Handler { return s.adapt(writeMailAdminError, h) }
+
+func writeMailAdminError(w http.ResponseWriter, _ *http.Request, err error) {
+	writeJSON(w, statusOf(err), map[string]any{"result": false, "msg": sb.ErrorMessage(err)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -144,14 +144,35 @@ func (s *Server) handleLimit(pattern string, maxBody int64, h http.Handler) {
 // handlerFunc is the shape of every handler: errors go to one writer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// plain adapts a handler whose errors are written as text.
-func (s *Server) plain(h handlerFunc) http.Handler {
+// errorWriter writes an error answer in one family's format.
+type errorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// adapt turns a handler into a route of the family whose format write
+// is: errors are logged when internal and answered by write.
+func (s *Server) adapt(write errorWriter, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			s.logError(r, err)
-			http.Error(w, sb.ErrorMessage(err), statusOf(err))
+			write(w, r, err)
 		}
 	})
+}
+
+// plain adapts a handler whose errors are written as text.
+func (s *Server) plain(h handlerFunc) http.Handler { return s.adapt(writePlainError, h) }
+
+func writePlainError(w http.ResponseWriter, _ *http.Request, err error) {
+	http.Error(w, sb.ErrorMessage(err), statusOf(err))
+}
+
+// fieldErrorBody is the {"message":...,"errors":{field:[...]}} body of the
+// SIP API and the iConfig API.
+func fieldErrorBody(err error) map[string]any {
+	body := map[string]any{"message": sb.ErrorMessage(err)}
+	if f := sb.ErrorField(err); f != "" {
+		body["errors"] = map[string][]string{f: {sb.ErrorMessage(err)}}
+	}
+	return body
 }
 
 // statusOf is the HTTP status of a domain error code, shared by the REST
