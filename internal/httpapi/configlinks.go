@@ -27,22 +27,13 @@ func (s *Server) registerConfigLinks() {
 
 // iconfig adapts a handler to the iConfig API's error format:
 // {"message":..., "errors":{"field":["..."]}}.
-func (s *Server) iconfig(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		s.logError(r, err)
-		body := map[string]any{"message": sb.ErrorMessage(err)}
-		if f := sb.ErrorField(err); f != "" {
-			body["errors"] = map[string][]string{f: {sb.ErrorMessage(err)}}
-		}
-		if sb.ErrorCode(err) == sb.EUNAUTHORIZED {
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		}
-		writeJSON(w, statusOf(err), body)
-	})
+func (s *Server) iconfig(h handlerFunc) http.Handler { return s.adapt(writeIConfigError, h) }
+
+func writeIConfigError(w http.ResponseWriter, _ *http.Request, err error) {
+	if sb.ErrorCode(err) == sb.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	writeJSON(w, statusOf(err), fieldErrorBody(sb.ErrorField(err), sb.ErrorMessage(err)))
 }
 
 // withOAuth authenticates the Authorization: Bearer token from
@@ -269,19 +260,14 @@ func writePage(w http.ResponseWriter, status int, d pageData) error {
 
 // page adapts a handler whose errors are shown as an HTML page; refused
 // passwords show the form again.
-func (s *Server) page(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		s.logError(r, err)
-		code := sb.ErrorCode(err)
-		d := pageData{Title: "Configuration profile", Message: sb.ErrorMessage(err),
-			Form:  code == sb.EUNAUTHORIZED || code == sb.EINVALID || code == sb.EMALFORMED,
-			Email: strings.HasPrefix(r.URL.Path, "/mail/")}
-		writePage(w, statusOf(err), d)
-	})
+func (s *Server) page(h handlerFunc) http.Handler { return s.adapt(writePageError, h) }
+
+func writePageError(w http.ResponseWriter, r *http.Request, err error) {
+	code := sb.ErrorCode(err)
+	d := pageData{Title: "Configuration profile", Message: sb.ErrorMessage(err),
+		Form:  code == sb.EUNAUTHORIZED || code == sb.EINVALID || code == sb.EMALFORMED,
+		Email: strings.HasPrefix(r.URL.Path, "/mail/")}
+	writePage(w, statusOf(err), d)
 }
 
 func (s *Server) getConfigForm(w http.ResponseWriter, r *http.Request) error {

@@ -30,15 +30,10 @@ func (s *Server) registerMailAdmin() {
 
 // mailAdmin adapts a handler to the family's error format:
 // {"result":false,"msg":"..."} with the status of the error's code.
-func (s *Server) mailAdmin(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		s.logError(r, err)
-		writeJSON(w, statusOf(err), map[string]any{"result": false, "msg": sb.ErrorMessage(err)})
-	})
+func (s *Server) mailAdmin(h handlerFunc) http.Handler { return s.adapt(writeMailAdminError, h) }
+
+func writeMailAdminError(w http.ResponseWriter, _ *http.Request, err error) {
+	writeJSON(w, statusOf(err), map[string]any{"result": false, "msg": sb.ErrorMessage(err)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
@@ -177,7 +172,12 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
-func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
+// listByDomain streams one page of the list named key of the domain in
+// the path: list is the service's lister, toJSON the family's shape of an
+// entry.
+func listByDomain[T, J any](s *Server, w http.ResponseWriter, r *http.Request, key string,
+	list func(ctx context.Context, actor sb.Actor, domain sb.DomainRef, page sb.Page, fn func(T) error) error,
+	toJSON func(T) J) error {
 	domainID, err := pathID(r, "domain_id")
 	if err != nil {
 		return err
@@ -190,19 +190,29 @@ func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st := s.newStream(w, "users")
-	err = s.svc.ListAccounts(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, page, func(a sb.Account) error {
-		return st.item(toUserJSON(a))
-	})
-	return st.finish(err)
+	st := s.newStream(w, key)
+	return st.finish(list(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, page, func(v T) error {
+		return st.item(toJSON(v))
+	}))
+}
+
+// readInDomain reads the domain in the path, then the body with the named
+// fields required.
+func readInDomain(r *http.Request, names ...string) (int64, Params, []string, error) {
+	domainID, err := pathID(r, "domain_id")
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	p, v, err := readRequired(r, names...)
+	return domainID, p, v, err
+}
+
+func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
+	return listByDomain(s, w, r, "users", s.svc.ListAccounts, toUserJSON)
 }
 
 func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {
-	domainID, err := pathID(r, "domain_id")
-	if err != nil {
-		return err
-	}
-	_, v, err := readRequired(r, "email", "password")
+	domainID, _, v, err := readInDomain(r, "email", "password")
 	if err != nil {
 		return err
 	}
@@ -248,33 +258,13 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getAliases(w http.ResponseWriter, r *http.Request) error {
-	domainID, err := pathID(r, "domain_id")
-	if err != nil {
-		return err
-	}
-	p, err := ReadParams(r)
-	if err != nil {
-		return err
-	}
-	page, err := p.Page()
-	if err != nil {
-		return err
-	}
-	st := s.newStream(w, "aliases")
-	err = s.svc.ListAliases(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, page, func(a sb.Alias) error {
-		return st.item(toAliasJSON(a))
-	})
-	return st.finish(err)
+	return listByDomain(s, w, r, "aliases", s.svc.ListAliases, toAliasJSON)
 }
 
 // postAlias takes goto as a comma-separated list, as the field repeated, or
 // as a JSON array.
 func (s *Server) postAlias(w http.ResponseWriter, r *http.Request) error {
-	domainID, err := pathID(r, "domain_id")
-	if err != nil {
-		return err
-	}
-	p, v, err := readRequired(r, "address")
+	domainID, p, v, err := readInDomain(r, "address")
 	if err != nil {
 		return err
 	}

@@ -18,35 +18,30 @@ func (s *Server) registerOAuth() {
 }
 
 // oauth adapts a handler to RFC 6749's error format (section 5.2).
-func (s *Server) oauth(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
+func (s *Server) oauth(h handlerFunc) http.Handler { return s.adapt(writeOAuthError, h) }
+
+func writeOAuthError(w http.ResponseWriter, _ *http.Request, err error) {
+	code, status := "invalid_request", http.StatusBadRequest
+	switch sb.ErrorCode(err) {
+	case sb.EUNAUTHORIZED:
+		code, status = "invalid_client", http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Basic realm="oauth"`)
+	case sb.EINVALID:
+		if sb.ErrorField(err) == "grant_type" {
+			code = "unsupported_grant_type"
 		}
-		s.logError(r, err)
-		code, status := "invalid_request", http.StatusBadRequest
-		switch sb.ErrorCode(err) {
-		case sb.EUNAUTHORIZED:
-			code, status = "invalid_client", http.StatusUnauthorized
-			w.Header().Set("WWW-Authenticate", `Basic realm="oauth"`)
-		case sb.EINVALID:
-			if sb.ErrorField(err) == "grant_type" {
-				code = "unsupported_grant_type"
-			}
-		case sb.EMALFORMED:
-		case sb.ERATELIMIT:
-			// slow_down is registered for the token endpoint by RFC 8628.
-			code, status = "slow_down", http.StatusTooManyRequests
-			w.Header().Set("Retry-After", "10")
-		case sb.ETOOLARGE:
-			status = http.StatusRequestEntityTooLarge
-		default:
-			code, status = "server_error", statusOf(err)
-		}
-		w.Header().Set("Pragma", "no-cache")
-		writeJSON(w, status, map[string]string{"error": code, "error_description": sb.ErrorMessage(err)})
-	})
+	case sb.EMALFORMED:
+	case sb.ERATELIMIT:
+		// slow_down is registered for the token endpoint by RFC 8628.
+		code, status = "slow_down", http.StatusTooManyRequests
+		w.Header().Set("Retry-After", "10")
+	case sb.ETOOLARGE:
+		status = http.StatusRequestEntityTooLarge
+	default:
+		code, status = "server_error", statusOf(err)
+	}
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, status, map[string]string{"error": code, "error_description": sb.ErrorMessage(err)})
 }
 
 type oauthClientJSON struct {

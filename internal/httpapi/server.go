@@ -109,8 +109,8 @@ func New(cfg Config) *Server {
 	s.registerSIP()
 	s.registerLifecycle()
 	if cfg.JSONRPC != nil {
-		s.handle("POST /v1/", cfg.JSONRPC)
-		s.handle("POST /jsonrpc", cfg.JSONRPC)
+		s.handle("POST /v1/", s.jsonRPC(cfg.JSONRPC))
+		s.handle("POST /jsonrpc", s.jsonRPC(cfg.JSONRPC))
 	}
 	s.mux.Handle("/", s.instrument("unknown", s.maxBody, s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
 		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -138,14 +138,80 @@ func (s *Server) handleLimit(pattern string, maxBody int64, h http.Handler) {
 // handlerFunc is the shape of every handler: errors go to one writer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// plain adapts a handler whose errors are written as text.
-func (s *Server) plain(h handlerFunc) http.Handler {
+// errorWriter writes an error answer in one family's format.
+type errorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// adapt turns a handler into a route of the family whose format write
+// is: errors are logged when internal and answered by write, and so is a
+// panic, as an internal error.
+func (s *Server) adapt(write errorWriter, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.answerPanic(w, r, p, write)
+			}
+		}()
 		if err := h(w, r); err != nil {
 			s.logError(r, err)
-			http.Error(w, sb.ErrorMessage(err), statusOf(err))
+			write(w, r, err)
 		}
 	})
+}
+
+// answerPanic logs a recovered panic with its stack and, unless the answer
+// has begun, answers an internal error through write. http.ErrAbortHandler
+// goes on up: net/http uses it to drop the connection.
+func (s *Server) answerPanic(w http.ResponseWriter, r *http.Request, p any, write errorWriter) {
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.log.ErrorContext(r.Context(), "panic", "route", r.Pattern, "panic", p, "stack", string(debug.Stack()))
+	if rec, ok := w.(*recorder); ok && rec.wrote {
+		return
+	}
+	write(w, r, sb.Errorf(sb.EINTERNAL, "handler panicked"))
+}
+
+// plain adapts a handler whose errors are written as text.
+func (s *Server) plain(h handlerFunc) http.Handler { return s.adapt(writePlainError, h) }
+
+func writePlainError(w http.ResponseWriter, _ *http.Request, err error) {
+	http.Error(w, sb.ErrorMessage(err), statusOf(err))
+}
+
+// jsonRPC wraps the JSON-RPC transport, which answers its methods' errors
+// and panics itself, so that a panic of the transport still gets a
+// JSON-RPC answer.
+func (s *Server) jsonRPC(h http.Handler) http.Handler {
+	return s.adapt(writeJSONRPCError, func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// writeJSONRPCError answers a failure of the transport itself with an
+// Internal error (-32603) response; the request's id is unknown here, so
+// it is null, as JSON-RPC 2.0 (section 5) has it for an id not read.
+func writeJSONRPCError(w http.ResponseWriter, _ *http.Request, err error) {
+	type rpcError struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	writeJSON(w, statusOf(err), struct {
+		JSONRPC string   `json:"jsonrpc"`
+		Error   rpcError `json:"error"`
+		ID      any      `json:"id"`
+	}{"2.0", rpcError{-32603, "Internal error"}, nil})
+}
+
+// fieldErrorBody is the {"message":...,"errors":{field:[...]}} body of the
+// SIP API and the iConfig API.
+func fieldErrorBody(field, message string) map[string]any {
+	body := map[string]any{"message": message}
+	if field != "" {
+		body["errors"] = map[string][]string{field: {message}}
+	}
+	return body
 }
 
 // statusOf is the HTTP status of a domain error code, shared by the REST
@@ -188,8 +254,8 @@ func (s *Server) logError(r *http.Request, err error) {
 	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 }
 
-// instrument adds the body limit, the request timeout, panic recovery, the
-// access log and the metrics to a route.
+// instrument adds the body limit, the request timeout, the access log, the
+// metrics and a last panic recovery to a route.
 func (s *Server) instrument(route string, maxBody int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -201,14 +267,10 @@ func (s *Server) instrument(route string, maxBody int64, h http.Handler) http.Ha
 			r.Body = http.MaxBytesReader(rec, r.Body, maxBody)
 		}
 		defer func() {
+			// The family adapters answer their routes' panics; this is for
+			// the routes without one (metrics, ping), answered as text.
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.log.Error("panic", "route", route, "panic", p, "stack", string(debug.Stack()))
-				if !rec.wrote {
-					http.Error(rec, `{"result":false,"msg":"internal error"}`, http.StatusInternalServerError)
-				}
+				s.answerPanic(rec, r, p, writePlainError)
 			}
 			d := time.Since(start)
 			status := strconv.Itoa(rec.status)

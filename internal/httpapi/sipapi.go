@@ -37,27 +37,18 @@ func (s *Server) registerSIP() {
 
 // sipAPI adapts a handler to the family's error format; a 401 carries one
 // Digest challenge per algorithm for the realm of the from header.
-func (s *Server) sipAPI(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
-		}
-		s.logError(r, err)
-		status, msg := sipAnswer(err)
-		if status == http.StatusUnauthorized && r.Header.Get("x-api-key") == "" {
-			if chs, cerr := s.svc.SIPChallenges(r.Context(), r.Header.Get("From"), errors.Is(err, sb.ErrStale)); cerr == nil {
-				for _, c := range chs {
-					w.Header().Add("WWW-Authenticate", c)
-				}
+func (s *Server) sipAPI(h handlerFunc) http.Handler { return s.adapt(s.writeSIPError, h) }
+
+func (s *Server) writeSIPError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := sipAnswer(err)
+	if status == http.StatusUnauthorized && r.Header.Get("x-api-key") == "" {
+		if chs, cerr := s.svc.SIPChallenges(r.Context(), r.Header.Get("From"), errors.Is(err, sb.ErrStale)); cerr == nil {
+			for _, c := range chs {
+				w.Header().Add("WWW-Authenticate", c)
 			}
 		}
-		body := map[string]any{"message": msg}
-		if f := sb.ErrorField(err); f != "" {
-			body["errors"] = map[string][]string{f: {msg}}
-		}
-		writeJSON(w, status, body)
-	})
+	}
+	writeJSON(w, status, fieldErrorBody(sb.ErrorField(err), msg))
 }
 
 type sipKey struct{}
