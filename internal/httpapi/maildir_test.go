@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/maildir"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -54,7 +55,10 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		c := &clock{t: time.Unix(1_700_000_000, 0)}
 		mail := t.TempDir()
-		e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.now; cfg.MailRoot = mail })
+		e := newEnvWith(t, st, 0, func(cfg *service.Config) {
+			cfg.Now = c.now
+			cfg.Mailboxes = maildir.New(maildir.Config{Root: mail, Now: c.now})
+		})
 		tok := e.tenant("acme", sb.RoleTenant)
 		e.do("POST", "/domains", tok, form{"domain": "a.example", "username": "admin@a.example", "password": "password123"}).want(201)
 		for _, u := range []string{"bob", "carol", "dave"} {
@@ -138,7 +142,7 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 func TestMaildirRemovedAtOnceWithoutTrash(t *testing.T) {
 	st := storetest.Open(t, storetest.Backends()[0])
 	mail := t.TempDir()
-	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.MailRoot = mail; cfg.MailTrash = -1 })
+	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: mail, Trash: -1}) })
 	tok := e.tenant("acme", sb.RoleTenant)
 	e.do("POST", "/domains", tok, form{"domain": "a.example", "username": "admin@a.example", "password": "password123"}).want(201)
 	putMail(t, mail, map[string]string{"a.example/admin/cur/1": "x"})
@@ -151,7 +155,7 @@ func TestMaildirRemovedAtOnceWithoutTrash(t *testing.T) {
 func TestMaildirExportImport(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		srcMail := t.TempDir()
-		src := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.MailRoot = srcMail })
+		src := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: srcMail}) })
 		tok := src.tenant("acme", sb.RoleTenant)
 		src.do("POST", "/domains", tok, form{"domain": "move.example", "username": "admin@move.example", "password": "admin-password"}).want(201)
 		src.do("POST", "/user/1", tok, form{"email": "u0@move.example", "password": "user-password"}).want(201)
@@ -206,7 +210,7 @@ func TestMaildirExportImport(t *testing.T) {
 
 		fresh := func(t *testing.T) (*env, string, string) {
 			mail := t.TempDir()
-			e := newEnvWith(t, storetest.Open(t, backendOf(t, st)), 0, func(cfg *service.Config) { cfg.MailRoot = mail })
+			e := newEnvWith(t, storetest.Open(t, backendOf(t, st)), 0, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: mail}) })
 			return e, e.tenant("newhome", sb.RoleTenant), mail
 		}
 		t.Run("an import into a fresh store recreates the same files", func(t *testing.T) {
@@ -278,7 +282,10 @@ func TestPurgeRemovesImportsLeftStagedByACrash(t *testing.T) {
 	st := storetest.Open(t, storetest.Backends()[0])
 	c := &clock{t: time.Unix(1_700_000_000, 0)}
 	mail := t.TempDir()
-	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.now; cfg.MailRoot = mail })
+	e := newEnvWith(t, st, 0, func(cfg *service.Config) {
+		cfg.Now = c.now
+		cfg.Mailboxes = maildir.New(maildir.Config{Root: mail, Now: c.now})
+	})
 	stale := fmt.Sprintf(".staging/a.example.%d", c.now().Add(-25*time.Hour).UnixNano())
 	running := fmt.Sprintf(".staging/b.example.%d", c.now().Add(-time.Hour).UnixNano())
 	putMail(t, mail, map[string]string{stale + "/admin/cur/1": "x", running + "/admin/cur/1": "y"})
