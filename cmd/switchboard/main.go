@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/maildir"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
@@ -306,7 +307,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
 		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain),
-		Delivery: delivery, MailRoot: mf.path(sf.data), MailTrash: mailTrash, MinPasswordLength: sf.minPassword, ProvisioningBase: provBase})
+		Delivery: delivery, Mailboxes: mailboxes(mf.path(sf.data), mailTrash, logger), MinPasswordLength: sf.minPassword, ProvisioningBase: provBase})
 	if err := svc.SyncCertDir(ctx); err != nil {
 		logger.Error("write certificate files", "component", "main", "err", err)
 	}
@@ -594,7 +595,17 @@ func keyedService(st *store.Store, keyFile, dataDir, mailRoot string) (*service.
 		return nil, err
 	}
 	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Seal: box,
-		MailRoot: mailRoot}), nil
+		Mailboxes: mailboxes(mailRoot, 0, nil)}), nil
+}
+
+// mailboxes manages the Maildirs below root, keeping deleted ones for
+// trash (0: maildir.DefaultTrash; negative: none); nil for root "", which
+// manages no mail.
+func mailboxes(root string, trash time.Duration, logger *slog.Logger) service.Mailboxes {
+	if root == "" {
+		return nil // not a nil *maildir.Store, which would be a non-nil Mailboxes
+	}
+	return maildir.New(maildir.Config{Root: root, Trash: trash, Logger: logger})
 }
 
 func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {

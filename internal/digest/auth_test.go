@@ -78,7 +78,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			h := tc.header(t, f)
-			f.clock.Advance(tc.after)
+			f.clock.Add(tc.after)
 			user, err := f.auth.Authenticate(context.Background(), h, or(tc.method, "GET"), or(tc.uri, apiURI))
 			if tc.wantOther {
 				for _, s := range []error{digest.ErrNoCredentials, digest.ErrMalformed, digest.ErrUnauthorized,

@@ -33,7 +33,7 @@ func TestMemoryCounter(t *testing.T) {
 			expires := clk.Now().Add(testTTL)
 			m := digest.NewMemoryCounter(clk.Now)
 			for i, s := range tc.steps {
-				clk.Advance(s.after)
+				clk.Add(s.after)
 				got, err := m.Advance(context.Background(), s.nonce, s.nc, expires)
 				if err != nil {
 					t.Fatal(err)
@@ -55,7 +55,7 @@ func TestMemoryCounterPrunesExpiredNonces(t *testing.T) {
 			t.Fatal("fresh nonce refused")
 		}
 	}
-	clk.Advance(2 * time.Minute)
+	clk.Add(2 * time.Minute)
 	for i := range 1000 {
 		m.Advance(ctx, fmt.Sprint("new", i), 1, clk.Now().Add(time.Minute))
 	}

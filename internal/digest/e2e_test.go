@@ -73,7 +73,7 @@ func TestEndToEndWithGoClient(t *testing.T) {
 			}
 
 			// After the nonce expires the server asks for a retry with stale=true.
-			f.clock.Advance(testTTL + time.Second)
+			f.clock.Add(testTTL + time.Second)
 			h, _ := digest.Respond(ch, "GET", path, "alice", "secret", 3, "")
 			resp, _ = get(t, client, srv.URL+path, h)
 			if resp.StatusCode != http.StatusUnauthorized {

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard/switchboard/internal/digest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 const (
@@ -16,25 +16,8 @@ const (
 	testTTL   = 5 * time.Minute
 )
 
-// clock is a settable time source shared by the server and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is the clock shared by the server and the test.
+func newClock() *testenv.Clock { return testenv.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // users maps username to password; lookup derives HA1 as a store would hold it.
 type users map[string]string
@@ -54,7 +37,7 @@ func (u users) lookup(_ context.Context, username, realm, algorithm string) (str
 // fixture is an Authenticator with its clock, nonces and counter.
 type fixture struct {
 	auth    *digest.Authenticator
-	clock   *clock
+	clock   *testenv.Clock
 	nonces  *digest.Nonces
 	counter *digest.MemoryCounter
 }

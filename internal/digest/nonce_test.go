@@ -53,7 +53,7 @@ func TestNonces(t *testing.T) {
 			if tc.mutate != nil {
 				n = tc.mutate(n)
 			}
-			clk.Advance(tc.after)
+			clk.Add(tc.after)
 			issued, err := checker.Check(n)
 			wantErr(t, err, tc.want)
 			if tc.want == nil || tc.want == digest.ErrStaleNonce {

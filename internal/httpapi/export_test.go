@@ -14,6 +14,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/archive"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
 )
@@ -226,4 +227,100 @@ func backendOf(t *testing.T, st *store.Store) storetest.Backend {
 	}
 	t.Fatalf("no backend for %s", st.Dialect())
 	return storetest.Backend{}
+}
+
+// recordsArchive makes an export of domain holding the given JSON-lines
+// records (file name -> records), as a server would write it.
+func recordsArchive(t *testing.T, domain string, lines map[string][]any) []byte {
+	t.Helper()
+	b, err := archive.NewBuilder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	at := time.Unix(1_700_000_000, 0).UTC()
+	if err := b.JSON("domain.json", map[string]any{"name": domain, "created_at": at}); err != nil {
+		t.Fatal(err)
+	}
+	for name, records := range lines {
+		l, err := b.Lines(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range records {
+			if err := l.Add(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Close(strings.TrimSuffix(name, ".jsonl")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := b.Write(&buf, domain, at); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImportValidatesLikeTheLiveAPI checks that an imported record is held
+// to the rules of the call that makes it live, with the same message, and
+// that a refused import changes nothing.
+func TestImportValidatesLikeTheLiveAPI(t *testing.T) {
+	at := time.Unix(1_700_000_000, 0).UTC()
+	account := func(local string) map[string]any {
+		return map[string]any{"local": local, "email": local + "@move.example", "password_hash": "{PLAIN}x", "active": true,
+			"activated": true, "admin": false, "provisioned": false, "created_at": at, "updated_at": at}
+	}
+	dkimKey := func(selector, algorithm string) map[string]any {
+		return map[string]any{"selector": selector, "algorithm": algorithm, "public_key": "x", "private_key_pem": "x",
+			"active": true, "created_at": at}
+	}
+	outside := issueTestCert(t, []string{"mail.move.example", "mail.other.example"}, time.Now().Add(60*24*time.Hour))
+	eachEnv(t, func(t *testing.T, e *env) {
+		tok := e.tenant("acme", sb.RoleTenant)
+		e.do("POST", "/domains", tok, form{"domain": "move.example", "username": "admin@move.example", "password": "admin-password"}).want(201)
+		// The messages of the live calls, on the same input.
+		live := func(r *result) string {
+			t.Helper()
+			if r.status < 400 {
+				t.Fatalf("the live API accepted it: %s", r.body)
+			}
+			msg, _ := r.json["msg"].(string)
+			return msg
+		}
+		badSelector := live(e.do("POST", "/dkim/add-new-domain", tok, form{"domain": "move.example", "selector": "bad_sel"}))
+		badAlgorithm := live(e.do("POST", "/dkim/add-new-domain", tok, form{"domain": "move.example", "selector": "s1", "algorithm": "dsa"}))
+		notCovered := live(e.do("POST", "/ssl/upload", tok, form{"ssl_certificate": outside.chainPEM, "ssl_certificate_key": outside.keyPEM}))
+		badLocal := live(e.do("POST", "/user/1", tok, form{"email": "a/b@move.example", "password": "user-password"}))
+		e.do("DELETE", "/domain", tok, form{"domain": "move.example"}).want(200)
+
+		tests := []struct {
+			name  string
+			lines map[string][]any
+			msg   string
+		}{
+			{"a DKIM key with a bad selector", map[string][]any{"accounts.jsonl": {account("admin")},
+				"dkim_keys.jsonl": {dkimKey("bad_sel", "rsa")}}, badSelector},
+			{"a DKIM key with a bad algorithm", map[string][]any{"accounts.jsonl": {account("admin")},
+				"dkim_keys.jsonl": {dkimKey("s1", "dsa")}}, badAlgorithm},
+			{"a certificate naming a host outside the domain", map[string][]any{"accounts.jsonl": {account("admin")},
+				"certificates.jsonl": {map[string]any{"hostname": "mail.move.example", "source": "upload",
+					"chain_pem": outside.chainPEM, "private_key_pem": outside.keyPEM}}}, notCovered},
+			{"an account whose local part holds a '/'", map[string][]any{"accounts.jsonl": {account("admin"), account("a/b")}}, badLocal},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name+" is refused with the live API's message", func(t *testing.T) {
+				if tt.msg == "" {
+					t.Fatal("the live API gave no message")
+				}
+				before := e.snapshot()
+				e.importArchive(tok, recordsArchive(t, "move.example", tt.lines)).wantError(422, tt.msg)
+				e.unchanged(before)
+			})
+		}
+		t.Run("the same archive with valid records imports", func(t *testing.T) {
+			e.importArchive(tok, recordsArchive(t, "move.example", map[string][]any{"accounts.jsonl": {account("admin")}})).want(201)
+		})
+	})
 }

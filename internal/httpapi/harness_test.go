@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -183,11 +184,18 @@ func (e *env) raw(method, path, token, ctype string, body io.Reader) *result {
 }
 
 // snapshot is what the store holds, to check that refusals change nothing.
+// Last uses (of API keys and sessions) are left out: a refused request may
+// authenticate first.
 type snapshot struct {
-	Domains  []string
-	Accounts []string
-	Aliases  []string
-	Audit    int
+	Tenants      []string
+	Domains      []string
+	Accounts     []string
+	Aliases      []string
+	DKIMKeys     []string
+	Certificates []string
+	APIKeys      []string
+	Logins       []string // auth tokens and JSON-RPC sessions
+	Audit        int
 }
 
 func (e *env) snapshot() snapshot {
@@ -195,8 +203,19 @@ func (e *env) snapshot() snapshot {
 	ctx := context.Background()
 	var s snapshot
 	tx := e.store.Read()
-	err := tx.EachDomain(ctx, 0, sb.Page{}, func(d sb.Domain) error {
-		s.Domains = append(s.Domains, d.Name)
+	tenants, err := tx.ListTenants(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, t := range tenants {
+		_, hash, err := tx.TenantByName(ctx, t.Name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		s.Tenants = append(s.Tenants, fmt.Sprintf("%d %s %s %s", t.ID, t.Name, t.Role, hash))
+	}
+	err = tx.EachDomain(ctx, 0, sb.Page{}, func(d sb.Domain) error {
+		s.Domains = append(s.Domains, fmt.Sprintf("%s tenant %d", d.Name, d.TenantID))
 		err := tx.EachAccount(ctx, d.ID, sb.Page{}, func(a sb.Account) error {
 			_, hash, err := tx.AccountByEmail(ctx, a.Email)
 			s.Accounts = append(s.Accounts, a.Email+" "+hash)
@@ -205,13 +224,42 @@ func (e *env) snapshot() snapshot {
 		if err != nil {
 			return err
 		}
-		return tx.EachAlias(ctx, d.ID, sb.Page{}, func(a sb.Alias) error {
+		err = tx.EachAlias(ctx, d.ID, sb.Page{}, func(a sb.Alias) error {
 			s.Aliases = append(s.Aliases, a.Email+" "+strings.Join(a.Destinations, ","))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		keys, err := tx.DKIMKeys(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			s.DKIMKeys = append(s.DKIMKeys, fmt.Sprintf("%s %s %s active=%v %s", d.Name, k.Selector, k.Algorithm, k.Active, k.Public))
+		}
+		return tx.EachCertificate(ctx, d.ID, func(c sb.Certificate, _ string) error {
+			s.Certificates = append(s.Certificates, fmt.Sprintf("%s %s %s %s", c.Hostname, c.Source,
+				c.NotAfter.UTC().Format(time.RFC3339), strings.Join(c.Names, ",")))
 			return nil
 		})
 	})
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	keys, err := tx.APIKeys(ctx, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, k := range keys {
+		s.APIKeys = append(s.APIKeys, fmt.Sprintf("%d %s", k.ID, k.Email))
+	}
+	logins, err := tx.Logins(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, l := range logins {
+		s.Logins = append(s.Logins, fmt.Sprintf("%s %s tenant %d account %d %s until %d", l.Kind, l.Hash, l.TenantID, l.AccountID, l.Level, l.Expires.Unix()))
 	}
 	audit, err := tx.AuditLog(ctx, 0, 1_000_000)
 	if err != nil {
@@ -277,4 +325,40 @@ func newTestServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+func TestSnapshotSeesEveryTableItCovers(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		tok := e.tenant("acme", sb.RoleTenant)
+		e.do("POST", "/domains", tok, form{"domain": "a.example", "username": "admin@a.example", "password": "admin-password"}).want(201)
+		e.do("POST", "/alias/1", tok, form{"address": "info@a.example", "goto": "admin@a.example"}).want(201)
+		e.do("POST", "/dkim/add-new-domain", tok, form{"domain": "a.example", "selector": "s1"}).want(201)
+		cert := issueTestCert(t, []string{"mail.a.example"}, time.Now().Add(60*24*time.Hour))
+		e.do("POST", "/ssl/upload", tok, form{"ssl_certificate": cert.chainPEM, "ssl_certificate_key": cert.keyPEM}).want(200)
+		ctx := context.Background()
+		a, _, err := e.store.Read().AccountByEmail(ctx, "admin@a.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		err = e.store.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.CreateAPIKey(ctx, "key-digest", a.ID, now); err != nil {
+				return err
+			}
+			return tx.CreateSession(ctx, "session-digest", store.Session{AccountID: a.ID, Level: "mail", Expires: now.Add(time.Hour)}, now)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := e.snapshot()
+		for name, rows := range map[string][]string{"tenants": s.Tenants, "domains": s.Domains, "accounts": s.Accounts,
+			"aliases": s.Aliases, "DKIM keys": s.DKIMKeys, "certificates": s.Certificates, "API keys": s.APIKeys} {
+			if len(rows) != 1 {
+				t.Errorf("the snapshot holds %d %s, want 1: %q", len(rows), name, rows)
+			}
+		}
+		if len(s.Logins) != 2 || !strings.HasPrefix(s.Logins[0], "token ") || !strings.HasPrefix(s.Logins[1], "session session-digest ") {
+			t.Errorf("the snapshot's logins are %q, want acme's token and the session", s.Logins)
+		}
+	})
 }

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,26 +26,14 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // configEnv is a server with client configuration switched on and a
 // signing certificate from a test PKI.
 type configEnv struct {
 	*env
-	clock *clock
+	clock *testenv.Clock
 	pki   profiletest.PKI
 }
 
@@ -69,12 +56,12 @@ func newConfigEnv(t *testing.T, st *store.Store) *configEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 	box, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Now: c.now, Seal: box,
+	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Now: c.Now, Seal: box,
 		ClientConfig: service.ClientConfigOptions{Signer: signer, PublicHost: "config.example.net", Servers: testServers}})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, PublicURL: "https://config.example.net/"}))
 	t.Cleanup(srv.Close)
@@ -262,12 +249,12 @@ func TestConfigCreateAndDownload(t *testing.T) {
 			t.Fatalf("create answer %s", res.body)
 		}
 		exp, err := time.Parse(time.RFC3339, res.json["expires_at"].(string))
-		if err != nil || !exp.Equal(e.clock.now().Add(7*24*time.Hour)) {
+		if err != nil || !exp.Equal(e.clock.Now().Add(7*24*time.Hour)) {
 			t.Fatalf("expires_at %v, %v", res.json["expires_at"], err)
 		}
 
 		t.Run("the stored configuration is sealed and the link password hashed", func(t *testing.T) {
-			row, err := e.store.Read().ClientConfig(t.Context(), id, e.clock.now())
+			row, err := e.store.Read().ClientConfig(t.Context(), id, e.clock.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,7 +316,7 @@ func TestConfigCreateAndDownload(t *testing.T) {
 			}
 		})
 		t.Run("the link expires, before and after the purge", func(t *testing.T) {
-			e.clock.add(7*24*time.Hour + time.Second)
+			e.clock.Add(7*24*time.Hour + time.Second)
 			e.send("GET", "/config/"+id, nil, "").want(404)
 			e.doEnc("POST", "/config/"+id, "", form{"password": "mysecurepassword"}, urlencodedForm).want(404)
 			if err := e.svc.PurgeExpired(t.Context()); err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -107,9 +108,9 @@ func newPhoneEnv(t *testing.T, st *store.Store, base *profile.LinphoneConfig) *p
 	mail := smtptest.Start(t, smtptest.Options{})
 	sms := &fakeSMS{}
 	dev, apns := newAPNs(t)
-	c := &sipClock{t: time.Now()}
+	c := testenv.NewClock(time.Now())
 	box, _ := seal.New(bytes.Repeat([]byte{8}, seal.KeySize))
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, Now: c.now,
+	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, Now: c.Now,
 		SIPDomain: "sip.example.org", ProvisioningBase: base, Delivery: service.Delivery{
 			Mailer: notify.NewSMTP(notify.SMTPConfig{Addr: mail.Addr, From: "noreply@sip.example.org"}),
 			SMS:    sms,
@@ -306,7 +307,7 @@ func TestLifecycleRefusals(t *testing.T) {
 		})
 		t.Run("an expired token creates no account", func(t *testing.T) {
 			p.sipDo("POST", "/api/tokens", "", map[string]string{"pn_provider": "apns", "pn_param": "T.org.x", "pn_prid": "phone-9"}, nil).want(t, 201)
-			p.clock.add(25 * time.Hour)
+			p.clock.Add(25 * time.Hour)
 			p.sipDo("POST", "/api/accounts/with-token", "", map[string]any{"username": "latecomer", "password": "secret-pw", "algorithm": "MD5",
 				"token": p.apns.token("phone-9")}, nil).wantError(t, 422, "token")
 		})
@@ -333,9 +334,9 @@ func TestLifecycleRefusals(t *testing.T) {
 		})
 		t.Run("activation after confirmation_key_expires is 403", func(t *testing.T) {
 			admin(map[string]any{"username": "carol1", "password": "secret-pw", "algorithm": "MD5", "email": "carol@mail.example",
-				"confirmation_key_expires": p.clock.now().Add(time.Hour).UTC().Format("2006-01-02 15:04:05")}).want(t, 201)
+				"confirmation_key_expires": p.clock.Now().Add(time.Hour).UTC().Format("2006-01-02 15:04:05")}).want(t, 201)
 			code := p.mailCode(1)
-			p.clock.add(2 * time.Hour)
+			p.clock.Add(2 * time.Hour)
 			p.sipDo("POST", "/api/accounts/sip:carol1@sip.example.org/activate/email", "", map[string]string{"code": code}, nil).wantError(t, 403, "")
 		})
 		t.Run("email and phone changes take effect only with their codes", func(t *testing.T) {

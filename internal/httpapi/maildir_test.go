@@ -13,9 +13,11 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/maildir"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 // putMail writes files (slash paths below root) with their contents.
@@ -52,9 +54,12 @@ func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
 
 func TestMaildirsFollowDeletes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		c := &clock{t: time.Unix(1_700_000_000, 0)}
+		c := testenv.NewClock(time.Unix(1_700_000_000, 0))
 		mail := t.TempDir()
-		e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.now; cfg.MailRoot = mail })
+		e := newEnvWith(t, st, 0, func(cfg *service.Config) {
+			cfg.Now = c.Now
+			cfg.Mailboxes = maildir.New(maildir.Config{Root: mail, Now: c.Now})
+		})
 		tok := e.tenant("acme", sb.RoleTenant)
 		e.do("POST", "/domains", tok, form{"domain": "a.example", "username": "admin@a.example", "password": "password123"}).want(201)
 		for _, u := range []string{"bob", "carol", "dave"} {
@@ -65,7 +70,7 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 			"a.example/dave/new/2":        "dave's mail",
 			"a.example/admin/.Sent/cur/3": "admin's mail",
 		})
-		bobDeleted := c.now()
+		bobDeleted := c.Now()
 
 		t.Run("deleting an account moves its Maildir to the trash", func(t *testing.T) {
 			e.do("DELETE", "/users", tok, form{"email": "bob@a.example"}).want(200)
@@ -82,17 +87,17 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.add(time.Minute)
+			c.Add(time.Minute)
 			if err := e.svc.DeleteOwnSIPAccount(t.Context(), sb.Actor{AccountID: a.ID}); err != nil {
 				t.Fatal(err)
 			}
-			trashed := filepath.Join(mail, ".trash", "a.example", fmt.Sprintf("dave.%d", c.now().UnixNano()))
+			trashed := filepath.Join(mail, ".trash", "a.example", fmt.Sprintf("dave.%d", c.Now().UnixNano()))
 			if exists(filepath.Join(mail, "a.example", "dave")) || readMail(t, trashed)["new/2"] != "dave's mail" {
 				t.Fatalf("mail root after delete: %v", readMail(t, mail))
 			}
 		})
-		c.add(time.Hour)
-		domainDeleted := c.now()
+		c.Add(time.Hour)
+		domainDeleted := c.Now()
 		t.Run("deleting a domain moves its mail directory to the trash", func(t *testing.T) {
 			e.do("DELETE", "/domain", tok, form{"domain": "a.example"}).want(200)
 			trashed := filepath.Join(mail, ".trash", fmt.Sprintf("a.example.%d", domainDeleted.UnixNano()))
@@ -101,7 +106,7 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 			}
 		})
 		t.Run("purging the trash removes only entries older than the cutoff", func(t *testing.T) {
-			c.add(48 * time.Hour)
+			c.Add(48 * time.Hour)
 			for _, tt := range []struct {
 				olderThan time.Duration
 				removed   int
@@ -138,7 +143,7 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 func TestMaildirRemovedAtOnceWithoutTrash(t *testing.T) {
 	st := storetest.Open(t, storetest.Backends()[0])
 	mail := t.TempDir()
-	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.MailRoot = mail; cfg.MailTrash = -1 })
+	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: mail, Trash: -1}) })
 	tok := e.tenant("acme", sb.RoleTenant)
 	e.do("POST", "/domains", tok, form{"domain": "a.example", "username": "admin@a.example", "password": "password123"}).want(201)
 	putMail(t, mail, map[string]string{"a.example/admin/cur/1": "x"})
@@ -151,7 +156,7 @@ func TestMaildirRemovedAtOnceWithoutTrash(t *testing.T) {
 func TestMaildirExportImport(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		srcMail := t.TempDir()
-		src := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.MailRoot = srcMail })
+		src := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: srcMail}) })
 		tok := src.tenant("acme", sb.RoleTenant)
 		src.do("POST", "/domains", tok, form{"domain": "move.example", "username": "admin@move.example", "password": "admin-password"}).want(201)
 		src.do("POST", "/user/1", tok, form{"email": "u0@move.example", "password": "user-password"}).want(201)
@@ -206,7 +211,7 @@ func TestMaildirExportImport(t *testing.T) {
 
 		fresh := func(t *testing.T) (*env, string, string) {
 			mail := t.TempDir()
-			e := newEnvWith(t, storetest.Open(t, backendOf(t, st)), 0, func(cfg *service.Config) { cfg.MailRoot = mail })
+			e := newEnvWith(t, storetest.Open(t, backendOf(t, st)), 0, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: mail}) })
 			return e, e.tenant("newhome", sb.RoleTenant), mail
 		}
 		t.Run("an import into a fresh store recreates the same files", func(t *testing.T) {
@@ -276,11 +281,14 @@ func TestMaildirExportImport(t *testing.T) {
 
 func TestPurgeRemovesImportsLeftStagedByACrash(t *testing.T) {
 	st := storetest.Open(t, storetest.Backends()[0])
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	c := testenv.NewClock(time.Unix(1_700_000_000, 0))
 	mail := t.TempDir()
-	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.now; cfg.MailRoot = mail })
-	stale := fmt.Sprintf(".staging/a.example.%d", c.now().Add(-25*time.Hour).UnixNano())
-	running := fmt.Sprintf(".staging/b.example.%d", c.now().Add(-time.Hour).UnixNano())
+	e := newEnvWith(t, st, 0, func(cfg *service.Config) {
+		cfg.Now = c.Now
+		cfg.Mailboxes = maildir.New(maildir.Config{Root: mail, Now: c.Now})
+	})
+	stale := fmt.Sprintf(".staging/a.example.%d", c.Now().Add(-25*time.Hour).UnixNano())
+	running := fmt.Sprintf(".staging/b.example.%d", c.Now().Add(-time.Hour).UnixNano())
 	putMail(t, mail, map[string]string{stale + "/admin/cur/1": "x", running + "/admin/cur/1": "y"})
 	// Even with the trash off (remove at once), a running import is kept.
 	n, err := e.svc.PurgeMailTrash(t.Context(), 0)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,31 +21,20 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
-
-type sipClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *sipClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *sipClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type sipEnv struct {
 	*env
-	clock *sipClock
+	clock *testenv.Clock
 }
 
 // eachSIP starts a server with the domain sip.example.org (tenant acme),
 // an admin (admin@) and a user (alice@, both algorithms), on every backend.
 func eachSIP(t *testing.T, fn func(t *testing.T, e *sipEnv)) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		c := &sipClock{t: time.Now()}
-		e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.now })
+		c := testenv.NewClock(time.Now())
+		e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Now = c.Now })
 		tok := e.tenant("acme", sb.RoleTenant)
 		e.do("POST", "/domains", tok, form{"domain": "sip.example.org", "username": "alice@sip.example.org", "password": "alice-password"}).want(201)
 		if _, err := e.svc.CreateAccountCLI(context.Background(), sb.SystemActor, "admin@sip.example.org", "admin-password", "", true); err != nil {
@@ -201,7 +189,7 @@ func TestSIPDigest(t *testing.T) {
 			first := e.sipDo("GET", "/api/accounts/me", from, nil, nil)
 			ch, _ := digest.FindChallenge(first.header.Values("Www-Authenticate"), digest.MD5)
 			auth, _ := digest.Respond(ch, "GET", "/api/accounts/me", "alice", "alice-password", 1, "")
-			e.clock.add(6 * time.Minute)
+			e.clock.Add(6 * time.Minute)
 			r := e.sipDo("GET", "/api/accounts/me", from, nil, map[string]string{"Authorization": auth})
 			r.wantError(t, 401, "")
 			if !strings.Contains(strings.Join(r.header.Values("Www-Authenticate"), " "), "stale=true") {

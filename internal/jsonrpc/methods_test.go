@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,33 +19,21 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
-
-// clock is a settable time source shared by the service and its limiters.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type rpcEnv struct {
 	t     *testing.T
 	url   string
 	svc   *service.Service
 	st    *store.Store
-	clock *clock
+	clock *testenv.Clock
 }
 
 func eachRPC(t *testing.T, fn func(t *testing.T, e *rpcEnv)) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		c := &clock{t: time.Now()}
-		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Now: c.now,
+		c := testenv.NewClock(time.Now())
+		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Now: c.Now,
 			SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour})
 		// The whole server, as serve wires it, so /v1/ is tested as clients see it.
 		h := httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)})
@@ -232,24 +219,24 @@ func TestSessions(t *testing.T) {
 	eachRPC(t, func(t *testing.T, e *rpcEnv) {
 		t.Run("a session idle for longer than the timeout is refused", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
-			e.clock.add(29 * time.Minute)
+			e.clock.Add(29 * time.Minute)
 			e.call(s, "hello.innerworld", nil).ok(t) // activity renews the idle timer
-			e.clock.add(29 * time.Minute)
+			e.clock.Add(29 * time.Minute)
 			e.call(s, "hello.innerworld", nil).ok(t)
-			e.clock.add(31 * time.Minute)
+			e.clock.Add(31 * time.Minute)
 			e.call(s, "hello.innerworld", nil).fails(t, 2, "")
 		})
 		t.Run("a busy session still ends at its absolute lifetime", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
 			for range 26 {
-				e.clock.add(29 * time.Minute)
+				e.clock.Add(29 * time.Minute)
 				e.call(s, "hello.innerworld", nil)
 			}
 			e.call(s, "hello.innerworld", nil).fails(t, 2, "")
 		})
 		t.Run("a session works from another instance on the same database", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
-			other := service.New(service.Config{Store: e.st, Hasher: auth.NewHasher(auth.TestParams), Now: e.clock.now})
+			other := service.New(service.Config{Store: e.st, Hasher: auth.NewHasher(auth.TestParams), Now: e.clock.Now})
 			if _, err := other.ResumeSession(context.Background(), s, "127.0.0.1"); err != nil {
 				t.Fatalf("second instance refused the session: %v", err)
 			}

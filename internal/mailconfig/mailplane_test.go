@@ -32,6 +32,7 @@ import (
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/mailconfig"
+	"github.com/switchboard/switchboard/internal/maildir"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
@@ -471,7 +472,8 @@ func startAPI(t *testing.T, st *store.Store, mailRoot string) (*apiClient, *serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, MailRoot: mailRoot})
+	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box,
+		Mailboxes: maildir.New(maildir.Config{Root: mailRoot})})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
 	t.Cleanup(srv.Close)
 	if _, err := svc.CreateTenant(context.Background(), sb.SystemActor, "acme", "acme-password-1", sb.RoleTenant); err != nil {

@@ -61,7 +61,31 @@ func ownedDomainFor(ctx context.Context, tx *store.Tx, actor sb.Actor, hostname 
 		}
 		name = name[i+1:]
 	}
-	return nil, &sb.Error{Code: sb.EFORBIDDEN, Field: "hostname", Message: hostname + " is not under one of your domains"}
+	return nil, notYourName(hostname)
+}
+
+// notYourName refuses a certificate name outside the actor's domains.
+func notYourName(name string) error {
+	return &sb.Error{Code: sb.EFORBIDDEN, Field: "hostname", Message: name + " is not under one of your domains"}
+}
+
+// certDomain is the coverage rule of certificates, for uploads, ACME and
+// imports alike: every name of the certificate must lie under one of the
+// actor's domains, which domainOf finds (or refuses with notYourName). It
+// returns the domain of the first name, the hostname the certificate is
+// stored under.
+func certDomain(names []string, domainOf func(name string) (*sb.Domain, error)) (*sb.Domain, error) {
+	var first *sb.Domain
+	for i, n := range names {
+		d, err := domainOf(n)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			first = d
+		}
+	}
+	return first, nil
 }
 
 // UploadCertificate stores the actor's own certificate and key after
@@ -99,15 +123,11 @@ func (s *Service) storeBundle(ctx context.Context, actor sb.Actor, b *tlscert.Bu
 	c := &sb.Certificate{Hostname: hostname, Source: source, Names: b.Names, ChainPEM: string(b.ChainPEM),
 		Issuer: b.Issuer(), NotBefore: b.Leaf().NotBefore.UTC(), NotAfter: b.Leaf().NotAfter.UTC()}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		for _, n := range b.Names {
-			d, err := ownedDomainFor(ctx, tx, actor, n)
-			if err != nil {
-				return err
-			}
-			if n == hostname {
-				c.DomainID = d.ID
-			}
+		d, err := certDomain(b.Names, func(n string) (*sb.Domain, error) { return ownedDomainFor(ctx, tx, actor, n) })
+		if err != nil {
+			return err
 		}
+		c.DomainID = d.ID
 		if old, _, err := tx.CertificateByHostname(ctx, hostname); err == nil {
 			if _, err := visibleDomain(ctx, tx, actor, old.DomainID); err != nil {
 				return sb.Errorf(sb.EFORBIDDEN, "%s is not under one of your domains", hostname)

@@ -26,6 +26,16 @@ func checkSelector(selector string) (string, error) {
 	return s, nil
 }
 
+// checkDKIMAlgorithm validates a DKIM key algorithm and returns it in lower
+// case.
+func checkDKIMAlgorithm(algorithm string) (string, error) {
+	alg := strings.ToLower(strings.TrimSpace(algorithm))
+	if alg != dkim.RSA && alg != dkim.Ed25519 {
+		return "", sb.FieldError("algorithm", "algorithm must be %q or %q", dkim.RSA, dkim.Ed25519)
+	}
+	return alg, nil
+}
+
 // AddDKIMKey makes a new DKIM key for a domain of the actor. The selector
 // defaults to "s" + today's date, the algorithm to RSA 2048. A domain's first
 // key is active at once; later ones wait for ActivateDKIMKey (rotation).
@@ -40,12 +50,12 @@ func (s *Service) AddDKIMKey(ctx context.Context, actor sb.Actor, domain, select
 	if err != nil {
 		return nil, err
 	}
-	alg := strings.ToLower(strings.TrimSpace(algorithm))
-	if alg == "" {
-		alg = dkim.RSA
+	if strings.TrimSpace(algorithm) == "" {
+		algorithm = dkim.RSA
 	}
-	if alg != dkim.RSA && alg != dkim.Ed25519 {
-		return nil, sb.FieldError("algorithm", "algorithm must be %q or %q", dkim.RSA, dkim.Ed25519)
+	alg, err := checkDKIMAlgorithm(algorithm)
+	if err != nil {
+		return nil, err
 	}
 	d, err := visibleDomainByName(ctx, s.store.Read(), actor, domain)
 	if err != nil {

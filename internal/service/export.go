@@ -250,8 +250,13 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			return err
 		}
 		err = archive.EachLine(a, "accounts.jsonl", func(r *accountRecord) error {
+			// The local-part rule of created accounts: a local part names
+			// the Maildir.
 			local, dom, err := NormalizeEmail("email", r.Email)
-			if err != nil || dom != name || local != r.Local || !strings.HasPrefix(r.PasswordHash, "{") {
+			if err != nil {
+				return &archive.Error{Msg: "account " + r.Email + ": " + sb.ErrorMessage(err)}
+			}
+			if dom != name || local != r.Local || !strings.HasPrefix(r.PasswordHash, "{") {
 				return &archive.Error{Msg: "account " + r.Email + " is not valid for " + name}
 			}
 			batch = append(batch, store.ImportAccount{Local: local, Email: local + "@" + dom,
@@ -285,9 +290,14 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			return err
 		}
 		err = archive.EachLine(a, "dkim_keys.jsonl", func(r *dkimRecord) error {
+			// The rules of AddDKIMKey.
 			sel, err := checkSelector(r.Selector)
-			if err != nil || (r.Algorithm != dkim.RSA && r.Algorithm != dkim.Ed25519) {
-				return &archive.Error{Msg: "DKIM key " + r.Selector + " is not valid"}
+			if err != nil {
+				return &archive.Error{Msg: "DKIM key " + r.Selector + ": " + sb.ErrorMessage(err)}
+			}
+			alg, err := checkDKIMAlgorithm(r.Algorithm)
+			if err != nil {
+				return &archive.Error{Msg: "DKIM key " + sel + ": " + sb.ErrorMessage(err)}
 			}
 			if _, err := dkim.ParsePrivate([]byte(r.PrivateKeyPEM)); err != nil {
 				return &archive.Error{Msg: "DKIM key " + sel + " has an unreadable private key"}
@@ -296,7 +306,7 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			if err != nil {
 				return err
 			}
-			k := &sb.DKIMKey{DomainID: d.ID, Selector: sel, Algorithm: r.Algorithm, Public: r.PublicKey, Active: r.Active, CreatedAt: r.CreatedAt}
+			k := &sb.DKIMKey{DomainID: d.ID, Selector: sel, Algorithm: alg, Public: r.PublicKey, Active: r.Active, CreatedAt: r.CreatedAt}
 			res.DKIMKeys++
 			return tx.CreateDKIMKey(ctx, k, sealed)
 		})
@@ -348,10 +358,16 @@ func (s *Service) importCert(ctx context.Context, tx *store.Tx, d *sb.Domain, r 
 	if err != nil {
 		return &archive.Error{Msg: "certificate " + r.Hostname + ": " + err.Error()}
 	}
-	for _, n := range b.Names {
+	// The coverage rule of uploads, with the imported domain as the
+	// actor's only one.
+	_, err = certDomain(b.Names, func(n string) (*sb.Domain, error) {
 		if !tlscert.Covered(n, d.Name) {
-			return &archive.Error{Msg: "certificate " + r.Hostname + " names " + n + ", outside " + d.Name}
+			return nil, notYourName(n)
 		}
+		return d, nil
+	})
+	if err != nil {
+		return &archive.Error{Msg: "certificate " + r.Hostname + ": " + sb.ErrorMessage(err)}
 	}
 	if b.Names[0] != r.Hostname || (r.Source != "acme" && r.Source != "upload") {
 		return &archive.Error{Msg: "certificate " + r.Hostname + " does not match its record"}

@@ -56,14 +56,10 @@ type Config struct {
 	SIPDomain string
 	// Delivery sends mail, SMS and push notifications.
 	Delivery Delivery
-	// MailRoot is where Dovecot keeps each mailbox as a Maildir,
-	// <MailRoot>/<domain>/<local>/; deletes, exports and imports carry the
-	// Maildirs along. "": no mail storage is managed.
-	MailRoot string
-	// MailTrash is how long deleted Maildirs stay in <MailRoot>/.trash
-	// before PurgeMailTrash removes them (0: DefaultMailTrash); negative
-	// removes them at once on delete.
-	MailTrash time.Duration
+	// Mailboxes is the mail storage (Dovecot's Maildirs, maildir.Store);
+	// deletes, exports and imports carry the mail along. nil: no mail
+	// storage is managed.
+	Mailboxes Mailboxes
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -86,8 +82,7 @@ type Service struct {
 	sipDomain               string
 	provisioningBase        *profile.LinphoneConfig
 	delivery                Delivery
-	mailRoot                string
-	mailTrash               time.Duration
+	mail                    Mailboxes
 }
 
 var (
@@ -106,7 +101,7 @@ func New(cfg Config) *Service {
 		tokenTTL: cfg.TokenTTL, tokens: cfg.TokenLimiter, minPassword: cfg.MinPasswordLength, attempts: cfg.Attempts,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
 		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, provisioningBase: cfg.ProvisioningBase, delivery: cfg.Delivery,
-		mailRoot: cfg.MailRoot, mailTrash: cfg.MailTrash}
+		mail: cfg.Mailboxes}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -116,9 +111,6 @@ func New(cfg Config) *Service {
 	s.log = s.log.With("component", "service")
 	if s.hasher == nil {
 		s.hasher = auth.NewHasher(auth.DefaultParams)
-	}
-	if s.mailTrash == 0 {
-		s.mailTrash = DefaultMailTrash
 	}
 	if s.tokenTTL <= 0 {
 		s.tokenTTL = 24 * time.Hour

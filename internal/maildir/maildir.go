@@ -1,4 +1,8 @@
-package service
+// Package maildir keeps Dovecot's Maildirs in step with the accounts the
+// service manages: it moves the mail of deleted accounts to a trash and
+// purges it, adds Maildirs to domain exports, and stages the Maildirs of an
+// import until its records have committed.
+package maildir
 
 import (
 	"context"
@@ -6,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,17 +25,55 @@ import (
 // Dovecot keeps each mailbox as a Maildir at <mail-root>/<domain>/<local>/
 // (mail_location = maildir:<mail-root>/%Ld/%Ln). Deleted Maildirs move to
 // <mail-root>/.trash, on the same file system, so a delete is one atomic
-// rename and a mistake can be undone until PurgeMailTrash runs; imports are
-// staged in <mail-root>/.staging and renamed into place once committed.
-// Neither name can clash with a domain's directory: domains never start
-// with a dot.
+// rename and a mistake can be undone until Purge runs; imports are staged
+// in <mail-root>/.staging and renamed into place once committed. Neither
+// name can clash with a domain's directory: domains never start with a dot.
 const (
 	trashDir   = ".trash"
 	stagingDir = ".staging"
 
-	// DefaultMailTrash is how long deleted Maildirs stay in the trash.
-	DefaultMailTrash = 7 * 24 * time.Hour
+	// DefaultTrash is how long deleted Maildirs stay in the trash.
+	DefaultTrash = 7 * 24 * time.Hour
 )
+
+// Config configures a Store.
+type Config struct {
+	// Root is where Dovecot keeps each mailbox, <Root>/<domain>/<local>/.
+	Root string
+	// Trash is how long deleted Maildirs stay in <Root>/.trash before Purge
+	// removes them (0: DefaultTrash); negative removes them at once on
+	// Discard.
+	Trash time.Duration
+	// Now is the clock dating trash and staging entries (default time.Now).
+	Now func() time.Time
+	// Logger receives the failures of Discard and Place, which are not
+	// returned to the caller.
+	Logger *slog.Logger
+}
+
+// Store manages the Maildirs below one mail root on the real file system.
+type Store struct {
+	root  string
+	trash time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// New returns a Store; zero fields of cfg get defaults.
+func New(cfg Config) *Store {
+	m := &Store{root: cfg.Root, trash: cfg.Trash, now: cfg.Now, log: cfg.Logger}
+	if m.trash == 0 {
+		m.trash = DefaultTrash
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	m.log = m.log.With("component", "maildir")
+	return m
+}
 
 // safeComponent reports whether a local part or domain name can be used as
 // one path component below the mail root: the service validates both on
@@ -41,23 +84,23 @@ func safeComponent(s string) bool {
 
 // openMailRoot opens the mail root; nil, nil when none is managed or it
 // does not exist yet.
-func (s *Service) openMailRoot() (*os.Root, error) {
-	if s.mailRoot == "" {
+func (s *Store) openMailRoot() (*os.Root, error) {
+	if s.root == "" {
 		return nil, nil
 	}
-	root, err := os.OpenRoot(s.mailRoot)
+	root, err := os.OpenRoot(s.root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	return root, err
 }
 
-// discardMail moves the Maildir of local@domain, or with local "" every
+// Discard moves the Maildir of local@domain, or with local "" every
 // Maildir of the domain, to the trash (or removes it, if the trash is off).
 // It runs after the delete has committed: a failure is logged, never
 // returned, and a Maildir that does not exist (no mail ever came) is fine.
-func (s *Service) discardMail(ctx context.Context, domain, local string) {
-	if s.mailRoot == "" {
+func (s *Store) Discard(ctx context.Context, domain, local string) {
+	if s.root == "" {
 		return
 	}
 	log := s.log.With("domain", domain, "local", local)
@@ -81,7 +124,7 @@ func (s *Service) discardMail(ctx context.Context, domain, local string) {
 	if _, err := root.Lstat(src); errors.Is(err, fs.ErrNotExist) {
 		return
 	}
-	if s.mailTrash < 0 {
+	if s.trash < 0 {
 		err = root.RemoveAll(src)
 	} else if err = root.MkdirAll(path.Dir(dst), 0o700); err == nil {
 		err = root.Rename(src, dst)
@@ -102,11 +145,11 @@ func trashTime(name string) (time.Time, bool) {
 	return time.Unix(0, n), err == nil
 }
 
-// PurgeMailTrash removes the Maildirs deleted more than olderThan ago from
+// Purge removes the Maildirs deleted more than olderThan ago from
 // the trash, and imports left staged by a crash more than a day (or
 // olderThan, if longer) ago, and returns how many it removed. Entries are
 // dated by the time in their name, or else by their modification time.
-func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (int, error) {
+func (s *Store) Purge(ctx context.Context, olderThan time.Duration) (int, error) {
 	root, err := s.openMailRoot()
 	if root == nil {
 		return 0, err
@@ -176,11 +219,11 @@ func (s *Service) PurgeMailTrash(ctx context.Context, olderThan time.Duration) (
 	return n, nil
 }
 
-// exportMail adds the Maildirs of the domain's accounts to an export:
-// every regular file except the contents of tmp/ folders, which hold
-// messages still being delivered. Directories without an account are left
-// out.
-func (s *Service) exportMail(ctx context.Context, b *archive.Builder, domain string) error {
+// Export adds the Maildirs of the domain's accounts to an export: every
+// regular file except the contents of tmp/ folders, which hold messages
+// still being delivered. Directories for which isAccount reports false
+// (no account of that local part) are left out.
+func (s *Store) Export(ctx context.Context, b *archive.Builder, domain string, isAccount func(local string) (bool, error)) error {
 	if !safeComponent(domain) {
 		return nil
 	}
@@ -200,10 +243,10 @@ func (s *Service) exportMail(ctx context.Context, b *archive.Builder, domain str
 		if !le.IsDir() || !safeComponent(local) {
 			continue
 		}
-		if _, _, err := s.store.Read().AccountByEmail(ctx, local+"@"+domain); sb.ErrorCode(err) == sb.ENOTFOUND {
-			continue
-		} else if err != nil {
+		if ok, err := isAccount(local); err != nil {
 			return err
+		} else if !ok {
+			continue
 		}
 		base := path.Join(domain, local)
 		err := fs.WalkDir(root.FS(), base, func(p string, d fs.DirEntry, err error) error {
@@ -237,7 +280,7 @@ func (s *Service) exportMail(ctx context.Context, b *archive.Builder, domain str
 				return err // nil: expunged meanwhile
 			}
 			defer f.Close()
-			return b.MaildirFile(local, rel, filepath.Join(s.mailRoot, filepath.FromSlash(at)), f)
+			return b.MaildirFile(local, rel, filepath.Join(s.root, filepath.FromSlash(at)), f)
 		})
 		if err != nil {
 			return fmt.Errorf("export Maildir of %s@%s: %w", local, domain, err)
@@ -287,45 +330,26 @@ func openMaildirFile(root *os.Root, p string) (f *os.File, at string, err error)
 	return nil, "", nil
 }
 
-// stageMail checks the Maildirs of an import and writes them to a staging
-// directory under the mail root, which the caller renames to <domain> once
-// the import has committed, or removes. It returns "" when the archive
-// holds no Maildir. Every Maildir must belong to an account of the
-// archive, and the domain must have no mail here yet.
-func (s *Service) stageMail(ctx context.Context, a *archive.Archive, domain string) (string, error) {
-	var locals []string
-	err := a.MaildirLocals(func(local string) error {
-		locals = append(locals, local)
-		return nil
-	})
-	if err != nil || len(locals) == 0 {
-		return "", err
+// Stage writes the Maildirs of an import to a staging directory under the
+// mail root and returns its name, for Place once the import's records have
+// committed or failed; "" when the archive holds no Maildir. The caller has
+// checked that every Maildir belongs to an account of the archive; the
+// domain must have no mail here yet.
+func (s *Store) Stage(ctx context.Context, a *archive.Archive, domain string) (string, error) {
+	if !safeComponent(domain) {
+		return "", sb.Errorf(sb.EINVALID, "domain %q cannot name a mail directory", domain)
 	}
-	if s.mailRoot == "" {
+	if s.root == "" {
 		return "", sb.Errorf(sb.EINVALID, "the archive holds Maildirs, but this server keeps no mail (no mail root)")
 	}
-	accounts := make(map[string]bool, len(locals))
-	for _, l := range locals {
-		accounts[l] = false
-	}
-	err = archive.EachLine(a, "accounts.jsonl", func(r *accountRecord) error {
-		if _, ok := accounts[r.Local]; ok {
-			accounts[r.Local] = true
-		}
-		return nil
-	})
-	if err != nil {
+	empty := true
+	if err := a.MaildirLocals(func(string) error { empty = false; return nil }); err != nil || empty {
 		return "", err
 	}
-	for _, l := range locals {
-		if !accounts[l] || !safeComponent(domain) {
-			return "", sb.Errorf(sb.EINVALID, "the archive holds a Maildir for %s@%s, which is not one of its accounts", l, domain)
-		}
-	}
-	if err := os.MkdirAll(s.mailRoot, 0o700); err != nil {
+	if err := os.MkdirAll(s.root, 0o700); err != nil {
 		return "", sb.Internal(err)
 	}
-	root, err := os.OpenRoot(s.mailRoot)
+	root, err := os.OpenRoot(s.root)
 	if err != nil {
 		return "", sb.Internal(err)
 	}
@@ -333,7 +357,7 @@ func (s *Service) stageMail(ctx context.Context, a *archive.Archive, domain stri
 	if entries, err := fs.ReadDir(root.FS(), domain); err == nil && len(entries) > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "mail of domain " + domain + " already exists here"}
 	}
-	own, err := mailOwner(s.mailRoot)
+	own, err := mailOwner(s.root)
 	if err != nil {
 		return "", sb.Internal(err)
 	}
@@ -377,19 +401,20 @@ func (s *Service) stageMail(ctx context.Context, a *archive.Archive, domain stri
 	return staged, nil
 }
 
-// placeMail renames a staged import to the domain's mail directory, or
-// with ok false removes it.
-func (s *Service) placeMail(ctx context.Context, staged, domain string, ok bool) error {
+// Place renames a staged import to the domain's mail directory, or with ok
+// false removes it. Only a failure to put committed mail in place is
+// returned; any other is logged.
+func (s *Store) Place(ctx context.Context, staged, domain string, ok bool) error {
 	if staged == "" {
 		return nil
 	}
-	root, err := os.OpenRoot(s.mailRoot)
+	root, err := os.OpenRoot(s.root)
 	if err == nil {
 		defer root.Close()
 		if !ok {
 			err = root.RemoveAll(staged)
 		} else {
-			// Replaces an empty directory, which stageMail allowed.
+			// Replaces an empty directory, which Stage allowed.
 			err = root.Rename(staged, domain)
 		}
 	}
