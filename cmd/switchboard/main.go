@@ -5,16 +5,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,11 +18,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/acme"
 	"github.com/switchboard/switchboard/internal/auth"
-	"github.com/switchboard/switchboard/internal/dkimmilter"
-	"github.com/switchboard/switchboard/internal/httpapi"
-	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
@@ -130,6 +120,7 @@ type storeFlags struct {
 	data        string
 	database    string
 	minPassword int
+	keyFile     string // "": <data>/secret.key
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -137,7 +128,11 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.database, "database", "", "database URL: empty for embedded SQLite, or postgres://user:pass@host/db")
 	fs.IntVar(&f.minPassword, "min-password-length", service.DefaultMinPasswordLen,
 		fmt.Sprintf("shortest password accepted for tenants, mailboxes and SIP accounts (at least %d)", service.MinPasswordFloor))
+	fs.StringVar(&f.keyFile, "secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
 }
+
+// seal opens (or creates) the server key.
+func (f *storeFlags) seal() (*seal.Box, error) { return openSeal(f.keyFile, f.data) }
 
 // mailFlags name Dovecot's Maildir root, for the commands that move mail.
 type mailFlags struct {
@@ -225,230 +220,6 @@ func interleave(fs *flag.FlagSet, args []string) (flags, positional []string) {
 		}
 	}
 	return flags, positional
-}
-
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
-	tokenTTL := fs.Duration("token-ttl", 24*time.Hour, "lifetime of mail admin auth tokens")
-	sipDomain := fs.String("sip-domain", "", "default registration domain of the SIP API (empty: each admin's own domain)")
-	sessionIdle := fs.Duration("session-idle", 30*time.Minute, "JSON-RPC sessions end after this long unused")
-	sessionMax := fs.Duration("session-max", 12*time.Hour, "absolute lifetime of a JSON-RPC session")
-	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
-	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "longest time one request may take")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	acmeDir := fs.String("acme-directory", acme.LetsEncrypt, "ACME directory URL")
-	acmeEmail := fs.String("acme-email", "", "contact address of the ACME account")
-	acmeRoots := fs.String("acme-ca-roots", "", "PEM file of extra roots trusted for the ACME directory (for test CAs)")
-	acmeHTTP := fs.String("acme-http-listen", "", "extra listener answering only HTTP-01 challenges (e.g. :80)")
-	milterListen := fs.String("milter-listen", "", "address of the DKIM signing milter for Postfix (e.g. 127.0.0.1:8891; off when empty)")
-	milterTrusted := fs.String("milter-trusted", "127.0.0.0/8,::1/128", "client networks whose mail the milter signs (SMTP-authenticated clients are always signed)")
-	tlsListen := fs.String("tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI")
-	certDir := fs.String("cert-dir", "", "directory receiving <hostname>/fullchain.pem and privkey.pem for Dovecot and Postfix")
-	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
-	var mf mailFlags
-	mf.register(fs)
-	trashDays := fs.Int("mail-trash-days", 7, "days deleted Maildirs stay in <mail-root>/.trash (0: removed at once)")
-	var cf clientConfigFlags
-	cf.register(fs)
-	var df deliveryFlags
-	df.register(fs)
-	if err := parse(fs, args, stderr); err != nil {
-		return err
-	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	if *trashDays < 0 {
-		return errors.New("--mail-trash-days must not be negative")
-	}
-	mailTrash := time.Duration(*trashDays) * 24 * time.Hour
-	if mailTrash == 0 {
-		mailTrash = -1 // remove at once
-	}
-	box, err := openSeal(*keyFile, sf.data)
-	if err != nil {
-		return err
-	}
-	ccOpts, err := cf.options()
-	if err != nil {
-		return err
-	}
-	delivery, provBase, err := df.build(logger)
-	if err != nil {
-		return err
-	}
-	if ccOpts.Signer == nil {
-		logger.Warn("no --signing-cert/--signing-key: configuration profiles are served unsigned", "component", "main")
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	roots, err := loadRoots(*acmeRoots)
-	if err != nil {
-		return err
-	}
-	issuer := acme.New(acme.Config{Directory: *acmeDir, Email: *acmeEmail, Roots: roots, Logger: logger,
-		State: &service.ACMEState{Store: st, Seal: box, Now: time.Now}})
-	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
-		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
-		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain),
-		Delivery: delivery, MailRoot: mf.path(sf.data), MailTrash: mailTrash, MinPasswordLength: sf.minPassword})
-	if err := svc.SyncCertDir(ctx); err != nil {
-		logger.Error("write certificate files", "component", "main", "err", err)
-	}
-	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
-		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL, ProvisioningBase: provBase})
-
-	// A response must be written within DefaultStreamStall after its handler's
-	// time is up; streamed lists and exports move their own deadline on as
-	// the client reads (httpapi.DefaultStreamStall, StreamMax).
-	writeTimeout := *reqTimeout + httpapi.DefaultStreamStall
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       *reqTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	logger.Info("switchboard listening", "component", "main", "addr", ln.Addr().String(), "database", string(st.Dialect()))
-
-	go housekeeping(ctx, svc, logger, max(mailTrash, 0))
-
-	servers := []*http.Server{srv}
-	errc := make(chan error, 4)
-	go func() { errc <- srv.Serve(ln) }()
-	if *acmeHTTP != "" {
-		chSrv := &http.Server{Handler: api.ChallengeHandler(), ReadHeaderTimeout: 10 * time.Second}
-		chLn, err := net.Listen("tcp", *acmeHTTP)
-		if err != nil {
-			return err
-		}
-		servers = append(servers, chSrv)
-		go func() { errc <- chSrv.Serve(chLn) }()
-	}
-	if *milterListen != "" {
-		trusted, err := parsePrefixes(*milterTrusted)
-		if err != nil {
-			return fmt.Errorf("--milter-trusted: %w", err)
-		}
-		mln, err := net.Listen("tcp", *milterListen)
-		if err != nil {
-			return err
-		}
-		go func() {
-			errc <- dkimmilter.Serve(ctx, mln, dkimmilter.Config{Keys: svc, Trusted: trusted, Logger: logger})
-		}()
-	}
-	if *tlsListen != "" {
-		tlsSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: *reqTimeout,
-			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: api.GetCertificate(time.Minute)}}
-		tlsLn, err := net.Listen("tcp", *tlsListen)
-		if err != nil {
-			return err
-		}
-		servers = append(servers, tlsSrv)
-		go func() { errc <- tlsSrv.ServeTLS(tlsLn, "", "") }()
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "component", "main")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, s := range servers {
-		if err := s.Shutdown(shutdownCtx); err != nil {
-			return fmt.Errorf("shutdown: %w", err)
-		}
-	}
-	return nil
-}
-
-// parsePrefixes reads a comma-separated list of CIDR networks.
-func parsePrefixes(list string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(list, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a network like 10.0.0.0/8", f)
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-// housekeeping purges expired tokens, renews certificates due for renewal
-// and empties the mail trash of Maildirs older than mailTrash, until ctx
-// ends.
-func housekeeping(ctx context.Context, svc *service.Service, logger *slog.Logger, mailTrash time.Duration) {
-	owner, _ := os.Hostname()
-	owner = fmt.Sprintf("%s/%d", owner, os.Getpid())
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := svc.PurgeExpired(ctx); err != nil {
-			logger.Error("purge expired tokens", "component", "main", "err", err)
-		}
-		if i%6 == 0 { // hourly
-			if n, err := svc.RenewDue(ctx, owner); err != nil {
-				logger.Error("certificate renewal", "component", "main", "err", err)
-			} else if n > 0 {
-				logger.Info("certificates renewed", "component", "main", "count", n)
-			}
-			if n, err := svc.PurgeMailTrash(ctx, mailTrash); err != nil {
-				logger.Error("purge mail trash", "component", "main", "err", err)
-			} else if n > 0 {
-				logger.Info("deleted Maildirs purged", "component", "main", "count", n)
-			}
-		}
-	}
-}
-
-// loadRoots reads extra trusted roots for the ACME directory.
-func loadRoots(path string) (*x509.CertPool, error) {
-	if path == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--acme-ca-roots: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("--acme-ca-roots: no PEM certificate in %s", path)
-	}
-	return pool, nil
 }
 
 // openSeal loads (or creates) the server key.
@@ -604,7 +375,6 @@ func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var mf mailFlags
 	mf.register(fs)
 	out := fs.String("o", "", "write the archive to this file instead of standard output")
-	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
 	flags, pos := interleave(fs, args)
 	if err := parse(fs, flags, stderr); err != nil {
 		return err
@@ -617,7 +387,7 @@ func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	svc, err := keyedService(st, *keyFile, sf.data, mf.path(sf.data))
+	svc, err := keyedService(st, sf.keyFile, sf.data, mf.path(sf.data))
 	if err != nil {
 		return err
 	}
@@ -645,7 +415,6 @@ func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var mf mailFlags
 	mf.register(fs)
 	tenant := fs.String("tenant", "", "the tenant that will own the domain (required)")
-	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
 	flags, pos := interleave(fs, args)
 	if err := parse(fs, flags, stderr); err != nil {
 		return err
@@ -663,7 +432,7 @@ func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	svc, err := keyedService(st, *keyFile, sf.data, mf.path(sf.data))
+	svc, err := keyedService(st, sf.keyFile, sf.data, mf.path(sf.data))
 	if err != nil {
 		return err
 	}
