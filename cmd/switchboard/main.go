@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -265,182 +266,219 @@ func readPassword(fromStdin bool, flagValue string, stdin io.Reader) (string, er
 	return flagValue, nil
 }
 
-func cliService(st *store.Store, sf storeFlags) *service.Service {
-	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), MinPasswordLength: sf.minPassword})
-}
-
-func tenantCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	pw := fs.String("password", "", "the password (visible to other users of this machine: prefer --password-stdin)")
-	operator := fs.Bool("operator", false, "make an operator, who sees and manages every tenant")
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("tenant create: want exactly one NAME")
-	}
-	password, err := readPassword(*pwStdin, *pw, stdin)
-	if err != nil {
-		return err
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	role := sb.RoleTenant
-	if *operator {
-		role = sb.RoleOperator
-	}
-	t, err := cliService(st, sf).CreateTenant(ctx, sb.SystemActor, pos[0], password, role)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "created tenant %s (id %d, %s)\n", t.Name, t.ID, t.Role)
-	return nil
-}
-
-func tenantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tenant list", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	if err := parse(fs, args, stderr); err != nil {
-		return err
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	ts, err := cliService(st, sf).ListTenants(ctx, sb.SystemActor)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
-	for _, t := range ts {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
-}
-
-func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tenant passwd", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	pwStdin := fs.Bool("password-stdin", true, "read the new password from the first line of standard input")
-	pw := fs.String("password", "", "the new password")
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("tenant passwd: want exactly one NAME")
-	}
-	password, err := readPassword(*pwStdin && *pw == "", *pw, stdin)
-	if err != nil {
-		return err
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := cliService(st, sf).SetTenantPassword(ctx, sb.SystemActor, pos[0], password); err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "password of tenant %s changed\n", pos[0])
-	return nil
-}
-
-// keyedService opens a service that can read and write sealed keys and
-// Maildirs below mailRoot.
-func keyedService(st *store.Store, keyFile, dataDir, mailRoot string) (*service.Service, error) {
-	box, err := openSeal(keyFile, dataDir)
+// cliService is the service of the administration commands: the store, the
+// server key of sf, Maildirs below mailRoot ("" for none) and warnings
+// logged on stderr.
+func cliService(st *store.Store, sf storeFlags, mailRoot string, stderr io.Writer) (*service.Service, error) {
+	box, err := sf.seal()
 	if err != nil {
 		return nil, err
 	}
-	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Seal: box,
-		MailRoot: mailRoot}), nil
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Logger: logger, Seal: box,
+		MailRoot: mailRoot, MinPasswordLength: sf.minPassword}), nil
+}
+
+// command is an administration command that works on the service.
+type command struct {
+	name  string                   // as in the usage, e.g. "tenant create"
+	mail  bool                     // takes --mail-root: the command carries Maildirs along
+	flags func(fs *flag.FlagSet)   // registers the command's own flags; nil for none
+	check func(pos []string) error // checks the arguments before anything opens; nil accepts any
+	run   func(ctx context.Context, svc *service.Service, pos []string) error
+}
+
+// withService parses c's flags (the store's and its own, before or after
+// the positional arguments), checks the arguments, opens the store and the
+// service around c.run and closes them after. An error of the service
+// prints its user-safe message, or its cause when it is internal.
+func withService(ctx context.Context, c command, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	var sf storeFlags
+	sf.register(fs)
+	var mf mailFlags
+	if c.mail {
+		mf.register(fs)
+	}
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	flags, pos := interleave(fs, args)
+	if err := parse(fs, flags, stderr); err != nil {
+		return err
+	}
+	if c.check != nil {
+		if err := c.check(pos); err != nil {
+			return err
+		}
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	mailRoot := ""
+	if c.mail {
+		mailRoot = mf.path(sf.data)
+	}
+	svc, err := cliService(st, sf, mailRoot, stderr)
+	if err != nil {
+		return err
+	}
+	return cliError(c.run(ctx, svc, pos))
+}
+
+// cliError is what a command prints for err: the cause of an internal
+// error (the operator needs it, and there is no log to look in), the
+// user-safe message of any other service error, and other errors as they
+// are.
+func cliError(err error) error {
+	var e *sb.Error
+	switch {
+	case err == nil || !errors.As(err, &e):
+		return err
+	case e.Code == sb.EINTERNAL && e.Err != nil:
+		return fmt.Errorf("%s: %w", e.Message, e.Err)
+	case e.Code == sb.EINTERNAL:
+		return err
+	}
+	return errors.New(e.Message)
+}
+
+// exactlyOne is a check for commands taking one positional argument.
+func exactlyOne(msg string) func(pos []string) error {
+	return func(pos []string) error {
+		if len(pos) != 1 {
+			return errors.New(msg)
+		}
+		return nil
+	}
+}
+
+func tenantCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var pwStdin, operator *bool
+	var pw *string
+	var password string
+	return withService(ctx, command{name: "tenant create",
+		flags: func(fs *flag.FlagSet) {
+			pwStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+			pw = fs.String("password", "", "the password (visible to other users of this machine: prefer --password-stdin)")
+			operator = fs.Bool("operator", false, "make an operator, who sees and manages every tenant")
+		},
+		check: func(pos []string) (err error) {
+			if len(pos) != 1 {
+				return errors.New("tenant create: want exactly one NAME")
+			}
+			password, err = readPassword(*pwStdin, *pw, stdin)
+			return err
+		},
+		run: func(ctx context.Context, svc *service.Service, pos []string) error {
+			role := sb.RoleTenant
+			if *operator {
+				role = sb.RoleOperator
+			}
+			t, err := svc.CreateTenant(ctx, sb.SystemActor, pos[0], password, role)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "created tenant %s (id %d, %s)\n", t.Name, t.ID, t.Role)
+			return nil
+		}}, args, stderr)
+}
+
+func tenantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return withService(ctx, command{name: "tenant list",
+		run: func(ctx context.Context, svc *service.Service, _ []string) error {
+			ts, err := svc.ListTenants(ctx, sb.SystemActor)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
+			for _, t := range ts {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		}}, args, stderr)
+}
+
+func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var pwStdin *bool
+	var pw *string
+	var password string
+	return withService(ctx, command{name: "tenant passwd",
+		flags: func(fs *flag.FlagSet) {
+			pwStdin = fs.Bool("password-stdin", true, "read the new password from the first line of standard input")
+			pw = fs.String("password", "", "the new password")
+		},
+		check: func(pos []string) (err error) {
+			if len(pos) != 1 {
+				return errors.New("tenant passwd: want exactly one NAME")
+			}
+			password, err = readPassword(*pwStdin && *pw == "", *pw, stdin)
+			return err
+		},
+		run: func(ctx context.Context, svc *service.Service, pos []string) error {
+			if err := svc.SetTenantPassword(ctx, sb.SystemActor, pos[0], password); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "password of tenant %s changed\n", pos[0])
+			return nil
+		}}, args, stderr)
 }
 
 func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export domain", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	var mf mailFlags
-	mf.register(fs)
-	out := fs.String("o", "", "write the archive to this file instead of standard output")
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("export domain: want exactly one domain NAME")
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	svc, err := keyedService(st, sf.keyFile, sf.data, mf.path(sf.data))
-	if err != nil {
-		return err
-	}
-	exp, err := svc.ExportDomain(ctx, sb.SystemActor, pos[0])
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	defer exp.Close()
-	w := stdout
-	if *out != "" {
-		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
-	return exp.Stream(w)
+	var out *string
+	return withService(ctx, command{name: "export domain", mail: true,
+		flags: func(fs *flag.FlagSet) {
+			out = fs.String("o", "", "write the archive to this file instead of standard output")
+		},
+		check: exactlyOne("export domain: want exactly one domain NAME"),
+		run: func(ctx context.Context, svc *service.Service, pos []string) error {
+			exp, err := svc.ExportDomain(ctx, sb.SystemActor, pos[0])
+			if err != nil {
+				return err
+			}
+			defer exp.Close()
+			w := stdout
+			if *out != "" {
+				f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			return exp.Stream(w)
+		}}, args, stderr)
 }
 
 func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import domain", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	var mf mailFlags
-	mf.register(fs)
-	tenant := fs.String("tenant", "", "the tenant that will own the domain (required)")
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 || *tenant == "" {
-		return errors.New("import domain: want FILE and --tenant NAME")
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	svc, err := keyedService(st, sf.keyFile, sf.data, mf.path(sf.data))
-	if err != nil {
-		return err
-	}
-	res, err := svc.ImportDomain(ctx, sb.SystemActor, *tenant, f)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "imported %s for %s: %d accounts, %d aliases, %d DKIM keys, %d certificates\n",
-		res.Domain.Name, *tenant, res.Accounts, res.Aliases, res.DKIMKeys, res.Certificates)
-	return nil
+	var tenant *string
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	return withService(ctx, command{name: "import domain", mail: true,
+		flags: func(fs *flag.FlagSet) {
+			tenant = fs.String("tenant", "", "the tenant that will own the domain (required)")
+		},
+		check: func(pos []string) (err error) {
+			if len(pos) != 1 || *tenant == "" {
+				return errors.New("import domain: want FILE and --tenant NAME")
+			}
+			f, err = os.Open(pos[0])
+			return err
+		},
+		run: func(ctx context.Context, svc *service.Service, _ []string) error {
+			res, err := svc.ImportDomain(ctx, sb.SystemActor, *tenant, f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "imported %s for %s: %d accounts, %d aliases, %d DKIM keys, %d certificates\n",
+				res.Domain.Name, *tenant, res.Accounts, res.Aliases, res.DKIMKeys, res.Certificates)
+			return nil
+		}}, args, stderr)
 }
