@@ -98,73 +98,50 @@ func (f *clientConfigFlags) options() (service.ClientConfigOptions, error) {
 }
 
 func oauthClientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("oauth-client create", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	tenant := fs.String("tenant", "", "the tenant the client acts for")
-	if err := parse(fs, args, stderr); err != nil {
-		return err
-	}
-	if *tenant == "" {
-		return errors.New("oauth-client create: --tenant is required")
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	c, secret, err := cliService(st, sf).CreateOAuthClient(ctx, sb.SystemActor, *tenant)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "created OAuth client for tenant %s; the secret is shown only now\nclient_id:     %s\nclient_secret: %s\n",
-		c.TenantName, c.ClientID, secret)
-	return nil
+	var tenant *string
+	return withService(ctx, command{name: "oauth-client create",
+		flags: func(fs *flag.FlagSet) { tenant = fs.String("tenant", "", "the tenant the client acts for") },
+		check: func([]string) error {
+			if *tenant == "" {
+				return errors.New("oauth-client create: --tenant is required")
+			}
+			return nil
+		},
+		run: func(ctx context.Context, svc *service.Service, _ []string) error {
+			c, secret, err := svc.CreateOAuthClient(ctx, sb.SystemActor, *tenant)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "created OAuth client for tenant %s; the secret is shown only now\nclient_id:     %s\nclient_secret: %s\n",
+				c.TenantName, c.ClientID, secret)
+			return nil
+		}}, args, stderr)
 }
 
 func oauthClientList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("oauth-client list", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	if err := parse(fs, args, stderr); err != nil {
-		return err
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cs, err := cliService(st, sf).ListOAuthClients(ctx, sb.SystemActor)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT_ID\tTENANT\tCREATED")
-	for _, c := range cs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ClientID, c.TenantName, c.CreatedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return withService(ctx, command{name: "oauth-client list",
+		run: func(ctx context.Context, svc *service.Service, _ []string) error {
+			cs, err := svc.ListOAuthClients(ctx, sb.SystemActor)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT_ID\tTENANT\tCREATED")
+			for _, c := range cs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ClientID, c.TenantName, c.CreatedAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		}}, args, stderr)
 }
 
 func oauthClientRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("oauth-client revoke", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("oauth-client revoke: want exactly one CLIENT_ID")
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := cliService(st, sf).RevokeOAuthClient(ctx, sb.SystemActor, pos[0]); err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "revoked OAuth client %s and its tokens\n", pos[0])
-	return nil
+	return withService(ctx, command{name: "oauth-client revoke",
+		check: exactlyOne("oauth-client revoke: want exactly one CLIENT_ID"),
+		run: func(ctx context.Context, svc *service.Service, pos []string) error {
+			if err := svc.RevokeOAuthClient(ctx, sb.SystemActor, pos[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked OAuth client %s and its tokens\n", pos[0])
+			return nil
+		}}, args, stderr)
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/switchboard/switchboard/internal/mailconfig"
 )
@@ -27,12 +26,10 @@ func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *dovecot == "" && *postfix == "" {
 		return fmt.Errorf("mailconfig: give --dovecot DIR, --postfix DIR or both")
 	}
-	switch *mailRoot {
-	case "":
-		*mailRoot = filepath.Join(sf.data, "mail")
-	case "none":
+	if *mailRoot == "none" {
 		return fmt.Errorf("mailconfig: --mail-root none leaves Dovecot nowhere to keep mail; give the Maildir root")
 	}
+	root := (&mailFlags{root: *mailRoot}).path(sf.data)
 	st, err := sf.open(ctx)
 	if err != nil {
 		return err
@@ -42,7 +39,7 @@ func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	files, err := mailconfig.Write(mailconfig.Options{DatabaseURL: sf.database, DataDir: sf.data,
-		MailRoot: *mailRoot, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter})
+		MailRoot: root, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter})
 	if err != nil {
 		return fmt.Errorf("mailconfig: %w", err)
 	}

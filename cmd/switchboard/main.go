@@ -5,16 +5,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,11 +19,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/acme"
 	"github.com/switchboard/switchboard/internal/auth"
-	"github.com/switchboard/switchboard/internal/dkimmilter"
-	"github.com/switchboard/switchboard/internal/httpapi"
-	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/maildir"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
@@ -131,6 +122,7 @@ type storeFlags struct {
 	data        string
 	database    string
 	minPassword int
+	keyFile     string // "": <data>/secret.key
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -138,7 +130,11 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.database, "database", "", "database URL: empty for embedded SQLite, or postgres://user:pass@host/db")
 	fs.IntVar(&f.minPassword, "min-password-length", service.DefaultMinPasswordLen,
 		fmt.Sprintf("shortest password accepted for tenants, mailboxes and SIP accounts (at least %d)", service.MinPasswordFloor))
+	fs.StringVar(&f.keyFile, "secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
 }
+
+// seal opens (or creates) the server key.
+func (f *storeFlags) seal() (*seal.Box, error) { return openSeal(f.keyFile, f.data) }
 
 // mailFlags name Dovecot's Maildir root, for the commands that move mail.
 type mailFlags struct {
@@ -228,230 +224,6 @@ func interleave(fs *flag.FlagSet, args []string) (flags, positional []string) {
 	return flags, positional
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
-	tokenTTL := fs.Duration("token-ttl", 24*time.Hour, "lifetime of mail admin auth tokens")
-	sipDomain := fs.String("sip-domain", "", "default registration domain of the SIP API (empty: each admin's own domain)")
-	sessionIdle := fs.Duration("session-idle", 30*time.Minute, "JSON-RPC sessions end after this long unused")
-	sessionMax := fs.Duration("session-max", 12*time.Hour, "absolute lifetime of a JSON-RPC session")
-	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
-	reqTimeout := fs.Duration("request-timeout", 60*time.Second, "longest time one request may take")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	acmeDir := fs.String("acme-directory", acme.LetsEncrypt, "ACME directory URL")
-	acmeEmail := fs.String("acme-email", "", "contact address of the ACME account")
-	acmeRoots := fs.String("acme-ca-roots", "", "PEM file of extra roots trusted for the ACME directory (for test CAs)")
-	acmeHTTP := fs.String("acme-http-listen", "", "extra listener answering only HTTP-01 challenges (e.g. :80)")
-	milterListen := fs.String("milter-listen", "", "address of the DKIM signing milter for Postfix (e.g. 127.0.0.1:8891; off when empty)")
-	milterTrusted := fs.String("milter-trusted", "127.0.0.0/8,::1/128", "client networks whose mail the milter signs (SMTP-authenticated clients are always signed)")
-	tlsListen := fs.String("tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI")
-	certDir := fs.String("cert-dir", "", "directory receiving <hostname>/fullchain.pem and privkey.pem for Dovecot and Postfix")
-	keyFile := fs.String("secret-key-file", "", "server key sealing private keys at rest (default <data>/secret.key, created on first start; give every instance sharing a database the same file)")
-	var mf mailFlags
-	mf.register(fs)
-	trashDays := fs.Int("mail-trash-days", 7, "days deleted Maildirs stay in <mail-root>/.trash (0: removed at once)")
-	var cf clientConfigFlags
-	cf.register(fs)
-	var df deliveryFlags
-	df.register(fs)
-	if err := parse(fs, args, stderr); err != nil {
-		return err
-	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	if *trashDays < 0 {
-		return errors.New("--mail-trash-days must not be negative")
-	}
-	mailTrash := time.Duration(*trashDays) * 24 * time.Hour
-	if mailTrash == 0 {
-		mailTrash = -1 // remove at once
-	}
-	box, err := openSeal(*keyFile, sf.data)
-	if err != nil {
-		return err
-	}
-	ccOpts, err := cf.options()
-	if err != nil {
-		return err
-	}
-	delivery, provBase, err := df.build(logger)
-	if err != nil {
-		return err
-	}
-	if ccOpts.Signer == nil {
-		logger.Warn("no --signing-cert/--signing-key: configuration profiles are served unsigned", "component", "main")
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	roots, err := loadRoots(*acmeRoots)
-	if err != nil {
-		return err
-	}
-	issuer := acme.New(acme.Config{Directory: *acmeDir, Email: *acmeEmail, Roots: roots, Logger: logger,
-		State: &service.ACMEState{Store: st, Seal: box, Now: time.Now}})
-	svc := service.New(service.Config{Store: st, Logger: logger, TokenTTL: *tokenTTL,
-		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: *sessionIdle, SessionMax: *sessionMax, Seal: box,
-		Issuer: issuer, CertDir: *certDir, ClientConfig: ccOpts, SIPDomain: strings.ToLower(*sipDomain),
-		Delivery: delivery, Mailboxes: mailboxes(mf.path(sf.data), mailTrash, logger), MinPasswordLength: sf.minPassword, ProvisioningBase: provBase})
-	if err := svc.SyncCertDir(ctx); err != nil {
-		logger.Error("write certificate files", "component", "main", "err", err)
-	}
-	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, MaxBodyBytes: *maxBody, RequestTimeout: *reqTimeout,
-		JSONRPC: jsonrpc.NewAPI(svc, logger), PublicURL: cf.publicURL})
-
-	// A response must be written within DefaultStreamStall after its handler's
-	// time is up; streamed lists and exports move their own deadline on as
-	// the client reads (httpapi.DefaultStreamStall, StreamMax).
-	writeTimeout := *reqTimeout + httpapi.DefaultStreamStall
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       *reqTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	logger.Info("switchboard listening", "component", "main", "addr", ln.Addr().String(), "database", string(st.Dialect()))
-
-	go housekeeping(ctx, svc, logger, max(mailTrash, 0))
-
-	servers := []*http.Server{srv}
-	errc := make(chan error, 4)
-	go func() { errc <- srv.Serve(ln) }()
-	if *acmeHTTP != "" {
-		chSrv := &http.Server{Handler: api.ChallengeHandler(), ReadHeaderTimeout: 10 * time.Second}
-		chLn, err := net.Listen("tcp", *acmeHTTP)
-		if err != nil {
-			return err
-		}
-		servers = append(servers, chSrv)
-		go func() { errc <- chSrv.Serve(chLn) }()
-	}
-	if *milterListen != "" {
-		trusted, err := parsePrefixes(*milterTrusted)
-		if err != nil {
-			return fmt.Errorf("--milter-trusted: %w", err)
-		}
-		mln, err := net.Listen("tcp", *milterListen)
-		if err != nil {
-			return err
-		}
-		go func() {
-			errc <- dkimmilter.Serve(ctx, mln, dkimmilter.Config{Keys: svc, Trusted: trusted, Logger: logger})
-		}()
-	}
-	if *tlsListen != "" {
-		tlsSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: *reqTimeout,
-			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: api.GetCertificate(time.Minute)}}
-		tlsLn, err := net.Listen("tcp", *tlsListen)
-		if err != nil {
-			return err
-		}
-		servers = append(servers, tlsSrv)
-		go func() { errc <- tlsSrv.ServeTLS(tlsLn, "", "") }()
-	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "component", "main")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, s := range servers {
-		if err := s.Shutdown(shutdownCtx); err != nil {
-			return fmt.Errorf("shutdown: %w", err)
-		}
-	}
-	return nil
-}
-
-// parsePrefixes reads a comma-separated list of CIDR networks.
-func parsePrefixes(list string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(list, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a network like 10.0.0.0/8", f)
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-// housekeeping purges expired tokens, renews certificates due for renewal
-// and empties the mail trash of Maildirs older than mailTrash, until ctx
-// ends.
-func housekeeping(ctx context.Context, svc *service.Service, logger *slog.Logger, mailTrash time.Duration) {
-	owner, _ := os.Hostname()
-	owner = fmt.Sprintf("%s/%d", owner, os.Getpid())
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := svc.PurgeExpired(ctx); err != nil {
-			logger.Error("purge expired tokens", "component", "main", "err", err)
-		}
-		if i%6 == 0 { // hourly
-			if n, err := svc.RenewDue(ctx, owner); err != nil {
-				logger.Error("certificate renewal", "component", "main", "err", err)
-			} else if n > 0 {
-				logger.Info("certificates renewed", "component", "main", "count", n)
-			}
-			if n, err := svc.PurgeMailTrash(ctx, mailTrash); err != nil {
-				logger.Error("purge mail trash", "component", "main", "err", err)
-			} else if n > 0 {
-				logger.Info("deleted Maildirs purged", "component", "main", "count", n)
-			}
-		}
-	}
-}
-
-// loadRoots reads extra trusted roots for the ACME directory.
-func loadRoots(path string) (*x509.CertPool, error) {
-	if path == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--acme-ca-roots: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("--acme-ca-roots: no PEM certificate in %s", path)
-	}
-	return pool, nil
-}
-
 // openSeal loads (or creates) the server key.
 func openSeal(keyFile, dataDir string) (*seal.Box, error) {
 	if keyFile == "" {
@@ -495,107 +267,17 @@ func readPassword(fromStdin bool, flagValue string, stdin io.Reader) (string, er
 	return flagValue, nil
 }
 
-func cliService(st *store.Store, sf storeFlags) *service.Service {
-	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), MinPasswordLength: sf.minPassword})
-}
-
-func tenantCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	pw := fs.String("password", "", "the password (visible to other users of this machine: prefer --password-stdin)")
-	operator := fs.Bool("operator", false, "make an operator, who sees and manages every tenant")
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("tenant create: want exactly one NAME")
-	}
-	password, err := readPassword(*pwStdin, *pw, stdin)
-	if err != nil {
-		return err
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	role := sb.RoleTenant
-	if *operator {
-		role = sb.RoleOperator
-	}
-	t, err := cliService(st, sf).CreateTenant(ctx, sb.SystemActor, pos[0], password, role)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "created tenant %s (id %d, %s)\n", t.Name, t.ID, t.Role)
-	return nil
-}
-
-func tenantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tenant list", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	if err := parse(fs, args, stderr); err != nil {
-		return err
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	ts, err := cliService(st, sf).ListTenants(ctx, sb.SystemActor)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
-	for _, t := range ts {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
-}
-
-func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tenant passwd", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	pwStdin := fs.Bool("password-stdin", true, "read the new password from the first line of standard input")
-	pw := fs.String("password", "", "the new password")
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errors.New("tenant passwd: want exactly one NAME")
-	}
-	password, err := readPassword(*pwStdin && *pw == "", *pw, stdin)
-	if err != nil {
-		return err
-	}
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := cliService(st, sf).SetTenantPassword(ctx, sb.SystemActor, pos[0], password); err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "password of tenant %s changed\n", pos[0])
-	return nil
-}
-
-// keyedService opens a service that can read and write sealed keys and
-// Maildirs below mailRoot.
-func keyedService(st *store.Store, keyFile, dataDir, mailRoot string) (*service.Service, error) {
-	box, err := openSeal(keyFile, dataDir)
+// cliService is the service of the administration commands: the store, the
+// server key of sf, Maildirs below mailRoot ("" for none) and warnings
+// logged on stderr.
+func cliService(st *store.Store, sf storeFlags, mailRoot string, stderr io.Writer) (*service.Service, error) {
+	box, err := sf.seal()
 	if err != nil {
 		return nil, err
 	}
-	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Seal: box,
-		Mailboxes: mailboxes(mailRoot, 0, nil)}), nil
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Logger: logger, Seal: box,
+		Mailboxes: mailboxes(mailRoot, 0, logger), MinPasswordLength: sf.minPassword}), nil
 }
 
 // mailboxes manages the Maildirs below root, keeping deleted ones for
@@ -608,81 +290,206 @@ func mailboxes(root string, trash time.Duration, logger *slog.Logger) service.Ma
 	return maildir.New(maildir.Config{Root: root, Trash: trash, Logger: logger})
 }
 
-func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export domain", flag.ContinueOnError)
+// command is an administration command that works on the service.
+type command struct {
+	name  string                   // as in the usage, e.g. "tenant create"
+	mail  bool                     // takes --mail-root: the command carries Maildirs along
+	flags func(fs *flag.FlagSet)   // registers the command's own flags; nil for none
+	check func(pos []string) error // checks the arguments before anything opens; nil accepts any
+	run   func(ctx context.Context, svc *service.Service, pos []string) error
+}
+
+// withService parses c's flags (the store's and its own, before or after
+// the positional arguments), checks the arguments, opens the store and the
+// service around c.run and closes them after. An error of the service
+// prints its user-safe message, or its cause when it is internal.
+func withService(ctx context.Context, c command, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
 	var mf mailFlags
-	mf.register(fs)
-	out := fs.String("o", "", "write the archive to this file instead of standard output")
-	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
+	if c.mail {
+		mf.register(fs)
+	}
+	if c.flags != nil {
+		c.flags(fs)
+	}
 	flags, pos := interleave(fs, args)
 	if err := parse(fs, flags, stderr); err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return errors.New("export domain: want exactly one domain NAME")
+	if c.check != nil {
+		if err := c.check(pos); err != nil {
+			return err
+		}
 	}
 	st, err := sf.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc, err := keyedService(st, *keyFile, sf.data, mf.path(sf.data))
+	mailRoot := ""
+	if c.mail {
+		mailRoot = mf.path(sf.data)
+	}
+	svc, err := cliService(st, sf, mailRoot, stderr)
 	if err != nil {
 		return err
 	}
-	exp, err := svc.ExportDomain(ctx, sb.SystemActor, pos[0])
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
+	return cliError(c.run(ctx, svc, pos))
+}
+
+// cliError is what a command prints for err: the cause of an internal
+// error (the operator needs it, and there is no log to look in), the
+// user-safe message of any other service error, and other errors as they
+// are.
+func cliError(err error) error {
+	var e *sb.Error
+	switch {
+	case err == nil || !errors.As(err, &e):
+		return err
+	case e.Code == sb.EINTERNAL && e.Err != nil:
+		return fmt.Errorf("%s: %w", e.Message, e.Err)
+	case e.Code == sb.EINTERNAL:
+		return err
 	}
-	defer exp.Close()
-	w := stdout
-	if *out != "" {
-		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
+	return errors.New(e.Message)
+}
+
+// exactlyOne is a check for commands taking one positional argument.
+func exactlyOne(msg string) func(pos []string) error {
+	return func(pos []string) error {
+		if len(pos) != 1 {
+			return errors.New(msg)
 		}
-		defer f.Close()
-		w = f
+		return nil
 	}
-	return exp.Stream(w)
+}
+
+func tenantCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var pwStdin, operator *bool
+	var pw *string
+	var password string
+	return withService(ctx, command{name: "tenant create",
+		flags: func(fs *flag.FlagSet) {
+			pwStdin = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+			pw = fs.String("password", "", "the password (visible to other users of this machine: prefer --password-stdin)")
+			operator = fs.Bool("operator", false, "make an operator, who sees and manages every tenant")
+		},
+		check: func(pos []string) (err error) {
+			if len(pos) != 1 {
+				return errors.New("tenant create: want exactly one NAME")
+			}
+			password, err = readPassword(*pwStdin, *pw, stdin)
+			return err
+		},
+		run: func(ctx context.Context, svc *service.Service, pos []string) error {
+			role := sb.RoleTenant
+			if *operator {
+				role = sb.RoleOperator
+			}
+			t, err := svc.CreateTenant(ctx, sb.SystemActor, pos[0], password, role)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "created tenant %s (id %d, %s)\n", t.Name, t.ID, t.Role)
+			return nil
+		}}, args, stderr)
+}
+
+func tenantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return withService(ctx, command{name: "tenant list",
+		run: func(ctx context.Context, svc *service.Service, _ []string) error {
+			ts, err := svc.ListTenants(ctx, sb.SystemActor)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
+			for _, t := range ts {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		}}, args, stderr)
+}
+
+func tenantPasswd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var pwStdin *bool
+	var pw *string
+	var password string
+	return withService(ctx, command{name: "tenant passwd",
+		flags: func(fs *flag.FlagSet) {
+			pwStdin = fs.Bool("password-stdin", true, "read the new password from the first line of standard input")
+			pw = fs.String("password", "", "the new password")
+		},
+		check: func(pos []string) (err error) {
+			if len(pos) != 1 {
+				return errors.New("tenant passwd: want exactly one NAME")
+			}
+			password, err = readPassword(*pwStdin && *pw == "", *pw, stdin)
+			return err
+		},
+		run: func(ctx context.Context, svc *service.Service, pos []string) error {
+			if err := svc.SetTenantPassword(ctx, sb.SystemActor, pos[0], password); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "password of tenant %s changed\n", pos[0])
+			return nil
+		}}, args, stderr)
+}
+
+func exportDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var out *string
+	return withService(ctx, command{name: "export domain", mail: true,
+		flags: func(fs *flag.FlagSet) {
+			out = fs.String("o", "", "write the archive to this file instead of standard output")
+		},
+		check: exactlyOne("export domain: want exactly one domain NAME"),
+		run: func(ctx context.Context, svc *service.Service, pos []string) error {
+			exp, err := svc.ExportDomain(ctx, sb.SystemActor, pos[0])
+			if err != nil {
+				return err
+			}
+			defer exp.Close()
+			w := stdout
+			if *out != "" {
+				f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			return exp.Stream(w)
+		}}, args, stderr)
 }
 
 func importDomain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import domain", flag.ContinueOnError)
-	var sf storeFlags
-	sf.register(fs)
-	var mf mailFlags
-	mf.register(fs)
-	tenant := fs.String("tenant", "", "the tenant that will own the domain (required)")
-	keyFile := fs.String("secret-key-file", "", "server key (default <data>/secret.key)")
-	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
-		return err
-	}
-	if len(pos) != 1 || *tenant == "" {
-		return errors.New("import domain: want FILE and --tenant NAME")
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	svc, err := keyedService(st, *keyFile, sf.data, mf.path(sf.data))
-	if err != nil {
-		return err
-	}
-	res, err := svc.ImportDomain(ctx, sb.SystemActor, *tenant, f)
-	if err != nil {
-		return errors.New(sb.ErrorMessage(err))
-	}
-	fmt.Fprintf(stdout, "imported %s for %s: %d accounts, %d aliases, %d DKIM keys, %d certificates\n",
-		res.Domain.Name, *tenant, res.Accounts, res.Aliases, res.DKIMKeys, res.Certificates)
-	return nil
+	var tenant *string
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	return withService(ctx, command{name: "import domain", mail: true,
+		flags: func(fs *flag.FlagSet) {
+			tenant = fs.String("tenant", "", "the tenant that will own the domain (required)")
+		},
+		check: func(pos []string) (err error) {
+			if len(pos) != 1 || *tenant == "" {
+				return errors.New("import domain: want FILE and --tenant NAME")
+			}
+			f, err = os.Open(pos[0])
+			return err
+		},
+		run: func(ctx context.Context, svc *service.Service, _ []string) error {
+			res, err := svc.ImportDomain(ctx, sb.SystemActor, *tenant, f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "imported %s for %s: %d accounts, %d aliases, %d DKIM keys, %d certificates\n",
+				res.Domain.Name, *tenant, res.Accounts, res.Aliases, res.DKIMKeys, res.Certificates)
+			return nil
+		}}, args, stderr)
 }

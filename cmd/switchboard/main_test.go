@@ -116,7 +116,10 @@ func TestExportImportCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, _ := keyedService(st, "", src, "")
+	svc, err := cliService(st, storeFlags{data: src}, "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	actor, _ := svc.GetTenant(ctx, sb.SystemActor, "acme")
 	if _, _, err := svc.CreateDomainWithAccount(ctx, sb.Actor{TenantID: actor.ID, TenantName: "acme", Role: actor.Role}, "cli.example", "a@cli.example", "password-123"); err != nil {
 		t.Fatal(err)
@@ -154,7 +157,10 @@ func TestAccountAndAPIKeyCommands(t *testing.T) {
 		t.Fatalf("account in a missing domain: %v %s", err, out)
 	}
 	st, _ := (&storeFlags{data: dir}).open(context.Background())
-	svc := cliService(st, storeFlags{minPassword: 8})
+	svc, err := cliService(st, storeFlags{data: dir, minPassword: 8}, "", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ten, _ := svc.GetTenant(context.Background(), sb.SystemActor, "acme")
 	svc.CreateDomain(context.Background(), sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role}, "sip.example.org", "")
 	st.Close()
