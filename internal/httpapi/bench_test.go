@@ -59,7 +59,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, backend storetest.Backend, hasher *auth.Hasher) *benchEnv {
 	st := storetest.Open(b, backend)
-	svc := service.New(service.Config{Store: st, Hasher: hasher})
+	svc := service.New(service.Config{Store: st, Hasher: hasher, Seal: testSeal(b)})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc}))
 	b.Cleanup(srv.Close)
 	ctx := context.Background()

@@ -44,6 +44,16 @@ func newEnv(t *testing.T, st *store.Store, maxBody int64) *env {
 	return newEnvWith(t, st, maxBody, nil)
 }
 
+// testSeal is the server key of the tests' services.
+func testSeal(tb testing.TB) *seal.Box {
+	tb.Helper()
+	box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return box
+}
+
 // newEnvWith starts a server whose service config tweak may change.
 func newEnvWith(t *testing.T, st *store.Store, maxBody int64, tweak func(*service.Config)) *env {
 	t.Helper()

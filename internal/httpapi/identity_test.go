@@ -244,8 +244,8 @@ func TestRespeltIdentitiesShareOneBucket(t *testing.T) {
 func TestInstancesShareTheLimit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		one := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams)})
-		two := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams)})
+		one := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testSeal(t)})
+		two := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testSeal(t)})
 		if _, err := one.CreateTenant(ctx, sb.SystemActor, "acme", acmePassword, sb.RoleTenant); err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -43,10 +44,20 @@ type rpcEnv struct {
 	clock *clock
 }
 
+// testSeal is the server key of the tests' services.
+func testSeal(tb testing.TB) *seal.Box {
+	tb.Helper()
+	box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return box
+}
+
 func eachRPC(t *testing.T, fn func(t *testing.T, e *rpcEnv)) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		c := &clock{t: time.Now()}
-		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Now: c.now,
+		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testSeal(t), Now: c.now,
 			SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour})
 		// The whole server, as serve wires it, so /v1/ is tested as clients see it.
 		h := httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)})
@@ -249,7 +260,7 @@ func TestSessions(t *testing.T) {
 		})
 		t.Run("a session works from another instance on the same database", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
-			other := service.New(service.Config{Store: e.st, Hasher: auth.NewHasher(auth.TestParams), Now: e.clock.now})
+			other := service.New(service.Config{Store: e.st, Hasher: auth.NewHasher(auth.TestParams), Seal: testSeal(t), Now: e.clock.now})
 			if _, err := other.ResumeSession(context.Background(), s, "127.0.0.1"); err != nil {
 				t.Fatalf("second instance refused the session: %v", err)
 			}

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -23,7 +25,7 @@ func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *serv
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		c := testenv.NewClock(time.Unix(1_800_000_000, 0))
 		cfg := cfg
-		cfg.Store, cfg.Hasher, cfg.Now = st, auth.NewHasher(auth.TestParams), c.Now
+		cfg.Store, cfg.Hasher, cfg.Now, cfg.Seal = st, auth.NewHasher(auth.TestParams), c.Now, testSeal(t)
 		s := service.New(cfg)
 		ctx := context.Background()
 		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
@@ -36,6 +38,16 @@ func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *serv
 		}
 		fn(t, s, c, acme)
 	})
+}
+
+// testSeal is the server key of the tests' services.
+func testSeal(tb testing.TB) *seal.Box {
+	tb.Helper()
+	box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return box
 }
 
 func TestOnePasswordPolicy(t *testing.T) {
