@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 // get issues a GET with a token and drains the answer.
@@ -59,7 +60,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, backend storetest.Backend, hasher *auth.Hasher) *benchEnv {
 	st := storetest.Open(b, backend)
-	svc := service.New(service.Config{Store: st, Hasher: hasher})
+	svc := service.New(service.Config{Store: st, Hasher: hasher, Seal: testenv.Seal(b)})
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc}))
 	b.Cleanup(srv.Close)
 	ctx := context.Background()

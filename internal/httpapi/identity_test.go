@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 // The identity-core attacks: each test reproduces one way credentials were
@@ -244,8 +245,8 @@ func TestRespeltIdentitiesShareOneBucket(t *testing.T) {
 func TestInstancesShareTheLimit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		one := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams)})
-		two := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams)})
+		one := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t)})
+		two := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t)})
 		if _, err := one.CreateTenant(ctx, sb.SystemActor, "acme", acmePassword, sb.RoleTenant); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -34,7 +35,7 @@ func TestOperations(t *testing.T) {
 			st := storetest.Open(t, b)
 			var logs syncBuffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Logger: logger})
+			svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t), Logger: logger})
 			srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, Logger: logger}))
 			defer srv.Close()
 			e := &env{t: t, url: srv.URL, store: st, svc: svc}

@@ -33,7 +33,7 @@ type rpcEnv struct {
 func eachRPC(t *testing.T, fn func(t *testing.T, e *rpcEnv)) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		c := testenv.NewClock(time.Now())
-		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Now: c.Now,
+		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t), Now: c.Now,
 			SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour})
 		// The whole server, as serve wires it, so /v1/ is tested as clients see it.
 		h := httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)})
@@ -236,7 +236,7 @@ func TestSessions(t *testing.T) {
 		})
 		t.Run("a session works from another instance on the same database", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
-			other := service.New(service.Config{Store: e.st, Hasher: auth.NewHasher(auth.TestParams), Now: e.clock.Now})
+			other := service.New(service.Config{Store: e.st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t), Now: e.clock.Now})
 			if _, err := other.ResumeSession(context.Background(), s, "127.0.0.1"); err != nil {
 				t.Fatalf("second instance refused the session: %v", err)
 			}

@@ -112,9 +112,6 @@ func (s *Service) UploadCertificate(ctx context.Context, actor sb.Actor, chainPE
 // storeBundle checks ownership of every name, seals the key, stores the
 // certificate in one transaction, then writes the cert directory.
 func (s *Service) storeBundle(ctx context.Context, actor sb.Actor, b *tlscert.Bundle, source string) (*sb.Certificate, error) {
-	if s.seal == nil {
-		return nil, sb.Internal(fmt.Errorf("no server key configured"))
-	}
 	hostname := b.Names[0]
 	sealed, err := s.seal.Seal(certPurpose(hostname), b.KeyPEM)
 	if err != nil {

@@ -76,9 +76,6 @@ func (s *Service) CreateClientConfig(ctx context.Context, actor sb.Actor, in sb.
 			return nil, err
 		}
 	}
-	if s.seal == nil {
-		return nil, sb.Internal(fmt.Errorf("no server key configured"))
-	}
 	hash, err := s.hash(in.Password)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *serv
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		c := testenv.NewClock(time.Unix(1_800_000_000, 0))
 		cfg := cfg
-		cfg.Store, cfg.Hasher, cfg.Now = st, auth.NewHasher(auth.TestParams), c.Now
+		cfg.Store, cfg.Hasher, cfg.Now, cfg.Seal = st, auth.NewHasher(auth.TestParams), c.Now, testenv.Seal(t)
 		s := service.New(cfg)
 		ctx := context.Background()
 		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)

@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 func TestPurgeExpiredForgetsOnlyLongExpiredNonces(t *testing.T) {
@@ -23,7 +24,7 @@ func TestPurgeExpiredForgetsOnlyLongExpiredNonces(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		svc := service.New(service.Config{Store: st, Now: func() time.Time { return now }})
+		svc := service.New(service.Config{Store: st, Seal: testenv.Seal(t), Now: func() time.Time { return now }})
 		for _, c := range cases {
 			err := st.InTx(ctx, func(tx *store.Tx) error {
 				_, err := tx.AdvanceNonce(ctx, c.name, 5, c.expires, now)

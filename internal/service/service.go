@@ -38,8 +38,8 @@ type Config struct {
 	// SessionMax is a JSON-RPC session's absolute lifetime (default 12 h).
 	SessionMax time.Duration
 	// Seal encrypts secrets at rest (private keys, stored client
-	// configurations) with the server key; operations storing secrets fail
-	// without it.
+	// configurations) with the server key and derives the nonce and
+	// one-time-code keys; it is required.
 	Seal *seal.Box
 	// Issuer obtains ACME certificates; nil refuses issuance with 503.
 	Issuer CertIssuer
@@ -95,8 +95,13 @@ var (
 	_ sb.ClientConfigService = (*Service)(nil)
 )
 
-// New returns a Service; zero fields of cfg get defaults.
+// New returns a Service; zero fields of cfg get defaults. It panics when
+// cfg.Seal is nil: every caller holds the server key, and a missing one is
+// a wiring mistake, not a runtime condition.
 func New(cfg Config) *Service {
+	if cfg.Seal == nil {
+		panic("service.New: Config.Seal is nil; open the server key first")
+	}
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, tokens: cfg.TokenLimiter, minPassword: cfg.MinPasswordLength, attempts: cfg.Attempts,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
