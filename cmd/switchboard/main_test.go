@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,5 +192,130 @@ func TestAccountAndAPIKeyCommands(t *testing.T) {
 	}
 	if _, err := runCmd(t, "", append([]string{"apikey", "revoke", "1"}, db...)...); err == nil {
 		t.Fatal("revoking twice succeeded")
+	}
+}
+
+func TestAppClosesEveryListener(t *testing.T) {
+	for _, b := range storetest.Backends() {
+		for _, tc := range []struct {
+			name   string
+			run    bool
+			milter bool
+		}{
+			// go-milter v0.5.0's Server.Close races with its Serve (the race
+			// detector says so), so the served case leaves the milter out.
+			{"close after run stops every listener", true, false},
+			{"close without run still frees every listener, the milter's too", false, true},
+		} {
+			t.Run(b.Name+"/"+tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+				var f serveFlags
+				f.register(fs)
+				any := "127.0.0.1:0"
+				args := []string{"--database", b.URL(t), "--data", dir, "--log-level", "error",
+					"--listen", any, "--tls-listen", any, "--acme-http-listen", any, "--cert-dir", filepath.Join(dir, "certs")}
+				if tc.milter {
+					args = append(args, "--milter-listen", any)
+				}
+				if err := parse(fs, args, io.Discard); err != nil {
+					t.Fatal(err)
+				}
+				cfg, err := f.config()
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := &app{cfg: cfg, stderr: io.Discard}
+				if err := a.Open(context.Background()); err != nil {
+					t.Fatal(errors.Join(err, a.Close()))
+				}
+				listeners := map[string]net.Listener{"http": a.ln, "tls": a.tlsLn, "acme": a.acmeLn}
+				if tc.milter {
+					listeners["milter"] = a.milterLn
+				}
+				done := make(chan error, 1)
+				if tc.run {
+					go func() { done <- a.Run(context.Background()) }()
+					res, err := http.Get("http://" + a.ln.Addr().String() + "/openapi.json")
+					if err != nil {
+						t.Fatalf("the API does not answer: %v", err)
+					}
+					res.Body.Close()
+				}
+				for name, ln := range listeners {
+					c, err := net.Dial("tcp", ln.Addr().String())
+					if err != nil {
+						t.Fatalf("%s listener refused a connection before Close: %v", name, err)
+					}
+					c.Close()
+				}
+				if err := a.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				if tc.run {
+					select {
+					case err := <-done:
+						if err != nil {
+							t.Fatalf("Run returned %v after Close", err)
+						}
+					case <-time.After(5 * time.Second):
+						t.Fatal("Run did not return after Close")
+					}
+				}
+				for name, ln := range listeners {
+					if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+						c.Close()
+						t.Errorf("%s listener still accepts connections after Close", name)
+					} else if !errors.Is(err, syscall.ECONNREFUSED) {
+						t.Errorf("%s listener: dial after Close: %v, want connection refused", name, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	broken := t.TempDir()
+	if out, err := runCmd(t, "", "migrate", "--data", broken); err != nil {
+		t.Fatalf("migrate: %v %s", err, out)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(broken, "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DROP TABLE oauth_clients"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ok := t.TempDir()
+	runCmd(t, "", "tenant", "create", "acme", "--password", "password-123", "--data", ok)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // the whole error
+		has  string // or a part of it
+	}{
+		{name: "an internal error of the service prints its cause",
+			args: []string{"oauth-client", "list", "--data", broken}, has: "internal error: "},
+		{name: "an internal error names the missing table",
+			args: []string{"oauth-client", "list", "--data", broken}, has: "oauth_clients"},
+		{name: "an unreachable database says why",
+			args: []string{"tenant", "list", "--database", "postgres://u@" + freeAddr(t) + "/db?connect_timeout=2"}, has: "refused"},
+		{name: "other service errors keep their user-safe message",
+			args: []string{"tenant", "create", "acme", "--password", "password-123", "--data", ok}, want: `tenant "acme" already exists`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runCmd(t, "", tc.args...)
+			switch {
+			case err == nil:
+				t.Fatalf("no error:\n%s", out)
+			case tc.has != "" && !strings.Contains(err.Error(), tc.has):
+				t.Fatalf("error %q does not contain %q", err, tc.has)
+			case tc.want != "" && err.Error() != tc.want:
+				t.Fatalf("error %q, want %q", err, tc.want)
+			}
+		})
 	}
 }
