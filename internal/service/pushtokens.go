@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	sb "github.com/switchboard/switchboard"
@@ -15,7 +16,7 @@ import (
 // all (403); a failed push stores nothing (503).
 func (s *Service) SendAccountCreationToken(ctx context.Context, provider, param, prid string) error {
 	switch {
-	case !contains(PushProviders, provider):
+	case !slices.Contains(PushProviders, provider):
 		return sb.FieldError("pn_provider", "The pn_provider must be one of %s.", strings.Join(PushProviders, ", "))
 	case param == "" || len(param) > 255:
 		return sb.FieldError("pn_param", "The pn_param is required.")
@@ -49,15 +50,6 @@ func (s *Service) SendAccountCreationToken(ctx context.Context, provider, param,
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		return tx.CreateDeviceToken(ctx, hash, provider, param, prid, now, now.Add(DeviceTokenTTL))
 	})
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // CreateAccountWithToken creates an account with a token a device received
