@@ -36,9 +36,6 @@ func (s *Service) checkPassword(field, password string) error {
 	return CheckPassword(field, password, s.minPassword)
 }
 
-// MinPasswordLen reports the configured password minimum.
-func (s *Service) MinPasswordLen() int { return s.minPassword }
-
 // Identities, as the buckets name them. Each is built from the normalised
 // form the store uses, so every spelling of one principal shares a bucket.
 func tenantIdentity(name string) string  { return "tenant:" + name }
