@@ -16,7 +16,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,12 +24,11 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/acme"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 func freePort(t *testing.T) int {
@@ -157,22 +155,18 @@ func TestLetsEncryptAgainstPebble(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := startPebble(t, chLn.Addr().(*net.TCPAddr).Port)
-		box, _ := seal.New(bytes.Repeat([]byte{9}, seal.KeySize))
+		box := testenv.Seal(t)
 		clock := time.Now
 		var now func() time.Time = func() time.Time { return clock() }
 		issuer := acme.New(acme.Config{Directory: p.directory, Email: "ops@acme-test.example", Roots: p.roots,
 			State: &service.ACMEState{Store: st, Seal: box, Now: now}})
 		certDir := t.TempDir()
-		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box,
-			Issuer: issuer, CertDir: certDir, Now: now})
-		api := httpapi.New(httpapi.Config{Services: svc})
-		srv := httptest.NewServer(api)
-		defer srv.Close()
-		chSrv := &http.Server{Handler: api.ChallengeHandler()}
+		svc, _ := testenv.Service(t, st, func(cfg *service.Config) { cfg.Issuer, cfg.CertDir, cfg.Now = issuer, certDir, now })
+		e := serveEnv(t, st, svc, httpapi.Config{})
+		chSrv := &http.Server{Handler: e.api.ChallengeHandler()}
 		go chSrv.Serve(chLn)
 		defer chSrv.Close()
 
-		e := &env{t: t, url: srv.URL, store: st, svc: svc, api: api}
 		tok := e.tenant("acme", sb.RoleTenant)
 		e.do("POST", "/domains", tok, form{"domain": "acme-test.example", "username": "a@acme-test.example", "password": "password123"}).want(201)
 

@@ -60,9 +60,8 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B, backend storetest.Backend, hasher *auth.Hasher) *benchEnv {
 	st := storetest.Open(b, backend)
-	svc := service.New(service.Config{Store: st, Hasher: hasher, Seal: testenv.Seal(b)})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc}))
-	b.Cleanup(srv.Close)
+	svc, _ := testenv.Service(b, st, func(cfg *service.Config) { cfg.Hasher = hasher })
+	url := testenv.Serve(b, httpapi.New(httpapi.Config{Services: svc}))
 	ctx := context.Background()
 	if _, err := svc.CreateTenant(ctx, sb.SystemActor, "acme", "bench-password", sb.RoleTenant); err != nil {
 		b.Fatal(err)
@@ -71,7 +70,7 @@ func newBenchEnv(b *testing.B, backend storetest.Backend, hasher *auth.Hasher) *
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchEnv{url: srv.URL, token: tok, svc: svc, st: st, c: srv.Client()}
+	return &benchEnv{url: url, token: tok, svc: svc, st: st, c: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 }
 
 func (e *benchEnv) domain(b *testing.B, name string) *sb.Domain {

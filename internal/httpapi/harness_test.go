@@ -15,12 +15,11 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 // env is one running API over a fresh store.
@@ -48,19 +47,19 @@ func newEnv(t *testing.T, st *store.Store, maxBody int64) *env {
 // newEnvWith starts a server whose service config tweak may change.
 func newEnvWith(t *testing.T, st *store.Store, maxBody int64, tweak func(*service.Config)) *env {
 	t.Helper()
-	box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
-	if err != nil {
-		t.Fatal(err)
+	svc, _ := testenv.Service(t, st, tweak)
+	return serveEnv(t, st, svc, httpapi.Config{MaxBodyBytes: maxBody})
+}
+
+// serveEnv serves svc through the whole REST server configured by cfg.
+func serveEnv(t testing.TB, st *store.Store, svc *service.Service, cfg httpapi.Config) *env {
+	cfg.Services = svc
+	api := httpapi.New(cfg)
+	e := &env{url: testenv.Serve(t, api), store: st, svc: svc, api: api}
+	if tt, ok := t.(*testing.T); ok {
+		e.t = tt
 	}
-	cfg := service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box}
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	svc := service.New(cfg)
-	api := httpapi.New(httpapi.Config{Services: svc, MaxBodyBytes: maxBody})
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st, svc: svc, api: api}
+	return e
 }
 
 // tenant creates a tenant and returns its auth token, obtained through /auth.
@@ -171,10 +170,16 @@ func (e *env) raw(method, path, token, ctype string, body io.Reader) *result {
 		req.Header.Set("Auth-token", token)
 	}
 	req.Header.Set("Cache-Control", "no-cache")
+	return e.exchange(req)
+}
+
+// exchange sends req and reads the whole answer.
+func (e *env) exchange(req *http.Request) *result {
+	e.t.Helper()
 	client := &http.Client{Timeout: 30 * time.Second}
 	res, err := client.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		e.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -18,11 +16,9 @@ import (
 	"howett.net/plist"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/profile"
 	"github.com/switchboard/switchboard/internal/profile/profiletest"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -56,16 +52,10 @@ func newConfigEnv(t *testing.T, st *store.Store) *configEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
-	box, err := seal.New(bytes.Repeat([]byte{3}, seal.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Now: c.Now, Seal: box,
-		ClientConfig: service.ClientConfigOptions{Signer: signer, PublicHost: "config.example.net", Servers: testServers}})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, PublicURL: "https://config.example.net/"}))
-	t.Cleanup(srv.Close)
-	return &configEnv{env: &env{t: t, url: srv.URL, store: st, svc: svc}, clock: c, pki: pki}
+	svc, c := testenv.Service(t, st, func(cfg *service.Config) {
+		cfg.ClientConfig = service.ClientConfigOptions{Signer: signer, PublicHost: "config.example.net", Servers: testServers}
+	})
+	return &configEnv{env: serveEnv(t, st, svc, httpapi.Config{PublicURL: "https://config.example.net/"}), clock: c, pki: pki}
 }
 
 // send makes a request with the given headers and a raw body.
@@ -78,15 +68,7 @@ func (e *env) send(method, path string, hdr map[string]string, body string) *res
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	r := &result{t: e.t, status: res.StatusCode, body: string(data), header: res.Header}
-	json.Unmarshal(data, &r.json)
-	return r
+	return e.exchange(req)
 }
 
 func jsonHdr(bearer string) map[string]string {

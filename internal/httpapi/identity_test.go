@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,11 +15,9 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/digest"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -46,15 +43,8 @@ const (
 func eachIdentity(t *testing.T, fn func(t *testing.T, e *idEnv)) {
 	t.Helper()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box})
-		api := httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)})
-		srv := httptest.NewServer(api)
-		t.Cleanup(srv.Close)
-		e := &idEnv{env: &env{t: t, url: srv.URL, store: st, svc: svc, api: api}}
+		svc, _ := testenv.Service(t, st, nil)
+		e := &idEnv{env: serveEnv(t, st, svc, httpapi.Config{JSONRPC: jsonrpc.NewAPI(svc, nil)})}
 		e.acme = e.tenant("acme", sb.RoleTenant)
 		e.do("POST", "/domains", e.acme, form{"domain": "a.test", "username": "d20@a.test", "password": d20Password}).want(201)
 		fn(t, e)
@@ -245,8 +235,8 @@ func TestRespeltIdentitiesShareOneBucket(t *testing.T) {
 func TestInstancesShareTheLimit(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		one := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t)})
-		two := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t)})
+		one, _ := testenv.Service(t, st, nil)
+		two, _ := testenv.Service(t, st, nil)
 		if _, err := one.CreateTenant(ctx, sb.SystemActor, "acme", acmePassword, sb.RoleTenant); err != nil {
 			t.Fatal(err)
 		}

@@ -22,13 +22,11 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/digest"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/notify"
 	"github.com/switchboard/switchboard/internal/notify/smtptest"
 	"github.com/switchboard/switchboard/internal/profile"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -108,18 +106,15 @@ func newPhoneEnv(t *testing.T, st *store.Store, base *profile.LinphoneConfig) *p
 	mail := smtptest.Start(t, smtptest.Options{})
 	sms := &fakeSMS{}
 	dev, apns := newAPNs(t)
-	c := testenv.NewClock(time.Now())
-	box, _ := seal.New(bytes.Repeat([]byte{8}, seal.KeySize))
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, Now: c.Now,
-		SIPDomain: "sip.example.org", ProvisioningBase: base, Delivery: service.Delivery{
+	svc, c := testenv.Service(t, st, func(cfg *service.Config) {
+		cfg.SIPDomain, cfg.ProvisioningBase = "sip.example.org", base
+		cfg.Delivery = service.Delivery{
 			Mailer: notify.NewSMTP(notify.SMTPConfig{Addr: mail.Addr, From: "noreply@sip.example.org"}),
 			SMS:    sms,
 			Push:   notify.Providers{"apns": apns, "apns.dev": apns},
-		}})
-	api := httpapi.New(httpapi.Config{Services: svc})
-	srv := httptest.NewServer(api)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, url: srv.URL, store: st, svc: svc, api: api}
+		}
+	})
+	e := serveEnv(t, st, svc, httpapi.Config{})
 	tok := e.tenant("acme", sb.RoleTenant)
 	e.do("POST", "/domains", tok, form{"domain": "sip.example.org", "username": "postmaster@sip.example.org", "password": "postmaster-pw"}).want(201)
 	return &phoneEnv{sipEnv: &sipEnv{env: e, clock: c}, mail: mail, sms: sms, apns: dev, store: st}

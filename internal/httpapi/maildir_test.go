@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,36 +18,6 @@ import (
 	"github.com/switchboard/switchboard/internal/store/storetest"
 	"github.com/switchboard/switchboard/internal/testenv"
 )
-
-// putMail writes files (slash paths below root) with their contents.
-func putMail(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for p, data := range files {
-		p = filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// readMail returns every regular file below dir as slash path -> contents.
-func readMail(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	return out
-}
 
 func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
 
@@ -65,7 +34,7 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 		for _, u := range []string{"bob", "carol", "dave"} {
 			e.do("POST", "/user/1", tok, form{"email": u + "@a.example", "password": "password123"}).want(201)
 		}
-		putMail(t, mail, map[string]string{
+		testenv.WriteFiles(t, mail, map[string]string{
 			"a.example/bob/cur/1:2,S":     "bob's mail",
 			"a.example/dave/new/2":        "dave's mail",
 			"a.example/admin/.Sent/cur/3": "admin's mail",
@@ -75,8 +44,8 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 		t.Run("deleting an account moves its Maildir to the trash", func(t *testing.T) {
 			e.do("DELETE", "/users", tok, form{"email": "bob@a.example"}).want(200)
 			trashed := filepath.Join(mail, ".trash", "a.example", fmt.Sprintf("bob.%d", bobDeleted.UnixNano()))
-			if exists(filepath.Join(mail, "a.example", "bob")) || readMail(t, trashed)["cur/1:2,S"] != "bob's mail" {
-				t.Fatalf("mail root after delete: %v", readMail(t, mail))
+			if exists(filepath.Join(mail, "a.example", "bob")) || testenv.ReadFiles(t, trashed)["cur/1:2,S"] != "bob's mail" {
+				t.Fatalf("mail root after delete: %v", testenv.ReadFiles(t, mail))
 			}
 		})
 		t.Run("deleting an account that never got mail succeeds", func(t *testing.T) {
@@ -92,8 +61,8 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 				t.Fatal(err)
 			}
 			trashed := filepath.Join(mail, ".trash", "a.example", fmt.Sprintf("dave.%d", c.Now().UnixNano()))
-			if exists(filepath.Join(mail, "a.example", "dave")) || readMail(t, trashed)["new/2"] != "dave's mail" {
-				t.Fatalf("mail root after delete: %v", readMail(t, mail))
+			if exists(filepath.Join(mail, "a.example", "dave")) || testenv.ReadFiles(t, trashed)["new/2"] != "dave's mail" {
+				t.Fatalf("mail root after delete: %v", testenv.ReadFiles(t, mail))
 			}
 		})
 		c.Add(time.Hour)
@@ -101,8 +70,8 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 		t.Run("deleting a domain moves its mail directory to the trash", func(t *testing.T) {
 			e.do("DELETE", "/domain", tok, form{"domain": "a.example"}).want(200)
 			trashed := filepath.Join(mail, ".trash", fmt.Sprintf("a.example.%d", domainDeleted.UnixNano()))
-			if exists(filepath.Join(mail, "a.example")) || readMail(t, trashed)["admin/.Sent/cur/3"] != "admin's mail" {
-				t.Fatalf("mail root after delete: %v", readMail(t, mail))
+			if exists(filepath.Join(mail, "a.example")) || testenv.ReadFiles(t, trashed)["admin/.Sent/cur/3"] != "admin's mail" {
+				t.Fatalf("mail root after delete: %v", testenv.ReadFiles(t, mail))
 			}
 		})
 		t.Run("purging the trash removes only entries older than the cutoff", func(t *testing.T) {
@@ -121,7 +90,7 @@ func TestMaildirsFollowDeletes(t *testing.T) {
 					t.Fatalf("older than %v: removed %d, %v; want %d", tt.olderThan, n, err, tt.removed)
 				}
 				var left []string
-				for p := range readMail(t, filepath.Join(mail, ".trash")) {
+				for p := range testenv.ReadFiles(t, filepath.Join(mail, ".trash")) {
 					left = append(left, p)
 				}
 				for _, want := range tt.left {
@@ -146,9 +115,9 @@ func TestMaildirRemovedAtOnceWithoutTrash(t *testing.T) {
 	e := newEnvWith(t, st, 0, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: mail, Trash: -1}) })
 	tok := e.tenant("acme", sb.RoleTenant)
 	e.do("POST", "/domains", tok, form{"domain": "a.example", "username": "admin@a.example", "password": "password123"}).want(201)
-	putMail(t, mail, map[string]string{"a.example/admin/cur/1": "x"})
+	testenv.WriteFiles(t, mail, map[string]string{"a.example/admin/cur/1": "x"})
 	e.do("DELETE", "/users", tok, form{"email": "admin@a.example"}).want(200)
-	if got := readMail(t, mail); len(got) != 0 || exists(filepath.Join(mail, ".trash")) {
+	if got := testenv.ReadFiles(t, mail); len(got) != 0 || exists(filepath.Join(mail, ".trash")) {
 		t.Fatalf("mail root after delete: %v", got)
 	}
 }
@@ -176,7 +145,7 @@ func TestMaildirExportImport(t *testing.T) {
 			all[p] = data
 		}
 		for p, data := range all {
-			putMail(t, srcMail, map[string]string{"move.example/" + p: data})
+			testenv.WriteFiles(t, srcMail, map[string]string{"move.example/" + p: data})
 		}
 		os.Symlink("/etc/passwd", filepath.Join(srcMail, "move.example", "admin", "cur", "link"))
 
@@ -217,7 +186,7 @@ func TestMaildirExportImport(t *testing.T) {
 		t.Run("an import into a fresh store recreates the same files", func(t *testing.T) {
 			dst, dtok, mail := fresh(t)
 			dst.importArchive(dtok, data).want(201)
-			got := readMail(t, filepath.Join(mail, "move.example"))
+			got := testenv.ReadFiles(t, filepath.Join(mail, "move.example"))
 			if len(got) != len(moved) {
 				t.Fatalf("imported %v", got)
 			}
@@ -231,7 +200,7 @@ func TestMaildirExportImport(t *testing.T) {
 			if fi.Mode().Perm() != 0o700 || fl.Mode().Perm() != 0o600 {
 				t.Fatalf("modes %v %v", fi.Mode(), fl.Mode())
 			}
-			if left := readMail(t, filepath.Join(mail, ".staging")); len(left) != 0 {
+			if left := testenv.ReadFiles(t, filepath.Join(mail, ".staging")); len(left) != 0 {
 				t.Fatalf("staging left %v", left)
 			}
 		})
@@ -267,11 +236,11 @@ func TestMaildirExportImport(t *testing.T) {
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				dst, dtok, mail := fresh(t)
-				putMail(t, mail, tt.before)
+				testenv.WriteFiles(t, mail, tt.before)
 				before := dst.snapshot()
 				dst.importArchive(dtok, tt.archive).wantError(tt.status, tt.msg)
 				dst.unchanged(before)
-				if got := readMail(t, mail); len(got) != len(tt.before) || got["move.example/admin/cur/old"] != tt.before["move.example/admin/cur/old"] {
+				if got := testenv.ReadFiles(t, mail); len(got) != len(tt.before) || got["move.example/admin/cur/old"] != tt.before["move.example/admin/cur/old"] {
 					t.Fatalf("a refused import changed the mail root: %v", got)
 				}
 			})
@@ -289,13 +258,13 @@ func TestPurgeRemovesImportsLeftStagedByACrash(t *testing.T) {
 	})
 	stale := fmt.Sprintf(".staging/a.example.%d", c.Now().Add(-25*time.Hour).UnixNano())
 	running := fmt.Sprintf(".staging/b.example.%d", c.Now().Add(-time.Hour).UnixNano())
-	putMail(t, mail, map[string]string{stale + "/admin/cur/1": "x", running + "/admin/cur/1": "y"})
+	testenv.WriteFiles(t, mail, map[string]string{stale + "/admin/cur/1": "x", running + "/admin/cur/1": "y"})
 	// Even with the trash off (remove at once), a running import is kept.
 	n, err := e.svc.PurgeMailTrash(t.Context(), 0)
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d, %v; want 1", n, err)
 	}
 	if exists(filepath.Join(mail, stale)) || !exists(filepath.Join(mail, running)) {
-		t.Fatalf("left %v", readMail(t, mail))
+		t.Fatalf("left %v", testenv.ReadFiles(t, mail))
 	}
 }

@@ -3,13 +3,11 @@ package httpapi_test
 import (
 	"bytes"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -35,10 +33,8 @@ func TestOperations(t *testing.T) {
 			st := storetest.Open(t, b)
 			var logs syncBuffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t), Logger: logger})
-			srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, Logger: logger}))
-			defer srv.Close()
-			e := &env{t: t, url: srv.URL, store: st, svc: svc}
+			svc, _ := testenv.Service(t, st, func(cfg *service.Config) { cfg.Logger = logger })
+			e := serveEnv(t, st, svc, httpapi.Config{Logger: logger})
 			tok := e.tenant("acme", sb.RoleTenant)
 			e.do("POST", "/domains", tok, form{"domain": "ops.example", "username": "a@ops.example", "password": "mailbox-secret-1"}).want(201)
 			e.do("POST", "/auth", "", form{"username": "acme", "password": "wrong-secret-2"}).want(401)

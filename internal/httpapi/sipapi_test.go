@@ -7,17 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/digest"
 	"github.com/switchboard/switchboard/internal/httpapi"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -444,16 +441,13 @@ func BenchmarkDigestAccountsMe(b *testing.B) {
 }
 
 func newBenchSIPEnv(b *testing.B, st *store.Store) *env {
-	box, _ := seal.New(bytes.Repeat([]byte{5}, seal.KeySize))
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box})
-	api := httpapi.New(httpapi.Config{Services: svc})
-	srv := httptest.NewServer(api)
-	b.Cleanup(srv.Close)
+	svc, _ := testenv.Service(b, st, nil)
+	e := serveEnv(b, st, svc, httpapi.Config{})
 	ctx := context.Background()
 	ten, _ := svc.CreateTenant(ctx, sb.SystemActor, "acme", "password-123", sb.RoleTenant)
 	if _, _, err := svc.CreateDomainWithAccount(ctx, sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role},
 		"sip.example.org", "alice@sip.example.org", "alice-password"); err != nil {
 		b.Fatal(err)
 	}
-	return &env{url: srv.URL, store: st, svc: svc, api: api}
+	return e
 }

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/service"
@@ -32,14 +30,10 @@ type rpcEnv struct {
 
 func eachRPC(t *testing.T, fn func(t *testing.T, e *rpcEnv)) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		c := testenv.NewClock(time.Now())
-		svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t), Now: c.Now,
-			SessionIdle: 30 * time.Minute, SessionMax: 12 * time.Hour})
+		svc, c := testenv.Service(t, st, func(cfg *service.Config) { cfg.SessionIdle, cfg.SessionMax = 30*time.Minute, 12*time.Hour })
 		// The whole server, as serve wires it, so /v1/ is tested as clients see it.
-		h := httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)})
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		e := &rpcEnv{t: t, url: srv.URL, svc: svc, st: st, clock: c}
+		url := testenv.Serve(t, httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
+		e := &rpcEnv{t: t, url: url, svc: svc, st: st, clock: c}
 		ctx := context.Background()
 		for _, ten := range []struct{ name, role string }{{"test_account", sb.RoleTenant}, {"other", sb.RoleTenant}, {"root", sb.RoleOperator}} {
 			if _, err := svc.CreateTenant(ctx, sb.SystemActor, ten.name, "123456-secret", ten.role); err != nil {
@@ -236,7 +230,7 @@ func TestSessions(t *testing.T) {
 		})
 		t.Run("a session works from another instance on the same database", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
-			other := service.New(service.Config{Store: e.st, Hasher: auth.NewHasher(auth.TestParams), Seal: testenv.Seal(t), Now: e.clock.Now})
+			other, _ := testenv.Service(t, e.st, func(cfg *service.Config) { cfg.Now = e.clock.Now })
 			if _, err := other.ResumeSession(context.Background(), s, "127.0.0.1"); err != nil {
 				t.Fatalf("second instance refused the session: %v", err)
 			}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
@@ -27,16 +26,15 @@ import (
 	"github.com/emersion/go-smtp"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/mailconfig"
 	"github.com/switchboard/switchboard/internal/maildir"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
+	"github.com/switchboard/switchboard/internal/testenv"
 )
 
 // TestMailPlane starts real Dovecot and Postfix on loopback with the files
@@ -468,18 +466,12 @@ type apiClient struct {
 
 func startAPI(t *testing.T, st *store.Store, mailRoot string) (*apiClient, *service.Service) {
 	t.Helper()
-	box, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box,
-		Mailboxes: maildir.New(maildir.Config{Root: mailRoot})})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
-	t.Cleanup(srv.Close)
+	svc, _ := testenv.Service(t, st, func(cfg *service.Config) { cfg.Mailboxes = maildir.New(maildir.Config{Root: mailRoot}) })
+	srvURL := testenv.Serve(t, httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
 	if _, err := svc.CreateTenant(context.Background(), sb.SystemActor, "acme", "acme-password-1", sb.RoleTenant); err != nil {
 		t.Fatal(err)
 	}
-	c := &apiClient{t: t, url: srv.URL}
+	c := &apiClient{t: t, url: srvURL}
 	c.token = c.call("POST", "/auth", url.Values{"username": {"acme"}, "password": {"acme-password-1"}})["token"].(string)
 	var login struct {
 		Result struct{ Session string }

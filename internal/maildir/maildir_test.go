@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,39 +20,6 @@ import (
 var _ service.Mailboxes = (*maildir.Store)(nil)
 
 var epoch = time.Unix(1_700_000_000, 0)
-
-// put writes files (slash paths below root) with their contents.
-func put(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for p, data := range files {
-		p = filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// tree returns every regular file below root as slash path -> contents.
-func tree(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(root, p)
-		out[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func TestDiscard(t *testing.T) {
 	at := fmt.Sprint(epoch.UnixNano())
@@ -77,10 +43,10 @@ func TestDiscard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			put(t, root, map[string]string{"a.example/bob/cur/1": "b", "a.example/carol/cur/2": "c"})
+			testenv.WriteFiles(t, root, map[string]string{"a.example/bob/cur/1": "b", "a.example/carol/cur/2": "c"})
 			m := maildir.New(maildir.Config{Root: root, Trash: tt.trash, Now: testenv.NewClock(epoch).Now})
 			m.Discard(t.Context(), tt.domain, tt.local)
-			if got := tree(t, root); !reflect.DeepEqual(got, tt.want) {
+			if got := testenv.ReadFiles(t, root); !reflect.DeepEqual(got, tt.want) {
 				t.Fatalf("mail root holds %v, want %v", got, tt.want)
 			}
 		})
@@ -94,7 +60,7 @@ func TestDiscard(t *testing.T) {
 func TestPurgeByAge(t *testing.T) {
 	dated := func(d time.Duration) string { return fmt.Sprint(epoch.Add(-d).UnixNano()) }
 	root := t.TempDir()
-	put(t, root, map[string]string{
+	testenv.WriteFiles(t, root, map[string]string{
 		".trash/a.example/old." + dated(8*24*time.Hour) + "/cur/1":   "old account",
 		".trash/a.example/young." + dated(24*time.Hour) + "/cur/1":   "young account",
 		".trash/b.example." + dated(10*24*time.Hour) + "/bob/cur/1":  "old domain",
@@ -116,7 +82,7 @@ func TestPurgeByAge(t *testing.T) {
 		".staging/e.example." + dated(2*24*time.Hour) + "/bob/cur/1": "import staged longer than a day, but less than the trash",
 		"a.example/live/cur/1": "live mail",
 	}
-	if got := tree(t, root); !reflect.DeepEqual(got, want) {
+	if got := testenv.ReadFiles(t, root); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after the purge the mail root holds %v, want %v", got, want)
 	}
 	if _, err := os.Stat(filepath.Join(root, ".trash", "f.example")); !os.IsNotExist(err) {
@@ -179,7 +145,7 @@ func listing(t *testing.T, a *archive.Archive) map[string]string {
 
 func TestExportListsTheAccountsMail(t *testing.T) {
 	root := t.TempDir()
-	put(t, root, map[string]string{
+	testenv.WriteFiles(t, root, map[string]string{
 		"a.example/bob/cur/1:2,S":          "read",
 		"a.example/bob/new/2":              "unread",
 		"a.example/bob/tmp/3":              "being delivered",
@@ -209,7 +175,7 @@ func TestExportListsTheAccountsMail(t *testing.T) {
 
 func TestStageThenPlace(t *testing.T) {
 	src := t.TempDir()
-	put(t, src, map[string]string{"a.example/bob/cur/1:2,S": "hello", "a.example/carol/new/2": "hi"})
+	testenv.WriteFiles(t, src, map[string]string{"a.example/bob/cur/1:2,S": "hello", "a.example/carol/new/2": "hi"})
 	a := export(t, src, "a.example", "bob", "carol")
 	want := map[string]string{"a.example/bob/cur/1:2,S": "hello", "a.example/carol/new/2": "hi"}
 
@@ -229,7 +195,7 @@ func TestStageThenPlace(t *testing.T) {
 		if err := m.Place(t.Context(), staged, "a.example", true); err != nil {
 			t.Fatal(err)
 		}
-		if got := tree(t, root); !reflect.DeepEqual(got, want) {
+		if got := testenv.ReadFiles(t, root); !reflect.DeepEqual(got, want) {
 			t.Fatalf("mail root holds %v, want %v", got, want)
 		}
 	})
@@ -243,19 +209,19 @@ func TestStageThenPlace(t *testing.T) {
 		if err := m.Place(t.Context(), staged, "a.example", false); err != nil {
 			t.Fatal(err)
 		}
-		if got := tree(t, root); len(got) != 0 {
+		if got := testenv.ReadFiles(t, root); len(got) != 0 {
 			t.Fatalf("mail root holds %v after a refused import", got)
 		}
 	})
 	t.Run("a domain that has mail here already is refused", func(t *testing.T) {
 		root := t.TempDir()
-		put(t, root, map[string]string{"a.example/dave/cur/9": "mine"})
+		testenv.WriteFiles(t, root, map[string]string{"a.example/dave/cur/9": "mine"})
 		m := maildir.New(maildir.Config{Root: root})
 		_, err := m.Stage(t.Context(), a, "a.example")
 		if sb.ErrorCode(err) != sb.ECONFLICT || sb.ErrorMessage(err) != "mail of domain a.example already exists here" {
 			t.Fatalf("Stage = %v, want the conflict", err)
 		}
-		if got := tree(t, root); !reflect.DeepEqual(got, map[string]string{"a.example/dave/cur/9": "mine"}) {
+		if got := testenv.ReadFiles(t, root); !reflect.DeepEqual(got, map[string]string{"a.example/dave/cur/9": "mine"}) {
 			t.Fatalf("mail root holds %v", got)
 		}
 	})

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
-	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -22,9 +21,11 @@ func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *serv
 	t.Helper()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		c := testenv.NewClock(time.Unix(1_800_000_000, 0))
-		cfg := cfg
-		cfg.Store, cfg.Hasher, cfg.Now, cfg.Seal = st, auth.NewHasher(auth.TestParams), c.Now, testenv.Seal(t)
-		s := service.New(cfg)
+		s, _ := testenv.Service(t, st, func(base *service.Config) {
+			want := cfg
+			want.Store, want.Hasher, want.Seal, want.Now = base.Store, base.Hasher, base.Seal, c.Now
+			*base = want
+		})
 		ctx := context.Background()
 		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
 		if err != nil {

@@ -15,8 +15,6 @@ import (
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/archive"
-	"github.com/switchboard/switchboard/internal/auth"
-	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -143,13 +141,8 @@ func (m *memMailboxes) Place(_ context.Context, staged, domain string, ok bool) 
 func TestImportStagesThenPlacesMail(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		box, err := seal.New(bytes.Repeat([]byte{7}, seal.KeySize))
-		if err != nil {
-			t.Fatal(err)
-		}
 		mail := newMemMailboxes(t)
-		s := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, Mailboxes: mail,
-			Now: testenv.NewClock(time.Unix(1_800_000_000, 0)).Now})
+		s, _ := testenv.Service(t, st, func(cfg *service.Config) { cfg.Mailboxes = mail })
 		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
 		if err != nil {
 			t.Fatal(err)
@@ -177,7 +170,7 @@ func TestImportStagesThenPlacesMail(t *testing.T) {
 		moved := map[string]string{"admin/cur/1:2,S": "hello", "admin/new/2": "unread"}
 
 		t.Run("an archive with mail is refused by a service that keeps none", func(t *testing.T) {
-			none := service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box})
+			none, _ := testenv.Service(t, st, nil)
 			_, err := none.ImportDomain(ctx, acme, "", bytes.NewReader(archived.Bytes()))
 			if sb.ErrorCode(err) != sb.EINVALID || !strings.Contains(sb.ErrorMessage(err), "keeps no mail") {
 				t.Fatalf("import = %v, want the archive refused", err)

@@ -24,7 +24,7 @@ func TestPurgeExpiredForgetsOnlyLongExpiredNonces(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		svc := service.New(service.Config{Store: st, Seal: testenv.Seal(t), Now: func() time.Time { return now }})
+		svc, _ := testenv.Service(t, st, func(cfg *service.Config) { cfg.Now = func() time.Time { return now } })
 		for _, c := range cases {
 			err := st.InTx(ctx, func(tx *store.Tx) error {
 				_, err := tx.AdvanceNonce(ctx, c.name, 5, c.expires, now)
