@@ -141,6 +141,22 @@ type DomainRef struct {
 	Name string
 }
 
+// NewDomain is a domain to create. Owner names the tenant that will own
+// it (empty: the actor's own; only operators may name another). First,
+// when set, is its first account.
+type NewDomain struct {
+	Name  string
+	Owner string
+	First *FirstAccount
+}
+
+// FirstAccount is the account created with a domain: an active mailbox and
+// SIP identity with a password for every digest algorithm.
+type FirstAccount struct {
+	Address  string
+	Password string
+}
+
 // Page asks for one keyset page of a list: rows with id > After, at most
 // Limit of them (0 = all, streamed).
 type Page struct {
@@ -167,13 +183,12 @@ type TenantService interface {
 
 // DomainService manages domains.
 type DomainService interface {
-	ListDomains(ctx context.Context, actor Actor, page Page, fn func(Domain) error) error
-	// ListTenantDomains lists the domains of a named tenant.
-	ListTenantDomains(ctx context.Context, actor Actor, tenant string, page Page, fn func(Domain) error) error
-	// CreateDomain creates a domain without accounts, owned by the named
-	// tenant (empty: the actor's own).
-	CreateDomain(ctx context.Context, actor Actor, domain, owner string) (*Domain, error)
-	CreateDomainWithAccount(ctx context.Context, actor Actor, domain, email, password string) (*Domain, *Account, error)
+	// ListDomains lists the domains of the named tenant, or, for an empty
+	// name, every domain the actor may see (its own; all for an operator).
+	ListDomains(ctx context.Context, actor Actor, tenant string, page Page, fn func(Domain) error) error
+	// CreateDomain creates a domain and, when in.First is set, its first
+	// account, in one transaction; the account is nil without one.
+	CreateDomain(ctx context.Context, actor Actor, in NewDomain) (*Domain, *Account, error)
 	GetDomain(ctx context.Context, actor Actor, domain string) (*Domain, error)
 	// MoveDomain gives a domain to another tenant.
 	MoveDomain(ctx context.Context, actor Actor, domain, owner string) (*Domain, error)

@@ -125,7 +125,7 @@ func TestExportImportCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	actor, _ := svc.GetTenant(ctx, sb.SystemActor, "acme")
-	if _, _, err := svc.CreateDomainWithAccount(ctx, sb.Actor{TenantID: actor.ID, TenantName: "acme", Role: actor.Role}, "cli.example", "a@cli.example", "password-123"); err != nil {
+	if _, _, err := svc.CreateDomain(ctx, sb.Actor{TenantID: actor.ID, TenantName: "acme", Role: actor.Role}, sb.NewDomain{Name: "cli.example", First: &sb.FirstAccount{Address: "a@cli.example", Password: "password-123"}}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -166,7 +166,7 @@ func TestAccountAndAPIKeyCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	ten, _ := svc.GetTenant(context.Background(), sb.SystemActor, "acme")
-	svc.CreateDomain(context.Background(), sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role}, "sip.example.org", "")
+	svc.CreateDomain(context.Background(), sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role}, sb.NewDomain{Name: "sip.example.org"})
 	st.Close()
 	out, err := runCmd(t, "admin-password\n", append([]string{"account", "create", "admin@sip.example.org", "--password-stdin", "--admin", "--algorithm", "SHA-256"}, db...)...)
 	if err != nil || !strings.Contains(out, "admin true") {

@@ -74,8 +74,7 @@ func newBenchEnv(b *testing.B, backend storetest.Backend, hasher *auth.Hasher) *
 }
 
 func (e *benchEnv) domain(b *testing.B, name string) *sb.Domain {
-	d, _, err := e.svc.CreateDomainWithAccount(context.Background(), sb.Actor{TenantID: 1, TenantName: "acme", Role: sb.RoleTenant},
-		name, "postmaster@"+name, "bench-password")
+	d, _, err := e.svc.CreateDomain(context.Background(), sb.Actor{TenantID: 1, TenantName: "acme", Role: sb.RoleTenant}, sb.NewDomain{Name: name, First: &sb.FirstAccount{Address: "postmaster@" + name, Password: "bench-password"}})
 	if err != nil {
 		b.Fatal(err)
 	}

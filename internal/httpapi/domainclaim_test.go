@@ -141,7 +141,7 @@ func TestDomainUnderAnotherTenantsDomain(t *testing.T) {
 		})
 		t.Run("the system actor (the command line) may create a subdomain for a tenant", func(t *testing.T) {
 			f := root.in(t)
-			if _, err := f.e.svc.CreateDomain(t.Context(), sb.SystemActor, "cli.a.test", "b"); err != nil {
+			if _, _, err := f.e.svc.CreateDomain(t.Context(), sb.SystemActor, sb.NewDomain{Name: "cli.a.test", Owner: "b"}); err != nil {
 				t.Fatal(err)
 			}
 			if got := f.owner("cli.a.test"); got != "b" {

@@ -133,7 +133,7 @@ func (s *Server) getDomains(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := s.newStream(w, "domains")
-	err = s.svc.ListDomains(r.Context(), actorOf(r), page, func(d sb.Domain) error {
+	err = s.svc.ListDomains(r.Context(), actorOf(r), "", page, func(d sb.Domain) error {
 		return st.item(toDomainJSON(d))
 	})
 	return st.finish(err)
@@ -144,7 +144,7 @@ func (s *Server) postDomains(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, a, err := s.svc.CreateDomainWithAccount(r.Context(), actorOf(r), v[0], v[1], v[2])
+	d, a, err := s.svc.CreateDomain(r.Context(), actorOf(r), sb.NewDomain{Name: v[0], First: &sb.FirstAccount{Address: v[1], Password: v[2]}})
 	if err != nil {
 		return err
 	}

@@ -445,8 +445,7 @@ func newBenchSIPEnv(b *testing.B, st *store.Store) *env {
 	e := serveEnv(b, st, svc, httpapi.Config{})
 	ctx := context.Background()
 	ten, _ := svc.CreateTenant(ctx, sb.SystemActor, "acme", "password-123", sb.RoleTenant)
-	if _, _, err := svc.CreateDomainWithAccount(ctx, sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role},
-		"sip.example.org", "alice@sip.example.org", "alice-password"); err != nil {
+	if _, _, err := svc.CreateDomain(ctx, sb.Actor{TenantID: ten.ID, TenantName: "acme", Role: ten.Role}, sb.NewDomain{Name: "sip.example.org", First: &sb.FirstAccount{Address: "alice@sip.example.org", Password: "alice-password"}}); err != nil {
 		b.Fatal(err)
 	}
 	return e

@@ -232,7 +232,7 @@ func (m *methods) domainList(ctx context.Context, actor sb.Actor, p *struct {
 		p.Account = actor.TenantName
 	}
 	out := []domainJSON{}
-	err := m.svc.ListTenantDomains(ctx, actor, p.Account, sb.Page{}, func(d sb.Domain) error {
+	err := m.svc.ListDomains(ctx, actor, p.Account, sb.Page{}, func(d sb.Domain) error {
 		out = append(out, domainJSON{Domain: d.Name, CountMails: d.UsersCount})
 		return nil
 	})
@@ -246,7 +246,8 @@ func (m *methods) domainAdd(ctx context.Context, actor sb.Actor, p *domainParams
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	return detail(m.svc.CreateDomain(ctx, actor, p.Domain, p.Account))
+	d, _, err := m.svc.CreateDomain(ctx, actor, sb.NewDomain{Name: p.Domain, Owner: p.Account})
+	return detail(d, err)
 }
 
 func (m *methods) domainGet(ctx context.Context, actor sb.Actor, p *struct {

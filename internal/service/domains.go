@@ -7,46 +7,89 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
-// ListDomains streams the domains the actor may see: its own, or all for an
-// operator.
-func (s *Service) ListDomains(ctx context.Context, actor sb.Actor, page sb.Page, fn func(sb.Domain) error) error {
+// ListDomains streams the domains of the named tenant (a tenant may name
+// only itself, operators any tenant) or, for an empty name, the domains the
+// actor may see: its own, or all for an operator.
+func (s *Service) ListDomains(ctx context.Context, actor sb.Actor, tenant string, page sb.Page, fn func(sb.Domain) error) error {
 	if actor.IsMailbox() {
 		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not list domains")
 	}
 	if page.Limit < 0 || page.After < 0 {
 		return sb.FieldError("limit", "limit and after must not be negative")
 	}
-	tenant := actor.TenantID
-	if actor.IsOperator() {
-		tenant = 0
+	id := actor.TenantID
+	switch {
+	case tenant != "":
+		t, err := s.GetTenant(ctx, actor, tenant)
+		if err != nil {
+			return err
+		}
+		id = t.ID
+	case actor.IsOperator():
+		id = 0
 	}
-	return s.store.Read().EachDomain(ctx, tenant, page, fn)
+	return s.store.Read().EachDomain(ctx, id, page, fn)
 }
 
-// CreateDomainWithAccount creates a domain owned by the actor's tenant and
-// its first account, in one transaction.
-func (s *Service) CreateDomainWithAccount(ctx context.Context, actor sb.Actor, domain, email, password string) (*sb.Domain, *sb.Account, error) {
-	if !actor.IsTenant() {
+// CreateDomain creates a domain owned by in.Owner (empty: the actor's own
+// tenant) and, when in.First is set, its first account, in one
+// transaction.
+func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, in sb.NewDomain) (*sb.Domain, *sb.Account, error) {
+	if !actor.CanOwnDomains() {
 		return nil, nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may create domains")
 	}
-	name, err := NormalizeDomain("domain", domain)
+	name, err := NormalizeDomain("domain", in.Name)
 	if err != nil {
 		return nil, nil, err
 	}
 	now := s.now()
-	d := &sb.Domain{Name: name, TenantID: actor.TenantID, TenantName: actor.TenantName, CreatedAt: now, Realm: name}
-	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Field: "username", Password: password, Active: true, Activated: true},
-		func(tx *store.Tx, write bool) (*sb.Domain, error) {
-			if err := checkDomainClaim(ctx, tx, actor, name); err != nil || !write {
-				return d, err
+	// claim resolves the owner and checks the name is free to take; write
+	// also inserts the domain. Both run again inside the transaction.
+	claim := func(tx *store.Tx, write bool) (*sb.Domain, error) {
+		d := &sb.Domain{Name: name, TenantID: actor.TenantID, TenantName: actor.TenantName, CreatedAt: now, Realm: name}
+		if in.Owner != "" && in.Owner != actor.TenantName {
+			if !actor.IsOperator() {
+				return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may create domains for another tenant")
 			}
-			if err := tx.CreateDomain(ctx, d); err != nil {
-				if sb.ErrorCode(err) == sb.ECONFLICT {
-					return nil, &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}
-				}
+			t, _, err := tx.TenantByName(ctx, in.Owner)
+			if sb.ErrorCode(err) == sb.ENOTFOUND {
+				return nil, &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant not found"}
+			}
+			if err != nil {
 				return nil, err
 			}
-			return d, tx.Audit(ctx, now, actor.String(), "domain.create", "domain:"+name)
+			d.TenantID, d.TenantName = t.ID, t.Name
+		}
+		if d.TenantID == 0 {
+			return nil, sb.FieldError("tenant", "tenant is required")
+		}
+		if err := checkDomainClaim(ctx, tx, actor, name); err != nil || !write {
+			return d, err
+		}
+		if err := tx.CreateDomain(ctx, d); err != nil {
+			if sb.ErrorCode(err) == sb.ECONFLICT {
+				return nil, &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}
+			}
+			return nil, err
+		}
+		return d, tx.Audit(ctx, now, actor.String(), "domain.create", "domain:"+name)
+	}
+	if in.First == nil {
+		var d *sb.Domain
+		err := s.store.InTx(ctx, func(tx *store.Tx) (err error) {
+			d, err = claim(tx, true)
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, nil, nil
+	}
+	var d *sb.Domain
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: in.First.Address, Field: "username", Password: in.First.Password, Active: true, Activated: true},
+		func(tx *store.Tx, write bool) (_ *sb.Domain, err error) {
+			d, err = claim(tx, write)
+			return d, err
 		})
 	if err != nil {
 		return nil, nil, err
@@ -80,51 +123,6 @@ func (s *Service) DeleteDomain(ctx context.Context, actor sb.Actor, domain strin
 	}
 	s.discardMail(ctx, name, "")
 	return nil
-}
-
-// CreateDomain creates a domain without accounts, owned by the named tenant
-// (empty: the actor's own); only operators may name another tenant.
-func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, domain, owner string) (*sb.Domain, error) {
-	if !actor.CanOwnDomains() {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants may create domains")
-	}
-	name, err := NormalizeDomain("domain", domain)
-	if err != nil {
-		return nil, err
-	}
-	d := &sb.Domain{Name: name, TenantID: actor.TenantID, TenantName: actor.TenantName, CreatedAt: s.now()}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		if owner != "" && owner != actor.TenantName {
-			if !actor.IsOperator() {
-				return sb.Errorf(sb.EFORBIDDEN, "only operators may create domains for another tenant")
-			}
-			t, _, err := tx.TenantByName(ctx, owner)
-			if sb.ErrorCode(err) == sb.ENOTFOUND {
-				return &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant not found"}
-			}
-			if err != nil {
-				return err
-			}
-			d.TenantID, d.TenantName = t.ID, t.Name
-		}
-		if d.TenantID == 0 {
-			return sb.FieldError("tenant", "tenant is required")
-		}
-		if err := checkDomainClaim(ctx, tx, actor, name); err != nil {
-			return err
-		}
-		if err := tx.CreateDomain(ctx, d); err != nil {
-			if sb.ErrorCode(err) == sb.ECONFLICT {
-				return &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}
-			}
-			return err
-		}
-		return tx.Audit(ctx, d.CreatedAt, actor.String(), "domain.create", "domain:"+name)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
 }
 
 // visibleDomainByName loads a domain by name for actor, hiding foreign ones.

@@ -32,7 +32,7 @@ func eachService(t *testing.T, cfg service.Config, fn func(t *testing.T, s *serv
 			t.Fatal(err)
 		}
 		acme := sb.Actor{TenantID: ten.ID, TenantName: ten.Name, Role: ten.Role}
-		if _, err := s.CreateDomain(ctx, acme, "a.test", ""); err != nil {
+		if _, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: "a.test", Owner: ""}); err != nil {
 			t.Fatal(err)
 		}
 		fn(t, s, c, acme)
@@ -90,7 +90,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 					},
 					"domain with its first account": func(i int) error {
 						d := fmt.Sprintf("d%d.test", i)
-						_, _, err := s.CreateDomainWithAccount(ctx, acme, d, "first@"+d, tc.password)
+						_, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: d, First: &sb.FirstAccount{Address: "first@" + d, Password: tc.password}})
 						return err
 					},
 				}

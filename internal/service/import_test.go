@@ -148,7 +148,7 @@ func TestImportStagesThenPlacesMail(t *testing.T) {
 			t.Fatal(err)
 		}
 		acme := sb.Actor{TenantID: ten.ID, TenantName: ten.Name, Role: ten.Role}
-		if _, _, err := s.CreateDomainWithAccount(ctx, acme, "move.test", "admin@move.test", "admin-password"); err != nil {
+		if _, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: "move.test", First: &sb.FirstAccount{Address: "admin@move.test", Password: "admin-password"}}); err != nil {
 			t.Fatal(err)
 		}
 		mail.mail["move.test"] = map[string]string{"admin/cur/1:2,S": "hello", "admin/new/2": "unread", "ghost/cur/3": "no account"}

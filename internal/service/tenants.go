@@ -191,13 +191,3 @@ func (s *Service) DeleteTenant(ctx context.Context, actor sb.Actor, name string)
 		return tx.Audit(ctx, s.now(), actor.String(), "tenant.delete", "tenant:"+name)
 	})
 }
-
-// ListTenantDomains streams the domains of a named tenant: a tenant may
-// name only itself, operators any tenant.
-func (s *Service) ListTenantDomains(ctx context.Context, actor sb.Actor, tenant string, page sb.Page, fn func(sb.Domain) error) error {
-	t, err := s.GetTenant(ctx, actor, tenant)
-	if err != nil {
-		return err
-	}
-	return s.store.Read().EachDomain(ctx, t.ID, page, fn)
-}
