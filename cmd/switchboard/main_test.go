@@ -218,7 +218,7 @@ func TestAppClosesEveryListener(t *testing.T) {
 				if tc.milter {
 					args = append(args, "--milter-listen", any)
 				}
-				if err := parse(fs, args, io.Discard); err != nil {
+				if err := parse(fs, args); err != nil {
 					t.Fatal(err)
 				}
 				cfg, err := f.config()
