@@ -20,7 +20,7 @@ type deliveryFlags struct {
 	smsURL, smsTokenFile                           string
 	smsForm, smsLog                                bool
 	apnsKeyFile, apnsKeyID, apnsTeamID             string
-	apnsSandbox                                    bool
+	apnsSandbox, pushLog                           bool
 	fcmServiceAccount                              string
 	provisioningBase                               string
 }
@@ -39,6 +39,7 @@ func (f *deliveryFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.apnsTeamID, "apns-team-id", "", "APNs team id")
 	fs.BoolVar(&f.apnsSandbox, "apns-sandbox", false, "send pn_provider apns to the APNs sandbox too")
 	fs.StringVar(&f.fcmServiceAccount, "fcm-service-account", "", "FCM service account JSON file")
+	fs.BoolVar(&f.pushLog, "push-log", false, "development: write push notifications (and their account-creation tokens) to the log instead of sending them")
 	fs.StringVar(&f.provisioningBase, "provisioning-base", "", "liblinphone XML that every /provisioning answer starts from")
 }
 
@@ -71,6 +72,12 @@ func (f *deliveryFlags) build(logger *slog.Logger) (service.Delivery, *profile.L
 		d.SMS = &notify.SMSGateway{URL: f.smsURL, Token: tok, Form: f.smsForm}
 	case f.smsLog:
 		d.SMS = notify.LogSMS{Logger: logger}
+	}
+	if f.pushLog {
+		if f.apnsKeyFile != "" || f.fcmServiceAccount != "" {
+			return d, nil, errors.New("--push-log sends no push: leave out --apns-key-file and --fcm-service-account")
+		}
+		d.Push = notify.LogPush{Logger: logger}
 	}
 	providers := notify.Providers{}
 	if f.apnsKeyFile != "" {

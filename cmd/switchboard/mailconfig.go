@@ -11,7 +11,7 @@ import (
 
 // mailconfigCmd writes the Dovecot and Postfix files that read the store's
 // mail views, after making sure the store is reachable and migrated.
-func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func mailconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("mailconfig", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
@@ -20,14 +20,14 @@ func mailconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	mailRoot := fs.String("mail-root", "", "root of the Maildirs, <mail-root>/<domain>/<local>/ (default <data>/mail)")
 	lmtp := fs.String("lmtp", "127.0.0.1:24", "host:port of Dovecot's LMTP listener, where Postfix delivers")
 	milter := fs.String("milter", "", "host:port of serve's DKIM signing milter (--milter-listen) for Postfix to call")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *dovecot == "" && *postfix == "" {
-		return fmt.Errorf("mailconfig: give --dovecot DIR, --postfix DIR or both")
+		return usagef("mailconfig", "mailconfig: give --dovecot DIR, --postfix DIR or both")
 	}
 	if *mailRoot == "none" {
-		return fmt.Errorf("mailconfig: --mail-root none leaves Dovecot nowhere to keep mail; give the Maildir root")
+		return usagef("mailconfig", "mailconfig: --mail-root none leaves Dovecot nowhere to keep mail; give the Maildir root")
 	}
 	root := (&mailFlags{root: *mailRoot}).path(sf.data)
 	st, err := sf.open(ctx)

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -31,11 +33,18 @@ const usage = `Switchboard: provisioning server for mail and SIP hosting.
 Usage:
   switchboard serve   [flags]          run the server
   switchboard migrate [flags]          apply schema migrations and exit
+  switchboard version                  print the version and VCS revision (also --version)
   switchboard tenant create NAME (--password-stdin | --password P) [--operator] [flags]
   switchboard tenant list [flags]
   switchboard tenant passwd NAME [--password-stdin | --password P] [flags]
+  switchboard domain create DOMAIN --tenant NAME [flags]   a domain without accounts
+  switchboard domain list [--tenant NAME] [flags]
+  switchboard domain delete DOMAIN [flags]                 with all its accounts and mail
   switchboard account create EMAIL --password-stdin [--admin] [--algorithm MD5|SHA-256] [flags]
-  switchboard account set-admin EMAIL [flags]
+  switchboard account list DOMAIN [flags]
+  switchboard account passwd EMAIL (--password-stdin | --password P) [--algorithm MD5|SHA-256] [flags]
+  switchboard account set-admin EMAIL [--admin=false] [flags]
+  switchboard account delete EMAIL [flags]                 with its mail
   switchboard apikey create --account EMAIL [flags]   prints the key once
   switchboard apikey list [flags]
   switchboard apikey revoke ID [flags]
@@ -54,67 +63,197 @@ Run "switchboard COMMAND --help" for a command's flags.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "switchboard:", err)
-		}
-		os.Exit(2)
-	}
+	code := cli(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
+// cli runs a command and returns the exit status: 0 when it succeeded or
+// printed help, 2 for a bad command line (one line and a hint on stderr,
+// not the whole usage), 1 for any other error.
+func cli(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := run(ctx, args, stdin, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "switchboard:", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "run %q for the %s\n", strings.Join(strings.Fields("switchboard "+ue.cmd+" --help"), " "), ue.what())
+		return 2
+	}
+	return 1
+}
+
+// usageError is a bad command line: an unknown command or flag, a bad flag
+// value or missing arguments of command cmd ("" for the top level).
+type usageError struct {
+	cmd   string
+	group bool // cmd is a group of commands ("tenant"), not one command
+	err   error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// what names what the hint's --help lists.
+func (e *usageError) what() string {
+	if e.cmd == "" || e.group {
+		return "commands"
+	}
+	return "flags"
+}
+
+// usagef is a usageError of command cmd.
+func usagef(cmd, format string, a ...any) error {
+	return &usageError{cmd: cmd, err: fmt.Errorf(format, a...)}
+}
+
+// groupUsagef is a usageError of command group, e.g. "tenant".
+func groupUsagef(group, format string, a ...any) error {
+	return &usageError{cmd: group, group: true, err: fmt.Errorf(format, a...)}
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+// run runs the command args names. Help goes to stdout and is no error;
+// the error of a failed command prints its cause (see cliError).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
-		return nil
+	err := dispatch(ctx, args, stdin, stdout, stderr)
+	var h *helpText
+	if errors.As(err, &h) {
+		_, err = io.WriteString(stdout, h.text)
+		return err
+	}
+	return cliError(err)
+}
+
+// helpText is the help a command asked for, which run writes to stdout.
+type helpText struct{ text string }
+
+func (h *helpText) Error() string { return "help requested" }
+
+// groupUsage is the usage of a command group ("tenant", "account", ...):
+// its lines of the usage text, or "" for no such group.
+func groupUsage(group string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(usage, "\n") {
+		switch {
+		case strings.HasPrefix(line, "  switchboard "+group+" "):
+			in = true
+		case in && strings.HasPrefix(line, "       "): // a continuation
+		default:
+			in = false
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "Usage:\n" + b.String() + "\nRun \"switchboard " + group + " COMMAND --help\" for a command's flags.\n"
+}
+
+// subcommand picks the sub-command of a group (args[0]), answering help
+// and a missing or unknown sub-command itself.
+func subcommand(group string, args []string, cmds map[string]func([]string) error) error {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	switch {
+	case len(args) == 0:
+		return groupUsagef(group, "%s: want %s", group, want)
+	case isHelp(args[0]):
+		return &helpText{groupUsage(group)}
+	}
+	if c, ok := cmds[args[0]]; ok {
+		return c(args[1:])
+	}
+	return groupUsagef(group, "%s: unknown command %q (want %s)", group, args[0], want)
+}
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		return &helpText{usage}
 	}
 	switch args[0] {
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+		return nil
 	case "serve":
 		return serve(ctx, args[1:], stderr)
 	case "migrate":
-		return migrate(ctx, args[1:], stdout, stderr)
+		return migrate(ctx, args[1:], stdout)
 	case "account":
 		return accountCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "domain":
+		return domainCmd(ctx, args[1:], stdout, stderr)
 	case "apikey":
 		return apikeyCmd(ctx, args[1:], stdout, stderr)
 	case "export", "import":
+		if len(args) >= 2 && isHelp(args[1]) {
+			return &helpText{groupUsage(args[0])}
+		}
 		if len(args) < 2 || args[1] != "domain" {
-			return fmt.Errorf("%s: want \"%s domain ...\"", args[0], args[0])
+			return groupUsagef(args[0], "%s: want \"%s domain ...\"", args[0], args[0])
 		}
 		if args[0] == "export" {
 			return exportDomain(ctx, args[2:], stdout, stderr)
 		}
 		return importDomain(ctx, args[2:], stdout, stderr)
 	case "mailconfig":
-		return mailconfigCmd(ctx, args[1:], stdout, stderr)
+		return mailconfigCmd(ctx, args[1:], stdout)
 	case "tenant":
-		if len(args) < 2 {
-			return fmt.Errorf("tenant: want create, list or passwd")
-		}
-		switch args[1] {
-		case "create":
-			return tenantCreate(ctx, args[2:], stdin, stdout, stderr)
-		case "list":
-			return tenantList(ctx, args[2:], stdout, stderr)
-		case "passwd":
-			return tenantPasswd(ctx, args[2:], stdin, stdout, stderr)
-		}
-		return fmt.Errorf("tenant: unknown command %q (want create, list or passwd)", args[1])
+		return subcommand("tenant", args[1:], map[string]func([]string) error{
+			"create": func(a []string) error { return tenantCreate(ctx, a, stdin, stdout, stderr) },
+			"list":   func(a []string) error { return tenantList(ctx, a, stdout, stderr) },
+			"passwd": func(a []string) error { return tenantPasswd(ctx, a, stdin, stdout, stderr) },
+		})
 	case "oauth-client":
-		if len(args) < 2 {
-			return fmt.Errorf("oauth-client: want create, list or revoke")
-		}
-		switch args[1] {
-		case "create":
-			return oauthClientCreate(ctx, args[2:], stdout, stderr)
-		case "list":
-			return oauthClientList(ctx, args[2:], stdout, stderr)
-		case "revoke":
-			return oauthClientRevoke(ctx, args[2:], stdout, stderr)
-		}
-		return fmt.Errorf("oauth-client: unknown command %q (want create, list or revoke)", args[1])
+		return subcommand("oauth-client", args[1:], map[string]func([]string) error{
+			"create": func(a []string) error { return oauthClientCreate(ctx, a, stdout, stderr) },
+			"list":   func(a []string) error { return oauthClientList(ctx, a, stdout, stderr) },
+			"revoke": func(a []string) error { return oauthClientRevoke(ctx, a, stdout, stderr) },
+		})
 	}
-	return fmt.Errorf("unknown command %q; run switchboard --help", args[0])
+	return usagef("", "unknown command %q", args[0])
+}
+
+// versionLine is what "switchboard version" prints: the module version,
+// the VCS revision (and whether the tree was modified) and the Go version,
+// as far as the build recorded them; go run and go test binaries carry no
+// VCS information.
+func versionLine(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
+		return "switchboard (devel), unknown revision, unknown Go version"
+	}
+	version := bi.Main.Version
+	if version == "" {
+		version = "(devel)"
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	rev := "unknown revision"
+	if r := settings["vcs.revision"]; r != "" {
+		rev = "revision " + r
+		if settings["vcs.modified"] == "true" {
+			rev += " (modified)"
+		}
+		if t := settings["vcs.time"]; t != "" {
+			rev += " of " + t
+		}
+	}
+	return fmt.Sprintf("switchboard %s, %s, %s", version, rev, bi.GoVersion)
 }
 
 // storeFlags are the flags every command that opens the store shares.
@@ -164,17 +303,17 @@ func (f *storeFlags) open(ctx context.Context) (*store.Store, error) {
 }
 
 // parse parses args, then fills every flag not given on the command line
-// from SWITCHBOARD_<FLAG>.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage of switchboard %s:\n", fs.Name())
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(stderr, "  --%s (env %s, default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
-		})
-	}
+// from SWITCHBOARD_<FLAG>. --help and -h return the command's help (a
+// *helpText, which run prints to stdout); a bad flag or flag value returns
+// a *usageError naming the one problem.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // flag would print the whole usage on every error
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return &helpText{commandUsage(fs)}
+		}
+		return &usageError{cmd: fs.Name(), err: err}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -182,11 +321,33 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.VisitAll(func(f *flag.Flag) {
 		if v, ok := os.LookupEnv(envName(f.Name)); ok && !set[f.Name] && err == nil {
 			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%s: %w", envName(f.Name), e)
+				err = &usageError{cmd: fs.Name(), err: fmt.Errorf("%s: %w", envName(f.Name), e)}
 			}
 		}
 	})
 	return err
+}
+
+// commandUsage is the help of one command: its lines of the usage text and
+// every flag with its environment variable and default.
+func commandUsage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString("Usage:\n")
+	found := false
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  switchboard "+fs.Name()+" ") || line == "  switchboard "+fs.Name() {
+			b.WriteString(line + "\n")
+			found = true
+		}
+	}
+	if !found {
+		b.WriteString("  switchboard " + fs.Name() + " [flags]\n")
+	}
+	b.WriteString("\nFlags:\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(&b, "  --%s (env %s, default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+	})
+	return b.String()
 }
 
 func envName(flag string) string {
@@ -236,11 +397,11 @@ func openSeal(keyFile, dataDir string) (*seal.Box, error) {
 	return seal.New(key)
 }
 
-func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	st, err := sf.open(ctx) // Open applies the migrations.
@@ -315,12 +476,12 @@ func withService(ctx context.Context, c command, args []string, stderr io.Writer
 		c.flags(fs)
 	}
 	flags, pos := interleave(fs, args)
-	if err := parse(fs, flags, stderr); err != nil {
+	if err := parse(fs, flags); err != nil {
 		return err
 	}
 	if c.check != nil {
 		if err := c.check(pos); err != nil {
-			return err
+			return &usageError{cmd: c.name, err: err}
 		}
 	}
 	st, err := sf.open(ctx)

@@ -212,7 +212,7 @@ func TestAppClosesEveryListener(t *testing.T) {
 				any := "127.0.0.1:0"
 				args := []string{"--database", b.URL(t), "--data", dir, "--log-level", "error",
 					"--listen", any, "--tls-listen", any, "--acme-http-listen", any, "--milter-listen", any, "--cert-dir", filepath.Join(dir, "certs")}
-				if err := parse(fs, args, io.Discard); err != nil {
+				if err := parse(fs, args); err != nil {
 					t.Fatal(err)
 				}
 				cfg, err := f.config()

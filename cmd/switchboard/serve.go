@@ -31,12 +31,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var f serveFlags
 	f.register(fs)
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := f.config()
 	if err != nil {
-		return err
+		return &usageError{cmd: "serve", err: err}
 	}
 	a := &app{cfg: cfg, stderr: stderr}
 	if err := a.Open(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -248,5 +249,23 @@ func TestFCM(t *testing.T) {
 func TestProvidersRouteByName(t *testing.T) {
 	if err := (Providers{}).Push(context.Background(), Push{Provider: "webpush"}); err != ErrUnknownProvider {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLogPushWritesTheNotificationToTheLog(t *testing.T) {
+	var buf strings.Builder
+	p := LogPush{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	if err := p.Push(context.Background(), Push{Provider: "fcm", Param: "project-1", PRID: "device-1", Data: map[string]string{"token": "tok-123"}}); err != nil {
+		t.Fatal(err)
+	}
+	var line struct {
+		Msg, Component, Provider, Param, PRID string
+		Data                                  map[string]string
+	}
+	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if line.Component != "notify" || line.Provider != "fcm" || line.Param != "project-1" || line.PRID != "device-1" || line.Data["token"] != "tok-123" {
+		t.Fatalf("log line %s", buf.String())
 	}
 }

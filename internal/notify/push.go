@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -220,4 +221,18 @@ func VerifyES256(token string, pub *ecdsa.PublicKey) (map[string]any, error) {
 		return nil, err
 	}
 	return claims, json.Unmarshal(raw, &claims)
+}
+
+// LogPush writes notifications to the log instead of sending them: for
+// development only, like LogSMS, as the log then holds what the push
+// carries (an account-creation token, for one).
+type LogPush struct{ Logger *slog.Logger }
+
+var _ Pusher = LogPush{}
+
+// Push logs the notification.
+func (l LogPush) Push(ctx context.Context, p Push) error {
+	l.Logger.WarnContext(ctx, "push not sent (development pusher)", "component", "notify",
+		"provider", p.Provider, "param", p.Param, "prid", p.PRID, "data", p.Data)
+	return nil
 }

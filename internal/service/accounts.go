@@ -189,19 +189,43 @@ func (s *Service) CreateAccountCLI(ctx context.Context, actor sb.Actor, email, p
 	return out.Account, nil
 }
 
-// SetAccountAdmin makes an account an admin (command line).
-func (s *Service) SetAccountAdmin(ctx context.Context, actor sb.Actor, email string) error {
+// SetAccountAdmin makes an account an admin of its domain, or (admin
+// false) no longer one (command line).
+func (s *Service) SetAccountAdmin(ctx context.Context, actor sb.Actor, email string, admin bool) error {
 	if !actor.System {
 		return sb.Errorf(sb.EFORBIDDEN, "only the server's administrator may make admins")
 	}
-	yes := true
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		a, err := accountByAddress(ctx, tx, email)
 		if err != nil {
 			return err
 		}
-		return s.setAccountState(ctx, tx, actor, a, AccountState{Admin: &yes})
+		return s.setAccountState(ctx, tx, actor, a, AccountState{Admin: &admin})
 	})
+}
+
+// SetAccountPasswordCLI sets an account's password from the command line,
+// with the SIP HA1 of one digest algorithm ("": MD5 and SHA-256); like
+// every password change it ends the account's other logins.
+func (s *Service) SetAccountPasswordCLI(ctx context.Context, actor sb.Actor, email, password, algorithm string) (*sb.Account, error) {
+	if !actor.System {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only the server's administrator may set passwords from the command line")
+	}
+	algs := BothAlgorithms
+	if algorithm != "" {
+		if err := checkAlgorithm(algorithm); err != nil {
+			return nil, err
+		}
+		algs = []string{algorithm}
+	}
+	return s.setPassword(ctx, actor, func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
+		a, err := accountByAddress(ctx, tx, email)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := tx.DomainByID(ctx, a.DomainID)
+		return a, d, err
+	}, password, algs, nil)
 }
 
 // accountByAddress loads an account by its normalised address, for the
