@@ -35,8 +35,8 @@ func (s *Server) registerSIP() {
 	s.handle("GET /api/accounts/{id}/deactivate", s.sipAPI(s.withSIP(false, s.activateSIP(false))))
 }
 
-// sipAPI adapts a handler to the family's error format; a 401 carries one
-// Digest challenge per algorithm for the realm of the from header.
+// sipAPI adapts a handler to the family's error format; a 401 carries the
+// Digest challenges the service chooses for the account in the from header.
 func (s *Server) sipAPI(h handlerFunc) http.Handler { return s.adapt(s.writeSIPError, h) }
 
 func (s *Server) writeSIPError(w http.ResponseWriter, r *http.Request, err error) {
