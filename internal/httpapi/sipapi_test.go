@@ -444,6 +444,51 @@ func TestSIPAccountsAdmin(t *testing.T) {
 	})
 }
 
+// TestSIPActivateMethods: activate and deactivate answer GET (the seed)
+// and POST (flexisip-account-manager 2.x) alike.
+func TestSIPActivateMethods(t *testing.T) {
+	eachSIP(t, func(t *testing.T, e *sipEnv) {
+		admin := func(method, path string, body any) *sipResult {
+			return e.digestDo(method, path, "admin", "sip.example.org", "admin-password", digest.SHA256, body)
+		}
+		r := admin("POST", "/api/accounts", map[string]any{"username": "flip01", "password": "flip-password", "algorithm": "SHA-256"}).want(t, 201)
+		id := int64(r.json["id"].(float64))
+		cases := []struct {
+			method, action string
+			body           any
+			activated      bool
+		}{
+			{"GET", "activate", nil, true},
+			{"GET", "deactivate", nil, false},
+			{"POST", "activate", nil, true},
+			{"POST", "deactivate", nil, false},
+			{"POST", "activate", map[string]any{}, true},
+			{"POST", "deactivate", map[string]any{}, false},
+		}
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s %s with body %v answers the account", tc.method, tc.action, tc.body), func(t *testing.T) {
+				r := admin(tc.method, fmt.Sprintf("/api/accounts/%d/%s", id, tc.action), tc.body).want(t, 200)
+				if r.json["username"] != "flip01" || r.json["activated"] != tc.activated {
+					t.Fatalf("%s %s: %s", tc.method, tc.action, r.body)
+				}
+				if a, _, err := e.store.Read().AccountByEmail(context.Background(), "flip01@sip.example.org"); err != nil || a.Activated != tc.activated {
+					t.Fatalf("stored activated = %v, want %v (%v)", a.Activated, tc.activated, err)
+				}
+			})
+		}
+		for _, method := range []string{"GET", "POST"} {
+			t.Run(method+" by a non-admin is 403 and changes nothing", func(t *testing.T) {
+				before := e.snapshot()
+				e.digestDo(method, fmt.Sprintf("/api/accounts/%d/activate", id), "alice", "sip.example.org", "alice-password", digest.SHA256, nil).wantError(t, 403, "")
+				e.unchanged(before)
+			})
+			t.Run(method+" of an unknown account is 404", func(t *testing.T) {
+				admin(method, "/api/accounts/999999/activate", nil).wantError(t, 404, "")
+			})
+		}
+	})
+}
+
 func TestSIPUserEndpoints(t *testing.T) {
 	eachSIP(t, func(t *testing.T, e *sipEnv) {
 		alice := func(method, path, password, alg string, body any) *sipResult {
