@@ -365,3 +365,108 @@ func TestLifecycleRefusals(t *testing.T) {
 		})
 	})
 }
+
+// fetchProvisioning GETs a provisioning URL and returns status, content
+// type and body.
+func fetchProvisioning(t *testing.T, url string) (int, string, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(res.Body)
+	return res.StatusCode, res.Header.Get("Content-Type"), b.String()
+}
+
+// TestProvisioningKeys: what each kind of key gets, with and without a
+// base configuration. An account that is not activated is never
+// provisioned and keeps its key; a used key keeps answering 200 (empty
+// without a base) while its account is on, since liblinphone fetches the URI
+// at every start; a key that never existed is 404 without a base.
+func TestProvisioningKeys(t *testing.T) {
+	bases := []struct {
+		name string
+		base func(t *testing.T) *profile.LinphoneConfig
+	}{
+		{"without a base", func(*testing.T) *profile.LinphoneConfig { return nil }},
+		{"with a base", testBase},
+	}
+	for i, b := range bases {
+		t.Run(b.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, st *store.Store) {
+				p := newPhoneEnv(t, st, b.base(t))
+				ctx := context.Background()
+				adminAddr := fmt.Sprintf("admin%d@sip.example.org", i)
+				if _, err := p.svc.CreateAccountCLI(ctx, sb.SystemActor, adminAddr, "admin-password", "", true); err != nil {
+					t.Fatal(err)
+				}
+				admin := func(method, path string, body any) *sipResult {
+					return p.digestDo(method, path, strings.TrimSuffix(adminAddr, "@sip.example.org"), "sip.example.org", "admin-password", digest.SHA256, body)
+				}
+				user := fmt.Sprintf("pending%d", i)
+				r := admin("POST", "/api/accounts", map[string]any{"username": user, "password": "pending-password", "algorithm": "SHA-256"}).want(t, 201)
+				key, id := r.json["confirmation_key"].(string), int64(r.json["id"].(float64))
+				addr := user + "@sip.example.org"
+				state := func() (provisioned, keyStored bool) {
+					a, _, err := st.Read().AccountByEmail(ctx, addr)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, _, _, err = st.Read().AccountByConfirmationKey(ctx, key)
+					return a.Provisioned, err == nil
+				}
+				empty := b.base(t) == nil
+
+				t.Run("a not activated account's key is 404 and changes nothing", func(t *testing.T) {
+					before := p.snapshot()
+					if code, _, body := fetchProvisioning(t, p.url+"/provisioning/"+key); code != 404 || strings.Contains(body, "ha1") {
+						t.Fatalf("status %d %s", code, body)
+					}
+					p.unchanged(before)
+					if provisioned, stored := state(); provisioned || !stored {
+						t.Fatalf("provisioned=%v, key stored=%v", provisioned, stored)
+					}
+				})
+				admin("POST", fmt.Sprintf("/api/accounts/%d/activate", id), nil).want(t, 200)
+				t.Run("once activated, the same key provisions it", func(t *testing.T) {
+					code, ctype, body := fetchProvisioning(t, p.url+"/provisioning/"+key)
+					if code != 200 || ctype != "application/xml" || !strings.Contains(body, `<entry name="username" overwrite="true">`+user+`</entry>`) {
+						t.Fatalf("status %d %s %s", code, ctype, body)
+					}
+					if provisioned, stored := state(); !provisioned || stored {
+						t.Fatalf("provisioned=%v, key stored=%v", provisioned, stored)
+					}
+				})
+				t.Run("a later fetch of the used key is 200 without the account", func(t *testing.T) {
+					code, ctype, body := fetchProvisioning(t, p.url+"/provisioning/"+key)
+					var doc profile.LinphoneConfig
+					if code != 200 || ctype != "application/xml" || xml.Unmarshal([]byte(body), &doc) != nil || doc.XMLName.Space != profile.LinphoneNS ||
+						strings.Contains(body, "auth_info_0") || strings.Contains(body, "proxy_0") || empty != (len(doc.Sections) == 0) {
+						t.Fatalf("status %d %s %s", code, ctype, body)
+					}
+				})
+				t.Run("a key that never existed is 404 without a base, the base with one", func(t *testing.T) {
+					code, _, body := fetchProvisioning(t, p.url+"/provisioning/never-issued-key")
+					if empty && code != 404 || !empty && (code != 200 || !strings.Contains(body, "nat_policy_0")) {
+						t.Fatalf("status %d %s", code, body)
+					}
+				})
+				admin("POST", fmt.Sprintf("/api/accounts/%d/deactivate", id), nil).want(t, 200)
+				t.Run("the used key of a deactivated account gets no more than an unknown key", func(t *testing.T) {
+					code, _, body := fetchProvisioning(t, p.url+"/provisioning/"+key)
+					if empty && code != 404 || !empty && (code != 200 || strings.Contains(body, "auth_info_0")) {
+						t.Fatalf("status %d %s", code, body)
+					}
+				})
+				admin("POST", fmt.Sprintf("/api/accounts/%d/activate", id), nil).want(t, 200)
+				t.Run("reactivated, its phone's fetch is 200 again", func(t *testing.T) {
+					if code, _, body := fetchProvisioning(t, p.url+"/provisioning/"+key); code != 200 || strings.Contains(body, "auth_info_0") {
+						t.Fatalf("status %d %s", code, body)
+					}
+				})
+			})
+		})
+	}
+}

@@ -31,12 +31,15 @@ func (s *Server) registerSIP() {
 	s.handle("GET /api/accounts", s.sipAPI(s.withSIP(false, s.getSIPAccounts)))
 	s.handle("GET /api/accounts/{id}", s.sipAPI(s.withSIP(false, s.getSIPAccountByID)))
 	s.handle("DELETE /api/accounts/{id}", s.sipAPI(s.withSIP(false, s.deleteSIPAccountByID)))
-	s.handle("GET /api/accounts/{id}/activate", s.sipAPI(s.withSIP(false, s.activateSIP(true))))
-	s.handle("GET /api/accounts/{id}/deactivate", s.sipAPI(s.withSIP(false, s.activateSIP(false))))
+	// GET is the seed's; flexisip-account-manager 2.x sends POST.
+	for _, m := range []string{"GET", "POST"} {
+		s.handle(m+" /api/accounts/{id}/activate", s.sipAPI(s.withSIP(false, s.activateSIP(true))))
+		s.handle(m+" /api/accounts/{id}/deactivate", s.sipAPI(s.withSIP(false, s.activateSIP(false))))
+	}
 }
 
-// sipAPI adapts a handler to the family's error format; a 401 carries one
-// Digest challenge per algorithm for the realm of the from header.
+// sipAPI adapts a handler to the family's error format; a 401 carries the
+// Digest challenges the service chooses for the account in the from header.
 func (s *Server) sipAPI(h handlerFunc) http.Handler { return s.adapt(s.writeSIPError, h) }
 
 func (s *Server) writeSIPError(w http.ResponseWriter, r *http.Request, err error) {

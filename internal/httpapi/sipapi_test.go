@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -101,6 +102,66 @@ func (e *sipEnv) digestDo(method, path, user, domain, password, alg string, body
 		e.t.Fatal(err)
 	}
 	return e.sipDo(method, path, from, body, map[string]string{"Authorization": auth})
+}
+
+// offered lists the algorithms of the Digest challenges an unauthenticated
+// request from the address gets, in order.
+func (e *sipEnv) offered(from string) []string {
+	e.t.Helper()
+	r := e.sipDo("GET", "/api/accounts/me", from, nil, nil)
+	if r.status != 401 {
+		e.t.Fatalf("unauthenticated: %d %s", r.status, r.body)
+	}
+	var algs []string
+	for _, c := range r.header.Values("Www-Authenticate") {
+		_, rest, _ := strings.Cut(c, "algorithm=")
+		alg, _, _ := strings.Cut(rest, ",")
+		algs = append(algs, alg)
+	}
+	return algs
+}
+
+// forcedDigest answers with alg even when the server did not offer it (a
+// client insisting on an algorithm): the challenge's algorithm is replaced.
+func (e *sipEnv) forcedDigest(method, path, user, domain, password, alg string) *sipResult {
+	e.t.Helper()
+	from := "sip:" + user + "@" + domain
+	first := e.sipDo(method, path, from, nil, nil)
+	chs := first.header.Values("Www-Authenticate")
+	if len(chs) == 0 {
+		e.t.Fatalf("no challenge: %d %s", first.status, first.body)
+	}
+	ch := strings.NewReplacer("algorithm=SHA-256", "algorithm="+alg, "algorithm=MD5", "algorithm="+alg).Replace(chs[0])
+	auth, err := digest.Respond(ch, method, path, user, password, 1, "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.sipDo(method, path, from, nil, map[string]string{"Authorization": auth})
+}
+
+// curlDigest runs the real curl --digest against path and returns the
+// status and body.
+func (e *sipEnv) curlDigest(user, password, from, path string) (int, string) {
+	e.t.Helper()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			e.t.Fatal("curl missing in CI")
+		}
+		e.t.Skip("curl not installed")
+	}
+	out, err := exec.Command(curl, "-s", "--digest", "-u", user+":"+password, "-H", "From: "+from,
+		"-H", "Accept: application/json", "-w", "\n%{http_code}", e.url+path).Output()
+	if err != nil {
+		e.t.Fatalf("curl: %v %s", err, out)
+	}
+	body, code, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if code == "" {
+		body, code = "", body
+	}
+	n := 0
+	fmt.Sscan(code, &n)
+	return n, body
 }
 
 func (r *sipResult) want(t *testing.T, status int) *sipResult {
@@ -220,6 +281,54 @@ func TestSIPDigest(t *testing.T) {
 	})
 }
 
+// TestSIPChallengesFollowTheAccount: the 401 offers only the algorithms
+// the account named by from has an HA1 for, so curl (which answers the
+// first challenge) logs in to every account whatever API set its password.
+func TestSIPChallengesFollowTheAccount(t *testing.T) {
+	eachSIP(t, func(t *testing.T, e *sipEnv) {
+		admin := func(body any) *sipResult {
+			return e.digestDo("POST", "/api/accounts", "admin", "sip.example.org", "admin-password", digest.SHA256, body)
+		}
+		admin(map[string]any{"username": "md5only", "password": "md5-password", "algorithm": "MD5", "activated": true}).want(t, 201)
+		admin(map[string]any{"username": "sha2only", "password": "sha2-password", "algorithm": "SHA-256", "activated": true}).want(t, 201)
+		// The README's own step, done by bob: a password change to SHA-256 only.
+		e.digestDo("POST", "/api/accounts/me/password", "bob", "other.example", "bob-password", digest.MD5,
+			map[string]string{"algorithm": "SHA-256", "old_password": "bob-password", "password": "new-password"}).want(t, 200)
+		cases := []struct {
+			name, user, domain, password string
+			want                         []string
+		}{
+			{"an account with both HA1s gets MD5 then SHA-256", "alice", "sip.example.org", "alice-password", []string{"MD5", "SHA-256"}},
+			{"an MD5-only account gets MD5 only", "md5only", "sip.example.org", "md5-password", []string{"MD5"}},
+			{"a SHA-256-only account gets SHA-256 only", "sha2only", "sip.example.org", "sha2-password", []string{"SHA-256"}},
+			{"an account whose password was changed to SHA-256 gets SHA-256 only", "bob", "other.example", "new-password", []string{"SHA-256"}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				from := "sip:" + tc.user + "@" + tc.domain
+				if got := e.offered(from); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+					t.Fatalf("challenges for %s: %q, want %q", from, got, tc.want)
+				}
+				code, body := e.curlDigest(tc.user, tc.password, from, "/api/accounts/me")
+				if code != 200 || !strings.Contains(body, `"username":"`+tc.user+`"`) {
+					t.Fatalf("curl --digest: %d %s", code, body)
+				}
+			})
+		}
+		t.Run("an unknown account gets both, like one with both", func(t *testing.T) {
+			for _, from := range []string{"sip:nobody@sip.example.org", "sip:nobody@unknown.example"} {
+				if got := e.offered(from); strings.Join(got, " ") != "MD5 SHA-256" {
+					t.Fatalf("challenges for %s: %q", from, got)
+				}
+			}
+		})
+		t.Run("an algorithm the account has no HA1 for is still refused", func(t *testing.T) {
+			e.forcedDigest("GET", "/api/accounts/me", "sha2only", "sip.example.org", "sha2-password", digest.MD5).wantError(t, 401, "")
+			e.forcedDigest("GET", "/api/accounts/me", "md5only", "sip.example.org", "md5-password", digest.SHA256).wantError(t, 401, "")
+		})
+	})
+}
+
 func TestSIPAccountsAdmin(t *testing.T) {
 	eachSIP(t, func(t *testing.T, e *sipEnv) {
 		admin := func(method, path string, body any) *sipResult {
@@ -243,7 +352,10 @@ func TestSIPAccountsAdmin(t *testing.T) {
 		t.Run("the account has only the algorithm it was created with", func(t *testing.T) {
 			admin("GET", fmt.Sprintf("/api/accounts/%d/activate", id), nil).want(t, 200)
 			e.digestDo("GET", "/api/accounts/me", "carol1", "sip.example.org", "carol-pw", digest.SHA256, nil).want(t, 200)
-			e.digestDo("GET", "/api/accounts/me", "carol1", "sip.example.org", "carol-pw", digest.MD5, nil).wantError(t, 401, "")
+			if got := e.offered("sip:carol1@sip.example.org"); len(got) != 1 || got[0] != digest.SHA256 {
+				t.Fatalf("challenges %q", got)
+			}
+			e.forcedDigest("GET", "/api/accounts/me", "carol1", "sip.example.org", "carol-pw", digest.MD5).wantError(t, 401, "")
 		})
 		t.Run("a deactivated account is refused", func(t *testing.T) {
 			r := admin("GET", fmt.Sprintf("/api/accounts/%d/deactivate", id), nil).want(t, 200)
@@ -333,6 +445,51 @@ func TestSIPAccountsAdmin(t *testing.T) {
 	})
 }
 
+// TestSIPActivateMethods: activate and deactivate answer GET (the seed)
+// and POST (flexisip-account-manager 2.x) alike.
+func TestSIPActivateMethods(t *testing.T) {
+	eachSIP(t, func(t *testing.T, e *sipEnv) {
+		admin := func(method, path string, body any) *sipResult {
+			return e.digestDo(method, path, "admin", "sip.example.org", "admin-password", digest.SHA256, body)
+		}
+		r := admin("POST", "/api/accounts", map[string]any{"username": "flip01", "password": "flip-password", "algorithm": "SHA-256"}).want(t, 201)
+		id := int64(r.json["id"].(float64))
+		cases := []struct {
+			method, action string
+			body           any
+			activated      bool
+		}{
+			{"GET", "activate", nil, true},
+			{"GET", "deactivate", nil, false},
+			{"POST", "activate", nil, true},
+			{"POST", "deactivate", nil, false},
+			{"POST", "activate", map[string]any{}, true},
+			{"POST", "deactivate", map[string]any{}, false},
+		}
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s %s with body %v answers the account", tc.method, tc.action, tc.body), func(t *testing.T) {
+				r := admin(tc.method, fmt.Sprintf("/api/accounts/%d/%s", id, tc.action), tc.body).want(t, 200)
+				if r.json["username"] != "flip01" || r.json["activated"] != tc.activated {
+					t.Fatalf("%s %s: %s", tc.method, tc.action, r.body)
+				}
+				if a, _, err := e.store.Read().AccountByEmail(context.Background(), "flip01@sip.example.org"); err != nil || a.Activated != tc.activated {
+					t.Fatalf("stored activated = %v, want %v (%v)", a.Activated, tc.activated, err)
+				}
+			})
+		}
+		for _, method := range []string{"GET", "POST"} {
+			t.Run(method+" by a non-admin is 403 and changes nothing", func(t *testing.T) {
+				before := e.snapshot()
+				e.digestDo(method, fmt.Sprintf("/api/accounts/%d/activate", id), "alice", "sip.example.org", "alice-password", digest.SHA256, nil).wantError(t, 403, "")
+				e.unchanged(before)
+			})
+			t.Run(method+" of an unknown account is 404", func(t *testing.T) {
+				admin(method, "/api/accounts/999999/activate", nil).wantError(t, 404, "")
+			})
+		}
+	})
+}
+
 func TestSIPUserEndpoints(t *testing.T) {
 	eachSIP(t, func(t *testing.T, e *sipEnv) {
 		alice := func(method, path, password, alg string, body any) *sipResult {
@@ -351,8 +508,12 @@ func TestSIPUserEndpoints(t *testing.T) {
 				map[string]string{"algorithm": "SHA-256", "old_password": "alice-password", "password": "alice-new-pw"}).want(t, 200)
 			alice("GET", "/api/accounts/me", "alice-new-pw", digest.SHA256, nil).want(t, 200)
 			alice("GET", "/api/accounts/me", "alice-password", digest.SHA256, nil).wantError(t, 401, "")
-			alice("GET", "/api/accounts/me", "alice-password", digest.MD5, nil).wantError(t, 401, "")
-			alice("GET", "/api/accounts/me", "alice-new-pw", digest.MD5, nil).wantError(t, 401, "") // MD5 HA1 cleared
+			// MD5 HA1 cleared: no MD5 challenge, and an MD5 answer fails.
+			if got := e.offered("sip:alice@sip.example.org"); len(got) != 1 || got[0] != digest.SHA256 {
+				t.Fatalf("challenges %q", got)
+			}
+			e.forcedDigest("GET", "/api/accounts/me", "alice", "sip.example.org", "alice-password", digest.MD5).wantError(t, 401, "")
+			e.forcedDigest("GET", "/api/accounts/me", "alice", "sip.example.org", "alice-new-pw", digest.MD5).wantError(t, 401, "")
 			if _, _, err := e.svc.CheckMailboxPassword(context.Background(), "alice@sip.example.org", "alice-new-pw", "10.0.0.9"); err != nil {
 				t.Fatalf("the mailbox password did not follow: %v", err)
 			}

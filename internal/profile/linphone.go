@@ -57,6 +57,13 @@ func ParseLinphone(data []byte) (*LinphoneConfig, error) {
 
 // Linphone builds the document: the base sections, then, for an account,
 // its proxy_0 and auth_info_0 sections.
+//
+// liblinphone (xml2lpc) honours overwrite="true" on an <entry> only, never
+// on a <section>, and keeps a key it already has otherwise; an empty value
+// removes the key. So every account entry carries overwrite="true", and the
+// keys a phone may hold from an earlier account 0 but that would send it
+// elsewhere or make it log in as someone else (reg_route, userid, passwd)
+// come as empty entries, which clears them.
 func Linphone(base *LinphoneConfig, a *LinphoneAccount) LinphoneConfig {
 	out := LinphoneConfig{Xmlns: LinphoneNS}
 	if base != nil {
@@ -70,14 +77,17 @@ func Linphone(base *LinphoneConfig, a *LinphoneAccount) LinphoneConfig {
 	}
 	identity := "sip:" + a.Username + "@" + a.Domain
 	out.Sections = append(out.Sections,
-		LinphoneSection{Name: "proxy_0", Overwrite: "true", Entries: []LinphoneEntry{
+		LinphoneSection{Name: "proxy_0", Entries: []LinphoneEntry{
 			e("reg_identity", "<"+identity+">"),
 			e("reg_proxy", "<sip:"+a.Domain+";transport=tls>"),
+			e("reg_route", ""),
 			e("reg_sendregister", "1"),
 			e("realm", a.Realm),
 		}},
-		LinphoneSection{Name: "auth_info_0", Overwrite: "true", Entries: []LinphoneEntry{
+		LinphoneSection{Name: "auth_info_0", Entries: []LinphoneEntry{
 			e("username", a.Username),
+			e("userid", ""),
+			e("passwd", ""),
 			e("domain", a.Domain),
 			e("realm", a.Realm),
 			e("ha1", a.HA1),

@@ -10,19 +10,27 @@ import (
 	"github.com/switchboard/switchboard/internal/store"
 )
 
+// errNoProvisioning answers keys that provision nothing and have nothing
+// else to get.
+var errNoProvisioning = sb.Errorf(sb.ENOTFOUND, "no provisioning for this key")
+
 // Provision serves the liblinphone remote-provisioning XML for a
 // confirmation key: the base configuration (ProvisioningBase), plus, on the
-// first fetch with a valid key, the account's proxy_0 and auth_info_0
-// (never a clear password), marking it provisioned. Later fetches, unknown
-// and expired keys get the base configuration only; with no base
-// configuration they are ENOTFOUND.
+// first fetch with a valid key of an activated account, the account's
+// proxy_0 and auth_info_0 (never a clear password), marking it provisioned.
+//
+// A key of an account that is not activated or switched off is ENOTFOUND
+// and changes nothing. Unknown and expired keys get the base configuration,
+// or ENOTFOUND without one. A key that has provisioned its account gets the
+// base configuration, or without one an empty document: liblinphone
+// fetches the URI at every start and reports a 404 as a failure.
 func (s *Service) Provision(ctx context.Context, key string) ([]byte, error) {
-	p, err := s.provisionAccount(ctx, key)
+	p, used, err := s.provisionAccount(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	if p == nil && s.provisioningBase == nil {
-		return nil, sb.Errorf(sb.ENOTFOUND, "no provisioning for this key")
+	if p == nil && !used && s.provisioningBase == nil {
+		return nil, errNoProvisioning
 	}
 	out, err := xml.MarshalIndent(profile.Linphone(s.provisioningBase, p), "", "  ")
 	if err != nil {
@@ -32,22 +40,39 @@ func (s *Service) Provision(ctx context.Context, key string) ([]byte, error) {
 }
 
 // provisionAccount consumes a confirmation key: the first fetch gets the
-// account's credentials; later fetches, unknown and expired keys get nil.
-func (s *Service) provisionAccount(ctx context.Context, key string) (*profile.LinphoneAccount, error) {
+// account's credentials; used reports a key that already provisioned an
+// account that is still on; unknown and expired keys get neither.
+func (s *Service) provisionAccount(ctx context.Context, key string) (_ *profile.LinphoneAccount, used bool, _ error) {
 	if key == "" || len(key) > 128 {
-		return nil, nil
+		return nil, false, nil
+	}
+	hash, err := s.keyed("provisioning key", key)
+	if err != nil {
+		return nil, false, err
 	}
 	var out *profile.LinphoneAccount
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		out, used = nil, false
 		a, c, exp, err := tx.AccountByConfirmationKey(ctx, key)
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			prev, err := tx.ProvisionedKeyAccount(ctx, hash)
+			if sb.ErrorCode(err) == sb.ENOTFOUND {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			used = canProvision(prev)
 			return nil
 		}
 		if err != nil {
 			return err
 		}
+		if !canProvision(a) {
+			return errNoProvisioning
+		}
 		now := s.now()
-		if !exp.IsZero() && now.After(exp) || a.Provisioned || !a.Active {
+		if !exp.IsZero() && now.After(exp) || a.Provisioned {
 			return nil
 		}
 		d, err := tx.DomainByID(ctx, a.DomainID)
@@ -62,8 +87,18 @@ func (s *Service) provisionAccount(ctx context.Context, key string) (*profile.Li
 		if err != nil || !ok {
 			return err
 		}
+		if err := tx.RecordProvisionedKey(ctx, a.ID, hash, now); err != nil {
+			return err
+		}
 		out = p
 		return tx.Audit(ctx, now, accountActor(a).String(), "account.provision", "account:"+a.Email)
 	})
-	return out, err
+	if err != nil {
+		return nil, false, err
+	}
+	return out, used, nil
 }
+
+// canProvision reports whether an account may be provisioned: activated
+// and switched on. A deactivated account's phone gets nothing.
+func canProvision(a *sb.Account) bool { return a.Activated && a.Active }

@@ -45,21 +45,54 @@ func (c nonceCounter) Advance(ctx context.Context, nonce string, nc uint64, expi
 }
 
 // SIPChallenges are the WWW-Authenticate values for the realm of the domain
-// in from (MD5 then SHA-256); stale marks an expired nonce.
+// in from: one per algorithm the account named there has an HA1 for (MD5
+// before SHA-256), or both when there is no such account, so a challenge
+// tells no more than /info does. stale marks an expired nonce.
 func (s *Service) SIPChallenges(ctx context.Context, from string, stale bool) ([]string, error) {
-	_, domain, err := ParseSIPAddress("from", from)
+	local, domain, err := ParseSIPAddress("from", from)
 	if err != nil {
 		return nil, err
 	}
+	tx := s.store.Read()
 	realm := domain
-	if d, err := s.store.Read().DomainByName(ctx, domain); err == nil {
+	if d, err := tx.DomainByName(ctx, domain); err == nil {
 		realm = d.Realm
+	}
+	algs, err := sipAlgorithms(ctx, tx, local+"@"+domain)
+	if err != nil {
+		return nil, err
 	}
 	nonces, err := s.sipNonces()
 	if err != nil {
 		return nil, err
 	}
-	return digest.Challenges(realm, nonces.New(), nonces.Opaque(realm), stale, digest.MD5, digest.SHA256), nil
+	return digest.Challenges(realm, nonces.New(), nonces.Opaque(realm), stale, algs...), nil
+}
+
+// sipAlgorithms are the digest algorithms to offer for the account email:
+// those it has an HA1 for, in a fixed order; both for an unknown account
+// or one without any HA1. A client answers the first challenge it can
+// (curl does), so offering one the account cannot use locks it out.
+func sipAlgorithms(ctx context.Context, tx *store.Tx, email string) ([]string, error) {
+	all := []string{digest.MD5, digest.SHA256}
+	_, c, err := tx.AccountCredentials(ctx, email)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		return all, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var algs []string
+	if c.HA1MD5 != "" {
+		algs = append(algs, digest.MD5)
+	}
+	if c.HA1SHA256 != "" {
+		algs = append(algs, digest.SHA256)
+	}
+	if len(algs) == 0 {
+		return all, nil
+	}
+	return algs, nil
 }
 
 // errNotAuthenticated is the answer to missing or wrong SIP credentials.

@@ -103,6 +103,22 @@ func (tx *Tx) AccountByConfirmationKey(ctx context.Context, key string) (*sb.Acc
 	return a, c, t, nil
 }
 
+// RecordProvisionedKey remembers, by its keyed digest, a confirmation key
+// that has just provisioned its account.
+func (tx *Tx) RecordProvisionedKey(ctx context.Context, accountID int64, keyHash string, now time.Time) error {
+	_, err := tx.exec(ctx, "provisioned key", `INSERT INTO provisioned_keys (key_hash, account_id, used_at) VALUES (?, ?, ?)`,
+		keyHash, accountID, unix(now))
+	return err
+}
+
+// ProvisionedKeyAccount returns the account a used confirmation key (by
+// its keyed digest) provisioned, or ENOTFOUND.
+func (tx *Tx) ProvisionedKeyAccount(ctx context.Context, keyHash string) (*sb.Account, error) {
+	a, err := scanAccount(tx.queryRow(ctx, `SELECT `+accountColumns+` FROM accounts
+		WHERE id = (SELECT account_id FROM provisioned_keys WHERE key_hash = ?)`, keyHash))
+	return a, classify("account", err)
+}
+
 // MarkProvisioned records the first provisioning of an account and retires
 // its confirmation key; false if another request did it first.
 func (tx *Tx) MarkProvisioned(ctx context.Context, id int64, key string, now time.Time) (bool, error) {
