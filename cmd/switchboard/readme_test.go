@@ -123,17 +123,18 @@ __expect() {
   echo "$1" >"$__RT/want"
 }
 curl() {
-  local want="" hdr rc=0 code
+  local want="" hdr rc=0 code url="" a at="script line ${BASH_LINENO[0]}"
+  for a in "$@"; do case $a in http://* | https://*) url=$a ;; esac; done
   if [ -s "$__RT/want" ]; then want=$(cat "$__RT/want"); : >"$__RT/want"; fi
   hdr=$(mktemp "$__RT/headers.XXXXXX")
-  command curl -D "$hdr" "$@" || rc=$?
+  command curl --no-progress-meter -D "$hdr" "$@" || rc=$?
   code=$(sed -n 's/^HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' "$hdr" | tail -n 1)
   rm -f "$hdr"
-  if [ "$rc" -ne 0 ]; then __fail "curl exited $rc (status ${code:-none}): curl $*"; return "$rc"; fi
+  if [ "$rc" -ne 0 ]; then __fail "$at: curl $url exited $rc (status ${code:-none})"; return "$rc"; fi
   case "${want:-2xx}:$code" in
     2xx:2??) ;;
     "$want:$want") ;;
-    *) __fail "curl answered ${code:-nothing}, the README announces ${want:-2xx}: curl $*"; return 22 ;;
+    *) __fail "$at: curl $url answered ${code:-nothing}, the README announces ${want:-2xx}"; return 22 ;;
   esac
 }
 go() {
@@ -163,48 +164,70 @@ __serve() {
   __fail "the server did not answer $__HEALTH; its output:"; cat "$__RT/server.out" >&2; return 1
 }
 trap __stop EXIT
+trap 'echo "README TEST: the command at script line $LINENO failed" >&2' ERR
 `
 
 // readmeScript turns the blocks into one bash script; addr replaces
-// 127.0.0.1:8080.
-func readmeScript(blocks []readmeBlock, addr string) (string, error) {
+// 127.0.0.1:8080. at maps the script's line numbers (1-based) to README.md's
+// (0: a line of the test's own).
+func readmeScript(blocks []readmeBlock, addr string) (script string, at []int, err error) {
 	var b strings.Builder
-	b.WriteString(readmePrelude)
+	at = []int{0}
+	emit := func(line string, readmeLine int) {
+		b.WriteString(line + "\n")
+		at = append(at, readmeLine)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(readmePrelude, "\n"), "\n") {
+		emit(l, 0)
+	}
 	for n, blk := range blocks {
-		fmt.Fprintf(&b, "__block 'README.md:%d (block %d)'\n", blk.line, n+1)
+		emit(fmt.Sprintf("__block 'README.md:%d (block %d)'", blk.line, n+1), 0)
 		if blk.server {
-			b.WriteString("__serve <<'__README_SERVER__'\n")
+			emit("__serve <<'__README_SERVER__'", 0)
 		}
 		inQuote, cont := false, false
 		for i, raw := range blk.lines {
+			line := blk.line + i + 1
 			l := strings.ReplaceAll(raw, readmeListen, addr)
 			first := !inQuote && !cont
 			code, comment, open := scanShellLine(l, inQuote)
 			if m := readmeAnnounced.FindStringSubmatch(comment); m != nil {
 				switch {
 				case blk.server:
-					return "", fmt.Errorf("README.md:%d: a server block announces no status", blk.line+i+1)
+					return "", nil, fmt.Errorf("README.md:%d: a server block announces no status", line)
 				case !first:
-					return "", fmt.Errorf("README.md:%d: announce a status on a command's first line or on a comment line before it", blk.line+i+1)
+					return "", nil, fmt.Errorf("README.md:%d: announce a status on a command's first line or on a comment line before it", line)
 				case strings.TrimSpace(code) == "":
 					// A comment line: the announcement is for the next curl.
-					b.WriteString(l + "\n")
-					fmt.Fprintf(&b, "__expect %s\n", m[1])
+					emit(l, line)
+					emit("__expect "+m[1], 0)
 					continue
 				default:
-					fmt.Fprintf(&b, "__expect %s\n", m[1])
+					emit("__expect "+m[1], 0)
 				}
 			}
 			inQuote = open
 			cont = strings.HasSuffix(strings.TrimRight(code, " \t"), "\\")
-			b.WriteString(l + "\n")
+			emit(l, line)
 		}
 		if blk.server {
-			b.WriteString("__README_SERVER__\n")
+			emit("__README_SERVER__", 0)
 		}
 	}
-	b.WriteString("__block 'the end of README.md'\n")
-	return b.String(), nil
+	emit("__block 'the end of README.md'", 0)
+	return b.String(), at, nil
+}
+
+// readmeLines rewrites "script line N" in the script's messages as the
+// README line it came from.
+func readmeLines(msg string, at []int) string {
+	return regexp.MustCompile(`script line (\d+)`).ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.Atoi(strings.TrimPrefix(m, "script line "))
+		if n > 0 && n < len(at) && at[n] > 0 {
+			return fmt.Sprintf("README.md:%d", at[n])
+		}
+		return m
+	})
 }
 
 // scanShellLine splits a shell line at its comment (a # at the start or
@@ -225,8 +248,15 @@ func scanShellLine(l string, inQuote bool) (code, comment string, open bool) {
 	return l, "", sq
 }
 
+// freePort is a free TCP port on loopback.
+func freePort(t *testing.T) string {
+	t.Helper()
+	_, port, _ := strings.Cut(freeAddr(t), ":")
+	return port
+}
+
 // readmeTools are what the README's blocks call besides switchboard.
-var readmeTools = []string{"bash", "curl", "jq", "openssl"}
+var readmeTools = []string{"bash", "curl", "jq", "openssl", "pebble", "pebble-challtestsrv"}
 
 func needReadmeTools(t *testing.T) {
 	t.Helper()
@@ -245,7 +275,7 @@ func needReadmeTools(t *testing.T) {
 // failures.
 func runReadme(t *testing.T, blocks []readmeBlock, addr, bin string, env []string) (string, error) {
 	t.Helper()
-	script, err := readmeScript(blocks, addr)
+	script, at, err := readmeScript(blocks, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +290,14 @@ func runReadme(t *testing.T, blocks []readmeBlock, addr, bin string, env []strin
 				t.Fatal(err)
 			}
 		}
+	}
+	// The README runs from the root of a clone: its scripts are there.
+	scripts, err := filepath.Abs(filepath.Join("..", "..", "scripts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(scripts, filepath.Join(work, "scripts")); err != nil {
+		t.Fatal(err)
 	}
 	path := filepath.Join(rt, "readme.sh")
 	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
@@ -276,12 +314,16 @@ func runReadme(t *testing.T, blocks []readmeBlock, addr, bin string, env []strin
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "__RT="+rt, "__HEALTH=http://"+addr+"/healthz", "SWITCHBOARD_LISTEN="+addr)
+	cmd.Env = append(cmd.Env, "__RT="+rt, "__HEALTH=http://"+addr+"/healthz", "SWITCHBOARD_LISTEN="+addr,
+		// scripts/pebble.sh: a private directory and free ports.
+		"PEBBLE_DIR="+filepath.Join(rt, "pebble"), "PEBBLE_PORT="+freePort(t), "PEBBLE_HTTP01_PORT="+freePort(t))
 	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	runErr := cmd.Run()
-	// A server left behind (the script was killed) goes with its group.
+	// What the script left running (Pebble, a server) goes with its group.
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// The server runs in a process group of its own.
 	if pid, err := os.ReadFile(filepath.Join(rt, "server.pid")); err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
 			syscall.Kill(-n, syscall.SIGKILL)
@@ -290,9 +332,9 @@ func runReadme(t *testing.T, blocks []readmeBlock, addr, bin string, env []strin
 	failures, _ := os.ReadFile(filepath.Join(rt, "failures"))
 	switch {
 	case len(failures) > 0:
-		return out.String(), fmt.Errorf("%s", failures)
+		return readmeLines(out.String(), at), fmt.Errorf("%s", readmeLines(string(failures), at))
 	case runErr != nil:
-		return out.String(), fmt.Errorf("the script failed: %v", runErr)
+		return readmeLines(out.String(), at), fmt.Errorf("the script failed: %v", runErr)
 	}
 	return out.String(), nil
 }
@@ -361,6 +403,7 @@ func TestReadmeHarness(t *testing.T) {
 		{"a comment line announces the next curl", "# unknown -> 401\nX=$(curl -s http://127.0.0.1:8080/status/401 | jq -r .status)\ntest \"$X\" = 401", ""},
 		{"an announced status must be exact", "curl -s http://127.0.0.1:8080/status/200   # → 201", "announces 201"},
 		{"an announcement lasts one curl", "# -> 401\ncurl -s http://127.0.0.1:8080/status/401\ncurl -s http://127.0.0.1:8080/status/401", "announces 2xx"},
+		{"a failure names its README line", "true\ncurl -s http://127.0.0.1:8080/status/500", "README.md:5: curl http://"},
 		{"a curl in a pipe fails the script", "curl -s http://127.0.0.1:8080/status/500 | cat", "announces 2xx"},
 		{"a failing command fails the script", "false\necho not reached", "the script failed"},
 		{"an unset variable fails the script", "echo $NOT_SET_ANYWHERE", "the script failed"},
@@ -404,7 +447,7 @@ func TestReadmeHarness(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := readmeScript(blocks, addr); err == nil {
+		if _, _, err := readmeScript(blocks, addr); err == nil {
 			t.Fatal("accepted")
 		}
 	})
