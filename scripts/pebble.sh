@@ -7,17 +7,21 @@
 #
 # Usage: scripts/pebble.sh [start|stop]     (start stops a running one first)
 # Environment: PEBBLE_DIR (default /tmp/switchboard-pebble: certificate, config,
-# logs, pids), PEBBLE_PORT (ACME API, default 14000; the management API is
-# +1000, the fake DNS +1053), PEBBLE_HTTP01_PORT (where Pebble checks HTTP-01
-# challenges, i.e. serve --acme-http-listen; default 5002).
+# logs, pids), PEBBLE_PORT (ACME API, default 14000), PEBBLE_HTTP01_PORT (where
+# Pebble checks HTTP-01 challenges, i.e. serve --acme-http-listen; default
+# 5002), and the ports nobody else talks to: PEBBLE_MGMT_PORT (Pebble's
+# management API, default PEBBLE_PORT+1000), PEBBLE_TLS_PORT (TLS-ALPN-01
+# checks, +1001), PEBBLE_DNS_PORT (the fake DNS, +1053), PEBBLE_DNS_MGMT_PORT
+# (its management API, +1055).
 set -euo pipefail
 
 dir=${PEBBLE_DIR:-/tmp/switchboard-pebble}
 port=${PEBBLE_PORT:-14000}
 http01=${PEBBLE_HTTP01_PORT:-5002}
-mgmt=$((port + 1000))
-dns=127.0.0.1:$((port + 1053))
-dnsmgmt=127.0.0.1:$((port + 1055))
+mgmt=${PEBBLE_MGMT_PORT:-$((port + 1000))}
+tlsport=${PEBBLE_TLS_PORT:-$((port + 1001))}
+dns=127.0.0.1:${PEBBLE_DNS_PORT:-$((port + 1053))}
+dnsmgmt=127.0.0.1:${PEBBLE_DNS_MGMT_PORT:-$((port + 1055))}
 
 stop() {
   [ -f "$dir/pids" ] || return 0
@@ -52,7 +56,7 @@ cat >"$dir/pebble.json" <<JSON
   "certificate": "$dir/api-cert.pem",
   "privateKey": "$dir/api-key.pem",
   "httpPort": $http01,
-  "tlsPort": $((port + 1001)),
+  "tlsPort": $tlsport,
   "ocspResponderURL": "",
   "externalAccountBindingRequired": false
 }}

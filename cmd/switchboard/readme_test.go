@@ -316,7 +316,8 @@ func runReadme(t *testing.T, blocks []readmeBlock, addr, bin string, env []strin
 	}
 	cmd.Env = append(cmd.Env, "__RT="+rt, "__HEALTH=http://"+addr+"/healthz", "SWITCHBOARD_LISTEN="+addr,
 		// scripts/pebble.sh: a private directory and free ports.
-		"PEBBLE_DIR="+filepath.Join(rt, "pebble"), "PEBBLE_PORT="+freePort(t), "PEBBLE_HTTP01_PORT="+freePort(t))
+		"PEBBLE_DIR="+filepath.Join(rt, "pebble"), "PEBBLE_PORT="+freePort(t), "PEBBLE_HTTP01_PORT="+freePort(t),
+		"PEBBLE_MGMT_PORT="+freePort(t), "PEBBLE_TLS_PORT="+freePort(t), "PEBBLE_DNS_PORT="+freePort(t), "PEBBLE_DNS_MGMT_PORT="+freePort(t))
 	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
