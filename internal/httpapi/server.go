@@ -5,10 +5,14 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +71,7 @@ type Server struct {
 	timeout   time.Duration
 	stall     time.Duration
 	public    string
+	rpc       bool // JSON-RPC is served under /v1/ and /jsonrpc
 }
 
 // New builds the server and registers every route.
@@ -112,10 +117,72 @@ func New(cfg Config) *Server {
 		s.handle("POST /v1/", s.jsonRPC(cfg.JSONRPC))
 		s.handle("POST /jsonrpc", s.jsonRPC(cfg.JSONRPC))
 	}
-	s.mux.Handle("/", s.instrument("unknown", s.maxBody, s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
-		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
-	})))
+	s.rpc = cfg.JSONRPC != nil
+	// Every request no route takes comes here, so that it is answered in
+	// its family's format rather than ServeMux's plain text.
+	s.mux.Handle("/", s.instrument("unknown", s.maxBody, http.HandlerFunc(s.unmatched)))
 	return s
+}
+
+// errMethodNotAllowed marks, in an error's cause, a path served under other
+// methods only: it is answered 405 with an Allow header.
+var errMethodNotAllowed = errors.New("method not allowed")
+
+// unmatched answers a request no route takes: 405 with Allow when the path
+// is served under other methods, 404 otherwise, each in the format of the
+// family whose prefix the path has.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	err := error(sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	if allow := s.allowedMethods(r); len(allow) > 0 {
+		list := strings.Join(allow, ", ")
+		w.Header().Set("Allow", list)
+		err = &sb.Error{Code: sb.EMALFORMED, Message: fmt.Sprintf("method %s is not allowed here; use %s", r.Method, list),
+			Err: errMethodNotAllowed}
+	}
+	s.adapt(s.familyOf(r.URL.Path), func(http.ResponseWriter, *http.Request) error { return err }).ServeHTTP(w, r)
+}
+
+// allowedMethods lists the methods a route serves r's path with, by asking
+// the mux about a copy of r under each method some route uses; the
+// catch-all "/" does not count. GET routes serve HEAD too.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range s.methods() {
+		probe := *r
+		probe.Method = m
+		if _, pattern := s.mux.Handler(&probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}
+
+// methods lists, sorted, every method a route is registered with, and HEAD.
+func (s *Server) methods() []string {
+	set := map[string]bool{http.MethodHead: true}
+	for _, route := range s.routes {
+		if m, _, ok := strings.Cut(route, " "); ok {
+			set[m] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// familyOf is the error format of the family whose prefix path has; the
+// mail admin API, which has no prefix, answers the rest.
+func (s *Server) familyOf(path string) errorWriter {
+	under := func(prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
+	switch {
+	case under("/api"):
+		return s.writeSIPError
+	case s.rpc && (under("/v1") || path == "/jsonrpc"):
+		return writeJSONRPCError
+	case under("/config"):
+		return writeIConfigError
+	case under("/provisioning"):
+		return writePlainError
+	}
+	return writeMailAdminError
 }
 
 // ServeHTTP implements http.Handler.
@@ -190,18 +257,25 @@ func (s *Server) jsonRPC(h http.Handler) http.Handler {
 }
 
 // writeJSONRPCError answers a failure of the transport itself with an
-// Internal error (-32603) response; the request's id is unknown here, so
-// it is null, as JSON-RPC 2.0 (section 5) has it for an id not read.
+// Internal error (-32603) response, and a request no JSON-RPC route takes
+// (a wrong method: JSON-RPC is POST only) with Invalid Request (-32600),
+// as the transport itself does; the request's id is unknown here, so it is
+// null, as JSON-RPC 2.0 (section 5) has it for an id not read.
 func writeJSONRPCError(w http.ResponseWriter, _ *http.Request, err error) {
 	type rpcError struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}
-	writeJSON(w, statusOf(err), struct {
+	status := statusOf(err)
+	e := rpcError{-32603, "Internal error"}
+	if status == http.StatusMethodNotAllowed || status == http.StatusNotFound {
+		e = rpcError{-32600, "Invalid Request: " + sb.ErrorMessage(err)}
+	}
+	writeJSON(w, status, struct {
 		JSONRPC string   `json:"jsonrpc"`
 		Error   rpcError `json:"error"`
 		ID      any      `json:"id"`
-	}{"2.0", rpcError{-32603, "Internal error"}, nil})
+	}{"2.0", e, nil})
 }
 
 // fieldErrorBody is the {"message":...,"errors":{field:[...]}} body of the
@@ -217,6 +291,9 @@ func fieldErrorBody(field, message string) map[string]any {
 // statusOf is the HTTP status of a domain error code, shared by the REST
 // families whose bodies differ.
 func statusOf(err error) int {
+	if errors.Is(err, errMethodNotAllowed) {
+		return http.StatusMethodNotAllowed
+	}
 	switch sb.ErrorCode(err) {
 	case sb.EMALFORMED:
 		return http.StatusBadRequest

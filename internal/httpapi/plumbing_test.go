@@ -1,0 +1,116 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/seal"
+	"github.com/switchboard/switchboard/internal/service"
+	"github.com/switchboard/switchboard/internal/store"
+	"github.com/switchboard/switchboard/internal/store/storetest"
+)
+
+// logBuffer collects a server's log lines; the server writes while the
+// test reads.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newWiredEnv starts a server as serve wires it: with JSON-RPC, and every
+// log line of the service and the API, at debug level, into logs.
+func newWiredEnv(t *testing.T, st *store.Store, logs *logBuffer, tweak func(*service.Config)) *env {
+	t.Helper()
+	box, err := seal.New(bytes.Repeat([]byte{42}, seal.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg := service.Config{Store: st, Hasher: auth.NewHasher(auth.TestParams), Seal: box, Logger: logger}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	svc := service.New(cfg)
+	api := httpapi.New(httpapi.Config{Services: svc, Logger: logger, JSONRPC: jsonrpc.NewAPI(svc, logger)})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return &env{t: t, url: srv.URL, store: st, svc: svc, api: api}
+}
+
+func TestUnmatchedRequestsInTheirFamilysFormat(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newWiredEnv(t, st, &logBuffer{}, nil)
+		tok := e.tenant("acme", "tenant")
+		// format: mail (result:false, msg), sip (message), rpc (JSON-RPC
+		// error object), plain (text).
+		tests := []struct {
+			name, method, path string
+			status             int
+			allow              string
+			format             string
+		}{
+			{"a wrong method on a mail admin route is 405 with Allow", "PUT", "/domains", 405, "GET, HEAD, POST", "mail"},
+			{"a wrong method on a GET route allows HEAD too", "POST", "/openapi.json", 405, "GET, HEAD", "mail"},
+			{"an unknown mail admin path stays 404", "GET", "/nope", 404, "", "mail"},
+			{"a wrong method under /api is 405 in the SIP API's format", "PUT", "/api/accounts/5/activate", 405, "GET, HEAD", "sip"},
+			{"a wrong method on /api/accounts lists every method it has", "PATCH", "/api/accounts", 405, "GET, HEAD, POST", "sip"},
+			{"an unknown path under /api is 404 in the SIP API's format", "GET", "/api/nope", 404, "", "sip"},
+			{"/api itself is the SIP API's too", "GET", "/api", 404, "", "sip"},
+			{"GET /v1/ is 405 in JSON-RPC's format", "GET", "/v1/", 405, "POST", "rpc"},
+			{"GET /jsonrpc is 405 in JSON-RPC's format", "GET", "/jsonrpc", 405, "POST", "rpc"},
+			{"a wrong method on a configuration link is 405 in the iConfig format", "PUT", "/config/abc", 405, "DELETE, GET, HEAD, POST", "sip"},
+			{"a wrong method on a provisioning key is 405 as text", "POST", "/provisioning/abc", 405, "GET, HEAD", "plain"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before := e.snapshot()
+				res := e.raw(tt.method, tt.path, tok, "", nil).want(tt.status)
+				if got := res.header.Get("Allow"); got != tt.allow {
+					t.Errorf("Allow = %q, want %q", got, tt.allow)
+				}
+				switch tt.format {
+				case "mail":
+					if res.json["result"] != false || res.json["msg"] == nil {
+						t.Errorf("not the mail admin format: %s", res.body)
+					}
+				case "sip":
+					if msg, _ := res.json["message"].(string); msg == "" || res.json["msg"] != nil || res.json["result"] != nil {
+						t.Errorf("not the SIP API's format: %s", res.body)
+					}
+				case "rpc":
+					rpcErr, _ := res.json["error"].(map[string]any)
+					if res.json["jsonrpc"] != "2.0" || rpcErr["code"] != float64(-32600) || res.json["id"] != nil {
+						t.Errorf("not a JSON-RPC error response: %s", res.body)
+					}
+				case "plain":
+					if !strings.HasPrefix(res.header.Get("Content-Type"), "text/plain") || res.json != nil {
+						t.Errorf("not a text answer: %s %s", res.header.Get("Content-Type"), res.body)
+					}
+				}
+				if tt.status == 405 && !strings.Contains(res.body, tt.allow) {
+					t.Errorf("the answer does not name the methods allowed: %s", res.body)
+				}
+				e.unchanged(before)
+			})
+		}
+	})
+}
