@@ -2,8 +2,13 @@ package httpapi_test
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,4 +118,100 @@ func TestUnmatchedRequestsInTheirFamilysFormat(t *testing.T) {
 			})
 		}
 	})
+}
+
+func TestEvery429CarriesRetryAfter(t *testing.T) {
+	const parallel = 50
+	// Each surface's guesses come from their own address, so that the
+	// buckets of one case do not spill into the next.
+	// The limits on unknown bearer tokens are checked before the lookup
+	// and spent after it, so only guesses one after the other reach them.
+	cases := []struct {
+		name   string
+		serial bool
+		req    func(base string, i int) *http.Request
+	}{
+		{"mail admin passwords at POST /auth", false, func(base string, i int) *http.Request {
+			return formRequest("POST", base+"/auth", url.Values{"username": {"acme"}, "password": {fmt.Sprint("wrong-", i)}})
+		}},
+		{"unknown mail admin auth tokens", true, func(base string, i int) *http.Request {
+			r := formRequest("GET", base+"/domains", nil)
+			r.Header.Set("Auth-token", fmt.Sprint("no-such-token-", i))
+			return r
+		}},
+		{"SIP API keys", false, func(base string, i int) *http.Request {
+			r := formRequest("GET", base+"/api/accounts/me", nil)
+			r.Header.Set("From", "sip:alice@sip.example.org")
+			r.Header.Set("x-api-key", fmt.Sprint("no-such-key-", i))
+			return r
+		}},
+		{"OAuth client secrets", false, func(base string, i int) *http.Request {
+			return formRequest("POST", base+"/oauth/token", url.Values{"grant_type": {"client_credentials"},
+				"client_id": {"no-such-client"}, "client_secret": {fmt.Sprint("wrong-", i)}})
+		}},
+		{"iConfig bearer tokens", true, func(base string, i int) *http.Request {
+			r := formRequest("DELETE", base+"/config/0123456789abcdef0123456789abcdef", nil)
+			r.Header.Set("Authorization", fmt.Sprint("Bearer no-such-token-", i))
+			return r
+		}},
+		{"configuration link passwords", false, func(base string, i int) *http.Request {
+			return formRequest("POST", base+"/config/0123456789abcdef0123456789abcdef", url.Values{"password": {fmt.Sprint("wrong-", i)}})
+		}},
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newWiredEnv(t, st, &logBuffer{}, nil)
+		e.tenant("acme", "tenant")
+		for n, tc := range cases {
+			t.Run(tc.name+" are answered 429 with Retry-After", func(t *testing.T) {
+				c := from(40 + n)
+				var mu sync.Mutex
+				var limited int
+				var wg sync.WaitGroup
+				for i := range parallel {
+					wg.Add(1)
+					guess := func() {
+						defer wg.Done()
+						res, err := c.Do(tc.req(e.url, i))
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						if res.StatusCode != 429 {
+							return
+						}
+						mu.Lock()
+						limited++
+						mu.Unlock()
+						ra := res.Header.Get("Retry-After")
+						if secs, err := strconv.Atoi(ra); err != nil || secs < 1 || secs > 6 {
+							t.Errorf("a 429 has Retry-After %q; want whole seconds from 1 to the 6 s refill", ra)
+						}
+					}
+					if tc.serial {
+						guess()
+					} else {
+						go guess()
+					}
+				}
+				wg.Wait()
+				if limited == 0 {
+					t.Fatalf("%d wrong guesses at once were never rate-limited", parallel)
+				}
+			})
+		}
+	})
+}
+
+func formRequest(method, u string, f url.Values) *http.Request {
+	var body io.Reader
+	if f != nil {
+		body = strings.NewReader(f.Encode())
+	}
+	r, _ := http.NewRequest(method, u, body)
+	if f != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return r
 }

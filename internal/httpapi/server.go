@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -220,9 +221,25 @@ func (s *Server) adapt(write errorWriter, h handlerFunc) http.Handler {
 		}()
 		if err := h(w, r); err != nil {
 			s.logError(r, err)
+			if sb.ErrorCode(err) == sb.ERATELIMIT {
+				w.Header().Set("Retry-After", retryAfter(err))
+			}
 			write(w, r, err)
 		}
 	})
+}
+
+// defaultRetryAfter is the wait a 429 asks for when the error does not say.
+const defaultRetryAfter = 10 * time.Second
+
+// retryAfter is the Retry-After value of a rate-limit error: whole seconds,
+// rounded up, at least 1.
+func retryAfter(err error) string {
+	d := sb.RetryAfter(err)
+	if d <= 0 {
+		d = defaultRetryAfter
+	}
+	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
 }
 
 // answerPanic logs a recovered panic with its stack and, unless the answer
