@@ -2,20 +2,26 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/profile"
+	"github.com/switchboard/switchboard/internal/profile/profiletest"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
@@ -214,4 +220,127 @@ func formRequest(method, u string, f url.Values) *http.Request {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return r
+}
+
+// publicWildcards are the route paths whose wildcards hold no secret (ids,
+// SIP addresses, the ACME token every resolver may fetch): the logs may
+// show them. Every other wildcard must be redacted, so a new route with a
+// secret in its path fails TestSecretsInPathsStayOutOfLogs until it is
+// registered with handleSecret (or listed here, if it is no secret).
+var publicWildcards = map[string]bool{
+	"/users/{domain_id}":                  true,
+	"/user/{domain_id}":                   true,
+	"/aliases/{domain_id}":                true,
+	"/alias/{domain_id}":                  true,
+	"/api/accounts/{id}":                  true,
+	"/api/accounts/{id}/activate":         true,
+	"/api/accounts/{id}/deactivate":       true,
+	"/api/accounts/{sip}/info":            true,
+	"/api/accounts/{sip}/activate/email":  true,
+	"/api/accounts/{sip}/activate/phone":  true,
+	"/.well-known/acme-challenge/{token}": true,
+}
+
+var wildcardRE = regexp.MustCompile(`\{[a-z_]+(\.\.\.)?\}`)
+
+func TestSecretsInPathsStayOutOfLogs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		logs := &logBuffer{}
+		pki := profiletest.New(t)
+		certPEM, _ := os.ReadFile(pki.ChainFile)
+		keyPEM, _ := os.ReadFile(pki.KeyFile)
+		signer, err := profile.NewSigner(certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newWiredEnv(t, st, logs, func(c *service.Config) {
+			c.ClientConfig = service.ClientConfigOptions{Signer: signer, PublicHost: "config.example.net", Servers: testServers}
+		})
+		ctx := context.Background()
+		tok := e.tenant("acme", sb.RoleTenant)
+		e.do("POST", "/domains", tok, form{"domain": "sip.example.org", "username": "alice@sip.example.org", "password": "alice-password"}).want(201)
+		if _, err := e.svc.CreateAccountCLI(ctx, sb.SystemActor, "admin@sip.example.org", "admin-password", "", true); err != nil {
+			t.Fatal(err)
+		}
+		admin, _, err := e.store.Read().AccountByEmail(ctx, "admin@sip.example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, err := e.svc.CreateSIPAccount(ctx, sb.Actor{AccountID: admin.ID, Email: admin.Email},
+			sb.NewSIPAccount{Username: "phone1", Password: "phone-password", Algorithm: "SHA-256", Activated: true})
+		if err != nil || created.ConfirmationKey == "" {
+			t.Fatalf("create SIP account: %v (key %q)", err, created.ConfirmationKey)
+		}
+		key := created.ConfirmationKey
+		ce := &configEnv{env: e}
+		bearer := ce.accessToken(ce.oauthClient(tok))
+		link := e.send("POST", "/config/create", jsonHdr(bearer), seedBody).want(201).json["id"].(string)
+
+		t.Run("a real provisioning key and configuration link", func(t *testing.T) {
+			e.raw("GET", "/provisioning/"+key, "", "", nil)
+			e.raw("GET", "/provisioning/qrcode/"+key, "", "", nil)
+			e.raw("POST", "/provisioning/"+key, "", "", nil).want(405)
+			e.raw("GET", "/provisioning/"+key+"/more", "", "", nil).want(404)
+			e.raw("GET", "/config/"+link, "", "", nil).want(200)
+			e.raw("POST", "/config/"+link, "", "application/x-www-form-urlencoded",
+				strings.NewReader(url.Values{"password": {"wrong-password"}}.Encode()))
+			e.raw("POST", "/config/"+link, "", "application/x-www-form-urlencoded",
+				strings.NewReader(url.Values{"password": {"mysecurepassword"}}.Encode())).want(200)
+			e.raw("PUT", "/config/"+link, "", "", nil).want(405)
+			e.send("DELETE", "/config/"+link, jsonHdr(bearer), "")
+			metrics := e.raw("GET", "/metrics", "", "", nil).want(200).body
+			log := logs.String()
+			for name, secret := range map[string]string{"the provisioning key": key, "the configuration link": link} {
+				if strings.Contains(log, secret) {
+					t.Errorf("the log holds %s:\n%s", name, log)
+				}
+				if strings.Contains(metrics, secret) {
+					t.Errorf("the metrics hold %s", name)
+				}
+			}
+			for _, want := range []string{`"path":"/provisioning/REDACTED"`, `"path":"/provisioning/qrcode/REDACTED"`, `"path":"/config/REDACTED"`} {
+				if !strings.Contains(log, want) {
+					t.Errorf("no access log line with %s", want)
+				}
+			}
+			if !strings.Contains(metrics, `route="GET /provisioning/{confirmation_key}"`) {
+				t.Errorf("the metrics do not count provisioning by its route pattern")
+			}
+		})
+
+		t.Run("every wildcard of every route is redacted unless it is public", func(t *testing.T) {
+			for i, route := range e.api.Routes() {
+				method, pattern, _ := strings.Cut(route, " ")
+				n := 0
+				path := wildcardRE.ReplaceAllStringFunc(pattern, func(string) string {
+					n++
+					return fmt.Sprintf("Marker%dx%d", i, n)
+				})
+				if n == 0 {
+					continue
+				}
+				e.raw(method, path, "", "", nil)
+				log := logs.String()
+				for k := 1; k <= n; k++ {
+					marker := fmt.Sprintf("Marker%dx%d", i, k)
+					if !strings.Contains(log, marker) != !publicWildcards[pattern] {
+						t.Errorf("%s: the log shows %s: %v, public: %v", route, marker, strings.Contains(log, marker), publicWildcards[pattern])
+					}
+				}
+			}
+		})
+
+		t.Run("an internal error on a secret route logs no secret", func(t *testing.T) {
+			st.Close()
+			e.raw("GET", "/provisioning/"+key, "", "", nil).want(500)
+			e.raw("GET", "/config/"+link, "", "", nil).want(500)
+			log := logs.String()
+			if !strings.Contains(log, `"msg":"request failed"`) {
+				t.Fatalf("no error log line:\n%s", log)
+			}
+			if strings.Contains(log, key) || strings.Contains(log, link) {
+				t.Errorf("the error log holds a secret:\n%s", log)
+			}
+		})
+	})
 }

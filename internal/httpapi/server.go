@@ -73,6 +73,9 @@ type Server struct {
 	stall     time.Duration
 	public    string
 	rpc       bool // JSON-RPC is served under /v1/ and /jsonrpc
+	// secretPrefixes are the literal paths before the secret wildcard of
+	// each route registered by handleSecret.
+	secretPrefixes []string
 }
 
 // New builds the server and registers every route.
@@ -121,7 +124,7 @@ func New(cfg Config) *Server {
 	s.rpc = cfg.JSONRPC != nil
 	// Every request no route takes comes here, so that it is answered in
 	// its family's format rather than ServeMux's plain text.
-	s.mux.Handle("/", s.instrument("unknown", s.maxBody, http.HandlerFunc(s.unmatched)))
+	s.mux.Handle("/", s.instrument("unknown", s.maxBody, s.unmatchedPath, http.HandlerFunc(s.unmatched)))
 	return s
 }
 
@@ -194,13 +197,88 @@ func (s *Server) Routes() []string { return s.routes }
 
 // handle registers an instrumented route with the default body limit.
 func (s *Server) handle(pattern string, h http.Handler) {
-	s.handleLimit(pattern, s.maxBody, h)
+	s.register(pattern, s.maxBody, "", h)
 }
 
 // handleLimit registers an instrumented route with its own body limit.
 func (s *Server) handleLimit(pattern string, maxBody int64, h http.Handler) {
+	s.register(pattern, maxBody, "", h)
+}
+
+// handleSecret registers an instrumented route whose wildcard secret
+// carries a credential (a provisioning key, a configuration link's id):
+// logs show that part of the path as REDACTED. Metrics are labelled with
+// the pattern only, on every route.
+func (s *Server) handleSecret(pattern, secret string, h http.Handler) {
+	s.register(pattern, s.maxBody, secret, h)
+}
+
+func (s *Server) register(pattern string, maxBody int64, secret string, h http.Handler) {
 	s.routes = append(s.routes, pattern)
-	s.mux.Handle(pattern, s.instrument(pattern, maxBody, h))
+	logPath := escapedPath
+	if secret != "" {
+		at, prefix := secretSegment(pattern, secret)
+		logPath = func(r *http.Request) string { return redactSegment(r.URL.EscapedPath(), at) }
+		s.secretPrefixes = append(s.secretPrefixes, prefix)
+	}
+	s.mux.Handle(pattern, s.instrument(pattern, maxBody, logPath, h))
+}
+
+// redacted stands in the logs for a secret part of a path.
+const redacted = "REDACTED"
+
+// escapedPath is the path of r as logged when it holds no secret.
+func escapedPath(r *http.Request) string { return r.URL.EscapedPath() }
+
+// secretSegment returns the index, among the "/"-separated segments of
+// pattern's path, of the wildcard named secret, and the literal path
+// before it. A pattern without that wildcard is a bug.
+func secretSegment(pattern, secret string) (int, string) {
+	_, path, _ := strings.Cut(pattern, " ")
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if seg == "{"+secret+"}" || seg == "{"+secret+"...}" {
+			return i, strings.Join(segs[:i], "/") + "/"
+		}
+	}
+	panic("httpapi: route " + pattern + " has no wildcard {" + secret + "}")
+}
+
+// redactSegment replaces the segment at of path, and every segment after
+// it when at is the last one a route matched ({name...}), by REDACTED.
+func redactSegment(path string, at int) string {
+	segs := strings.Split(path, "/")
+	if at >= len(segs) {
+		return path
+	}
+	return strings.Join(append(segs[:at:at], redacted), "/")
+}
+
+// unmatchedPath is the logged path of a request no route takes: a path
+// under a secret route's literal prefix (say /provisioning/ with the wrong
+// method) is shown as that prefix and REDACTED, the longest prefix first.
+func (s *Server) unmatchedPath(r *http.Request) string {
+	path, best := r.URL.EscapedPath(), ""
+	for _, p := range s.secretPrefixes {
+		if strings.HasPrefix(path, p) && len(p) > len(best) {
+			best = p
+		}
+	}
+	if best == "" {
+		return path
+	}
+	return best + redacted
+}
+
+// logPathKey is the context key of the path as the logs show it.
+type logPathKey struct{}
+
+// loggedPath is the path of r as the logs show it, secrets redacted.
+func loggedPath(r *http.Request) string {
+	if p, ok := r.Context().Value(logPathKey{}).(string); ok {
+		return p
+	}
+	return redacted
 }
 
 // handlerFunc is the shape of every handler: errors go to one writer.
@@ -342,19 +420,21 @@ func (s *Server) logError(r *http.Request, err error) {
 	}
 	if r.Context().Err() != nil {
 		// The client went away or the request timed out: not a fault of ours.
-		s.log.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", loggedPath(r), "err", err)
 		return
 	}
-	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", loggedPath(r), "err", err)
 }
 
 // instrument adds the body limit, the request timeout, the access log, the
-// metrics and a last panic recovery to a route.
-func (s *Server) instrument(route string, maxBody int64, h http.Handler) http.Handler {
+// metrics and a last panic recovery to a route. Logs show the path as
+// logPath words it (secrets redacted); metrics are labelled by route only.
+func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Request) string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		path := logPath(r)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), logPathKey{}, path), s.timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		if r.Body != nil {
@@ -370,7 +450,7 @@ func (s *Server) instrument(route string, maxBody int64, h http.Handler) http.Ha
 			status := strconv.Itoa(rec.status)
 			s.metrics.requests.WithLabelValues(route, status).Inc()
 			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
-			s.log.Info("request", "method", r.Method, "route", route, "path", r.URL.Path, "status", rec.status,
+			s.log.Info("request", "method", r.Method, "route", route, "path", path, "status", rec.status,
 				"bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "remote", clientIP(r))
 		}()
 		h.ServeHTTP(rec, r)
