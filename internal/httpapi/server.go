@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -73,6 +74,9 @@ type Server struct {
 	stall     time.Duration
 	public    string
 	rpc       bool // JSON-RPC is served under /v1/ and /jsonrpc
+	// metricsRoute is the instrumented GET /metrics, which MetricsHandler
+	// serves on a listener of its own.
+	metricsRoute http.Handler
 	// secretPrefixes are the literal paths before the secret wildcard of
 	// each route registered by handleSecret.
 	secretPrefixes []string
@@ -106,7 +110,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(reg)
 
 	s.handle("GET /healthz", s.plain(s.healthz))
-	s.handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.metricsRoute = s.register(metricsRoute, s.maxBody, "", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
 	s.registerMailAdmin()
 	s.registerDKIM()
@@ -192,6 +196,34 @@ func (s *Server) familyOf(path string) errorWriter {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// metricsRoute is the Prometheus route.
+const metricsRoute = "GET /metrics"
+
+// WithoutMetrics serves every route but /metrics, which is 404 under any
+// method, as if it did not exist: the handler of listeners open to the
+// public (--tls-listen), and of the main listener when the metrics have
+// one of their own.
+func (s *Server) WithoutMetrics() http.Handler {
+	notFound := s.instrument("unknown", s.maxBody, escapedPath, s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
+		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if path.Clean(r.URL.Path) == "/metrics" {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// MetricsHandler serves GET /metrics alone, for --metrics-listen; anything
+// else gets ServeMux's plain 404 or 405.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(metricsRoute, s.metricsRoute)
+	return mux
+}
+
 // Routes lists the registered "METHOD /path" patterns (for the OpenAPI test).
 func (s *Server) Routes() []string { return s.routes }
 
@@ -213,7 +245,7 @@ func (s *Server) handleSecret(pattern, secret string, h http.Handler) {
 	s.register(pattern, s.maxBody, secret, h)
 }
 
-func (s *Server) register(pattern string, maxBody int64, secret string, h http.Handler) {
+func (s *Server) register(pattern string, maxBody int64, secret string, h http.Handler) http.Handler {
 	s.routes = append(s.routes, pattern)
 	logPath := escapedPath
 	if secret != "" {
@@ -221,7 +253,9 @@ func (s *Server) register(pattern string, maxBody int64, secret string, h http.H
 		logPath = func(r *http.Request) string { return redactSegment(r.URL.EscapedPath(), at) }
 		s.secretPrefixes = append(s.secretPrefixes, prefix)
 	}
-	s.mux.Handle(pattern, s.instrument(pattern, maxBody, logPath, h))
+	h = s.instrument(pattern, maxBody, logPath, h)
+	s.mux.Handle(pattern, h)
+	return h
 }
 
 // redacted stands in the logs for a secret part of a path.
