@@ -6,6 +6,7 @@ package switchboard
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes: a small closed set that every surface maps to its own format.
@@ -43,6 +44,9 @@ type Error struct {
 	Message string
 	Field   string
 	Err     error // the cause, for logs only; never shown
+	// RetryAfter is, for ERATELIMIT, how long the caller should wait
+	// before trying again; 0 when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -58,6 +62,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an Error with the code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// RateLimited returns an ERATELIMIT error asking the caller to wait
+// retryAfter before trying again.
+func RateLimited(retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Code: ERATELIMIT, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter}
 }
 
 // FieldError returns an EINVALID error naming the field that is wrong.
@@ -99,4 +109,14 @@ func ErrorField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// RetryAfter returns how long err asks the caller to wait before trying
+// again, 0 when it does not say.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

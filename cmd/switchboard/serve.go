@@ -54,6 +54,7 @@ type serveFlags struct {
 	delivery deliveryFlags
 
 	listen, tlsListen, acmeHTTP, milterListen, milterTrusted string
+	metricsListen                                            string
 	tokenTTL, sessionIdle, sessionMax, requestTimeout        time.Duration
 	maxBody                                                  int64
 	sipDomain, logLevel, certDir                             string
@@ -77,7 +78,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.acmeHTTP, "acme-http-listen", "", "extra listener answering only HTTP-01 challenges (e.g. :80)")
 	fs.StringVar(&f.milterListen, "milter-listen", "", "address of the DKIM signing milter for Postfix (e.g. 127.0.0.1:8891; off when empty)")
 	fs.StringVar(&f.milterTrusted, "milter-trusted", "127.0.0.0/8,::1/128", "client networks whose mail the milter signs (SMTP-authenticated clients are always signed)")
-	fs.StringVar(&f.tlsListen, "tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI")
+	fs.StringVar(&f.tlsListen, "tls-listen", "", "TLS listener serving the API with stored certificates, chosen by SNI (never /metrics)")
+	fs.StringVar(&f.metricsListen, "metrics-listen", "", "listener serving only GET /metrics, which then leaves --listen (empty: /metrics on --listen)")
 	fs.StringVar(&f.certDir, "cert-dir", "", "directory receiving <hostname>/fullchain.pem and privkey.pem for Dovecot and Postfix")
 	f.mail.register(fs)
 	fs.IntVar(&f.trashDays, "mail-trash-days", 7, "days deleted Maildirs stay in <mail-root>/.trash (0: removed at once)")
@@ -94,6 +96,7 @@ type serveConfig struct {
 	tlsListen      string // the API over TLS with stored certificates; "" for none
 	acmeHTTP       string // HTTP-01 challenges only; "" for none
 	milterListen   string // the DKIM milter; "" for none
+	metricsListen  string // GET /metrics alone; "" for /metrics on listen
 	milterTrusted  []netip.Prefix
 	maxBody        int64
 	requestTimeout time.Duration
@@ -116,7 +119,7 @@ type serveConfig struct {
 // key, ACME roots); it opens nothing.
 func (f *serveFlags) config() (serveConfig, error) {
 	c := serveConfig{store: f.store, listen: f.listen, tlsListen: f.tlsListen, acmeHTTP: f.acmeHTTP,
-		milterListen: f.milterListen, maxBody: f.maxBody, requestTimeout: f.requestTimeout,
+		milterListen: f.milterListen, metricsListen: f.metricsListen, maxBody: f.maxBody, requestTimeout: f.requestTimeout,
 		tokenTTL: f.tokenTTL, sessionIdle: f.sessionIdle, sessionMax: f.sessionMax,
 		sipDomain: strings.ToLower(f.sipDomain), certDir: f.certDir, mailRoot: f.mail.path(f.store.data),
 		acmeDir: f.acmeDir, acmeEmail: f.acmeEmail, publicURL: f.client.publicURL, delivery: f.delivery}
@@ -168,6 +171,8 @@ type app struct {
 	tlsLn     net.Listener   // nil when --tls-listen is empty
 	acmeLn    net.Listener   // nil when --acme-http-listen is empty
 	milterLn  net.Listener   // nil when --milter-listen is empty
+	metricsLn net.Listener   // nil when --metrics-listen is empty
+	tlsSrv    *http.Server   // nil when --tls-listen is empty
 
 	mu     sync.Mutex
 	closed bool           // Close has begun: Run starts nothing
@@ -212,7 +217,13 @@ func (a *app) Open(ctx context.Context) error {
 	// the client reads (httpapi.DefaultStreamStall, StreamMax).
 	writeTimeout := cfg.requestTimeout + httpapi.DefaultStreamStall
 	base := func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-	srv := &http.Server{Handler: a.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
+	// /metrics is served on the main listener, or on --metrics-listen
+	// alone; never on the public TLS listener.
+	var mainHandler http.Handler = a.api
+	if cfg.metricsListen != "" {
+		mainHandler = a.api.WithoutMetrics()
+	}
+	srv := &http.Server{Handler: mainHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
 		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base}
 	if a.ln, err = a.listen(cfg.listen); err != nil {
 		return err
@@ -221,6 +232,16 @@ func (a *app) Open(ctx context.Context) error {
 	a.serve = append(a.serve, func() error { return srv.Serve(a.ln) })
 	a.logger.Info("switchboard listening", "component", "main", "addr", a.ln.Addr().String(), "database", string(a.store.Dialect()))
 
+	if cfg.metricsListen != "" {
+		mSrv := &http.Server{Handler: a.api.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
+			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base}
+		if a.metricsLn, err = a.listen(cfg.metricsListen); err != nil {
+			return err
+		}
+		a.servers = append(a.servers, mSrv)
+		a.serve = append(a.serve, func() error { return mSrv.Serve(a.metricsLn) })
+		a.logger.Info("metrics listening", "component", "main", "addr", a.metricsLn.Addr().String())
+	}
 	if cfg.acmeHTTP != "" {
 		chSrv := &http.Server{Handler: a.api.ChallengeHandler(), ReadHeaderTimeout: 10 * time.Second}
 		if a.acmeLn, err = a.listen(cfg.acmeHTTP); err != nil {
@@ -237,13 +258,14 @@ func (a *app) Open(ctx context.Context) error {
 		a.serve = append(a.serve, func() error { return dkimmilter.Serve(a.bg, a.milterLn, mcfg) })
 	}
 	if cfg.tlsListen != "" {
-		tlsSrv := &http.Server{Handler: a.api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
+		tlsSrv := &http.Server{Handler: a.api.WithoutMetrics(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
 			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base,
 			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: a.api.GetCertificate(time.Minute)}}
 		if a.tlsLn, err = a.listen(cfg.tlsListen); err != nil {
 			return err
 		}
 		a.servers = append(a.servers, tlsSrv)
+		a.tlsSrv = tlsSrv
 		a.serve = append(a.serve, func() error { return tlsSrv.ServeTLS(a.tlsLn, "", "") })
 	}
 	return nil

@@ -90,8 +90,15 @@ func TestLimiter(t *testing.T) {
 	if !l.Allowed("user:b", "ip:2") {
 		t.Fatal("other keys must not be limited")
 	}
-	now = now.Add(time.Minute)
-	if !l.Allowed("user:a", "ip:1") {
+	if w := l.Wait("user:b", "ip:2"); w != 0 {
+		t.Fatalf("Wait = %v for keys with failures left, want 0", w)
+	}
+	now = now.Add(20 * time.Second)
+	if w := l.Wait("user:b", "ip:1"); w != 40*time.Second {
+		t.Fatalf("Wait = %v a third of a refill after the burst, want 40s", w)
+	}
+	now = now.Add(40 * time.Second)
+	if !l.Allowed("user:a", "ip:1") || l.Wait("user:a", "ip:1") != 0 {
 		t.Fatal("one failure must be refilled after a minute")
 	}
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -44,6 +45,27 @@ func (l *Limiter) Allowed(keys ...string) bool {
 		}
 	}
 	return true
+}
+
+// Wait is how long until every key has a failure to spend again: 0 when
+// Allowed.
+func (l *Limiter) Wait(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	var wait time.Duration
+	for _, k := range keys {
+		b, ok := l.buckets[k]
+		if !ok {
+			continue
+		}
+		if t := b.TokensAt(now); t < 1 {
+			// At least 1 ns: a bucket a hair short of one token is
+			// still empty.
+			wait = max(wait, time.Duration(math.Round((1-t)*float64(l.every))), 1)
+		}
+	}
+	return wait
 }
 
 // Fail spends one failure of every key.

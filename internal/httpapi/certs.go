@@ -71,7 +71,7 @@ func (s *Server) getChallenge(w http.ResponseWriter, r *http.Request) error {
 // (port 80 in production).
 func (s *Server) ChallengeHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /.well-known/acme-challenge/{token}", s.instrument("acme-http", 0, s.plain(s.getChallenge)))
+	mux.Handle("GET /.well-known/acme-challenge/{token}", s.instrument("acme-http", 0, escapedPath, s.plain(s.getChallenge)))
 	return mux
 }
 

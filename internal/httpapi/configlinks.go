@@ -20,9 +20,9 @@ import (
 // from /oauth/token), and the password-protected HTML page a link opens.
 func (s *Server) registerConfigLinks() {
 	s.handle("POST /config/create", s.iconfig(s.withOAuth(s.postConfigCreate)))
-	s.handle("DELETE /config/{id}", s.iconfig(s.withOAuth(s.deleteConfig)))
-	s.handle("GET /config/{id}", s.page(s.getConfigForm))
-	s.handle("POST /config/{id}", s.page(s.postConfigDownload))
+	s.handleSecret("DELETE /config/{id}", "id", s.iconfig(s.withOAuth(s.deleteConfig)))
+	s.handleSecret("GET /config/{id}", "id", s.page(s.getConfigForm))
+	s.handleSecret("POST /config/{id}", "id", s.page(s.postConfigDownload))
 }
 
 // iconfig adapts a handler to the iConfig API's error format:

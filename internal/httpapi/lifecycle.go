@@ -17,8 +17,8 @@ func (s *Server) registerLifecycle() {
 	s.handle("POST /api/accounts/me/email", s.sipAPI(s.withSIP(true, s.postContactConfirm("email"))))
 	s.handle("POST /api/accounts/me/phone/request", s.sipAPI(s.withSIP(true, s.postContactRequest("phone"))))
 	s.handle("POST /api/accounts/me/phone", s.sipAPI(s.withSIP(true, s.postContactConfirm("phone"))))
-	s.handle("GET /provisioning/{confirmation_key}", s.plain(s.getProvisioning))
-	s.handle("GET /provisioning/qrcode/{confirmation_key}", s.plain(s.getProvisioningQR))
+	s.handleSecret("GET /provisioning/{confirmation_key}", "confirmation_key", s.plain(s.getProvisioning))
+	s.handleSecret("GET /provisioning/qrcode/{confirmation_key}", "confirmation_key", s.plain(s.getProvisioningQR))
 }
 
 // checked applies the family's header checks to a public endpoint (no from

@@ -34,7 +34,6 @@ func writeOAuthError(w http.ResponseWriter, _ *http.Request, err error) {
 	case sb.ERATELIMIT:
 		// slow_down is registered for the token endpoint by RFC 8628.
 		code, status = "slow_down", http.StatusTooManyRequests
-		w.Header().Set("Retry-After", "10")
 	case sb.ETOOLARGE:
 		status = http.StatusRequestEntityTooLarge
 	default:

@@ -5,10 +5,16 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +73,13 @@ type Server struct {
 	timeout   time.Duration
 	stall     time.Duration
 	public    string
+	rpc       bool // JSON-RPC is served under /v1/ and /jsonrpc
+	// metricsRoute is the instrumented GET /metrics, which MetricsHandler
+	// serves on a listener of its own.
+	metricsRoute http.Handler
+	// secretPrefixes are the literal paths before the secret wildcard of
+	// each route registered by handleSecret.
+	secretPrefixes []string
 }
 
 // New builds the server and registers every route.
@@ -97,7 +110,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(reg)
 
 	s.handle("GET /healthz", s.plain(s.healthz))
-	s.handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.metricsRoute = s.register(metricsRoute, s.maxBody, "", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.handle("GET /openapi.json", s.plain(serveOpenAPI))
 	s.registerMailAdmin()
 	s.registerDKIM()
@@ -112,27 +125,194 @@ func New(cfg Config) *Server {
 		s.handle("POST /v1/", s.jsonRPC(cfg.JSONRPC))
 		s.handle("POST /jsonrpc", s.jsonRPC(cfg.JSONRPC))
 	}
-	s.mux.Handle("/", s.instrument("unknown", s.maxBody, s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
-		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
-	})))
+	s.rpc = cfg.JSONRPC != nil
+	// Every request no route takes comes here, so that it is answered in
+	// its family's format rather than ServeMux's plain text.
+	s.mux.Handle("/", s.instrument("unknown", s.maxBody, s.unmatchedPath, http.HandlerFunc(s.unmatched)))
 	return s
+}
+
+// errMethodNotAllowed marks, in an error's cause, a path served under other
+// methods only: it is answered 405 with an Allow header.
+var errMethodNotAllowed = errors.New("method not allowed")
+
+// unmatched answers a request no route takes: 405 with Allow when the path
+// is served under other methods, 404 otherwise, each in the format of the
+// family whose prefix the path has.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	err := error(sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	if allow := s.allowedMethods(r); len(allow) > 0 {
+		list := strings.Join(allow, ", ")
+		w.Header().Set("Allow", list)
+		err = &sb.Error{Code: sb.EMALFORMED, Message: fmt.Sprintf("method %s is not allowed here; use %s", r.Method, list),
+			Err: errMethodNotAllowed}
+	}
+	s.adapt(s.familyOf(r.URL.Path), func(http.ResponseWriter, *http.Request) error { return err }).ServeHTTP(w, r)
+}
+
+// allowedMethods lists the methods a route serves r's path with, by asking
+// the mux about a copy of r under each method some route uses; the
+// catch-all "/" does not count. GET routes serve HEAD too.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range s.methods() {
+		probe := *r
+		probe.Method = m
+		if _, pattern := s.mux.Handler(&probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
+}
+
+// methods lists, sorted, every method a route is registered with, and HEAD.
+func (s *Server) methods() []string {
+	set := map[string]bool{http.MethodHead: true}
+	for _, route := range s.routes {
+		if m, _, ok := strings.Cut(route, " "); ok {
+			set[m] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// familyOf is the error format of the family whose prefix path has; the
+// mail admin API, which has no prefix, answers the rest.
+func (s *Server) familyOf(path string) errorWriter {
+	under := func(prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
+	switch {
+	case under("/api"):
+		return s.writeSIPError
+	case s.rpc && (under("/v1") || path == "/jsonrpc"):
+		return writeJSONRPCError
+	case under("/config"):
+		return writeIConfigError
+	case under("/provisioning"):
+		return writePlainError
+	}
+	return writeMailAdminError
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// metricsRoute is the Prometheus route.
+const metricsRoute = "GET /metrics"
+
+// WithoutMetrics serves every route but /metrics, which is 404 under any
+// method, as if it did not exist: the handler of listeners open to the
+// public (--tls-listen), and of the main listener when the metrics have
+// one of their own.
+func (s *Server) WithoutMetrics() http.Handler {
+	notFound := s.instrument("unknown", s.maxBody, escapedPath, s.mailAdmin(func(w http.ResponseWriter, r *http.Request) error {
+		return sb.Errorf(sb.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if path.Clean(r.URL.Path) == "/metrics" {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// MetricsHandler serves GET /metrics alone, for --metrics-listen; anything
+// else gets ServeMux's plain 404 or 405.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(metricsRoute, s.metricsRoute)
+	return mux
+}
 
 // Routes lists the registered "METHOD /path" patterns (for the OpenAPI test).
 func (s *Server) Routes() []string { return s.routes }
 
 // handle registers an instrumented route with the default body limit.
 func (s *Server) handle(pattern string, h http.Handler) {
-	s.handleLimit(pattern, s.maxBody, h)
+	s.register(pattern, s.maxBody, "", h)
 }
 
 // handleLimit registers an instrumented route with its own body limit.
 func (s *Server) handleLimit(pattern string, maxBody int64, h http.Handler) {
+	s.register(pattern, maxBody, "", h)
+}
+
+// handleSecret registers an instrumented route whose wildcard secret
+// carries a credential (a provisioning key, a configuration link's id):
+// logs show that part of the path as REDACTED. Metrics are labelled with
+// the pattern only, on every route.
+func (s *Server) handleSecret(pattern, secret string, h http.Handler) {
+	s.register(pattern, s.maxBody, secret, h)
+}
+
+func (s *Server) register(pattern string, maxBody int64, secret string, h http.Handler) http.Handler {
 	s.routes = append(s.routes, pattern)
-	s.mux.Handle(pattern, s.instrument(pattern, maxBody, h))
+	logPath := escapedPath
+	if secret != "" {
+		at, prefix := secretSegment(pattern, secret)
+		logPath = func(r *http.Request) string { return redactSegment(r.URL.EscapedPath(), at) }
+		s.secretPrefixes = append(s.secretPrefixes, prefix)
+	}
+	h = s.instrument(pattern, maxBody, logPath, h)
+	s.mux.Handle(pattern, h)
+	return h
+}
+
+// redacted stands in the logs for a secret part of a path.
+const redacted = "REDACTED"
+
+// escapedPath is the path of r as logged when it holds no secret.
+func escapedPath(r *http.Request) string { return r.URL.EscapedPath() }
+
+// secretSegment returns the index, among the "/"-separated segments of
+// pattern's path, of the wildcard named secret, and the literal path
+// before it. A pattern without that wildcard is a bug.
+func secretSegment(pattern, secret string) (int, string) {
+	_, path, _ := strings.Cut(pattern, " ")
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if seg == "{"+secret+"}" || seg == "{"+secret+"...}" {
+			return i, strings.Join(segs[:i], "/") + "/"
+		}
+	}
+	panic("httpapi: route " + pattern + " has no wildcard {" + secret + "}")
+}
+
+// redactSegment replaces the segment at of path, and every segment after
+// it when at is the last one a route matched ({name...}), by REDACTED.
+func redactSegment(path string, at int) string {
+	segs := strings.Split(path, "/")
+	if at >= len(segs) {
+		return path
+	}
+	return strings.Join(append(segs[:at:at], redacted), "/")
+}
+
+// unmatchedPath is the logged path of a request no route takes: a path
+// under a secret route's literal prefix (say /provisioning/ with the wrong
+// method) is shown as that prefix and REDACTED, the longest prefix first.
+func (s *Server) unmatchedPath(r *http.Request) string {
+	path, best := r.URL.EscapedPath(), ""
+	for _, p := range s.secretPrefixes {
+		if strings.HasPrefix(path, p) && len(p) > len(best) {
+			best = p
+		}
+	}
+	if best == "" {
+		return path
+	}
+	return best + redacted
+}
+
+// logPathKey is the context key of the path as the logs show it.
+type logPathKey struct{}
+
+// loggedPath is the path of r as the logs show it, secrets redacted.
+func loggedPath(r *http.Request) string {
+	if p, ok := r.Context().Value(logPathKey{}).(string); ok {
+		return p
+	}
+	return redacted
 }
 
 // handlerFunc is the shape of every handler: errors go to one writer.
@@ -153,9 +333,25 @@ func (s *Server) adapt(write errorWriter, h handlerFunc) http.Handler {
 		}()
 		if err := h(w, r); err != nil {
 			s.logError(r, err)
+			if sb.ErrorCode(err) == sb.ERATELIMIT {
+				w.Header().Set("Retry-After", retryAfter(err))
+			}
 			write(w, r, err)
 		}
 	})
+}
+
+// defaultRetryAfter is the wait a 429 asks for when the error does not say.
+const defaultRetryAfter = 10 * time.Second
+
+// retryAfter is the Retry-After value of a rate-limit error: whole seconds,
+// rounded up, at least 1.
+func retryAfter(err error) string {
+	d := sb.RetryAfter(err)
+	if d <= 0 {
+		d = defaultRetryAfter
+	}
+	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
 }
 
 // answerPanic logs a recovered panic with its stack and, unless the answer
@@ -190,18 +386,25 @@ func (s *Server) jsonRPC(h http.Handler) http.Handler {
 }
 
 // writeJSONRPCError answers a failure of the transport itself with an
-// Internal error (-32603) response; the request's id is unknown here, so
-// it is null, as JSON-RPC 2.0 (section 5) has it for an id not read.
+// Internal error (-32603) response, and a request no JSON-RPC route takes
+// (a wrong method: JSON-RPC is POST only) with Invalid Request (-32600),
+// as the transport itself does; the request's id is unknown here, so it is
+// null, as JSON-RPC 2.0 (section 5) has it for an id not read.
 func writeJSONRPCError(w http.ResponseWriter, _ *http.Request, err error) {
 	type rpcError struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}
-	writeJSON(w, statusOf(err), struct {
+	status := statusOf(err)
+	e := rpcError{-32603, "Internal error"}
+	if status == http.StatusMethodNotAllowed || status == http.StatusNotFound {
+		e = rpcError{-32600, "Invalid Request: " + sb.ErrorMessage(err)}
+	}
+	writeJSON(w, status, struct {
 		JSONRPC string   `json:"jsonrpc"`
 		Error   rpcError `json:"error"`
 		ID      any      `json:"id"`
-	}{"2.0", rpcError{-32603, "Internal error"}, nil})
+	}{"2.0", e, nil})
 }
 
 // fieldErrorBody is the {"message":...,"errors":{field:[...]}} body of the
@@ -217,6 +420,9 @@ func fieldErrorBody(field, message string) map[string]any {
 // statusOf is the HTTP status of a domain error code, shared by the REST
 // families whose bodies differ.
 func statusOf(err error) int {
+	if errors.Is(err, errMethodNotAllowed) {
+		return http.StatusMethodNotAllowed
+	}
 	switch sb.ErrorCode(err) {
 	case sb.EMALFORMED:
 		return http.StatusBadRequest
@@ -248,19 +454,21 @@ func (s *Server) logError(r *http.Request, err error) {
 	}
 	if r.Context().Err() != nil {
 		// The client went away or the request timed out: not a fault of ours.
-		s.log.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", loggedPath(r), "err", err)
 		return
 	}
-	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", loggedPath(r), "err", err)
 }
 
 // instrument adds the body limit, the request timeout, the access log, the
-// metrics and a last panic recovery to a route.
-func (s *Server) instrument(route string, maxBody int64, h http.Handler) http.Handler {
+// metrics and a last panic recovery to a route. Logs show the path as
+// logPath words it (secrets redacted); metrics are labelled by route only.
+func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Request) string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		path := logPath(r)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), logPathKey{}, path), s.timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		if r.Body != nil {
@@ -276,7 +484,7 @@ func (s *Server) instrument(route string, maxBody int64, h http.Handler) http.Ha
 			status := strconv.Itoa(rec.status)
 			s.metrics.requests.WithLabelValues(route, status).Inc()
 			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
-			s.log.Info("request", "method", r.Method, "route", route, "path", r.URL.Path, "status", rec.status,
+			s.log.Info("request", "method", r.Method, "route", route, "path", path, "status", rec.status,
 				"bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "remote", clientIP(r))
 		}()
 		h.ServeHTTP(rec, r)

@@ -43,8 +43,12 @@ func mailboxIdentity(addr string) string { return "mailbox:" + addr }
 func clientIdentity(id string) string    { return "oauth-client:" + id }
 func linkIdentity(id string) string      { return "config-link:" + id }
 
-// errTooManyAttempts is the answer while a bucket is empty.
-var errTooManyAttempts = sb.Errorf(sb.ERATELIMIT, "too many failed attempts, try again later")
+// tooManyAttempts is the answer while a bucket is empty. An empty bucket
+// holds at least one attempt again after one refill interval, so that is
+// the wait the caller is told.
+func (s *Service) tooManyAttempts() error {
+	return sb.RateLimited(s.attempts.Every, "too many failed attempts, try again later")
+}
 
 // guard runs one credential check. It reserves an attempt of the identity
 // ("" when there is none to name, as for API keys) and of the client IP,
@@ -62,7 +66,7 @@ func (s *Service) guard(ctx context.Context, identity, ip string, check func() (
 		return err
 	}
 	if !ok {
-		return errTooManyAttempts
+		return s.tooManyAttempts()
 	}
 	failed, err := check()
 	if !failed {

@@ -58,8 +58,8 @@ func (s *Service) ResumeSession(ctx context.Context, token, ip string) (sb.Actor
 	if token == "" {
 		return sb.Actor{}, ErrAccessDenied
 	}
-	if !s.tokens.Allowed("ip:" + ip) {
-		return sb.Actor{}, sb.Errorf(sb.ERATELIMIT, "too many invalid sessions, try again later")
+	if wait := s.tokens.Wait("ip:" + ip); wait > 0 {
+		return sb.Actor{}, sb.RateLimited(wait, "too many invalid sessions, try again later")
 	}
 	now := s.now()
 	hash := auth.HashToken(token)

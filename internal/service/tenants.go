@@ -128,8 +128,8 @@ func (s *Service) resolveBearer(ctx context.Context, token, ip string, lookup fu
 	if token == "" {
 		return sb.Actor{}, ErrBadToken
 	}
-	if !s.tokens.Allowed("ip:" + ip) {
-		return sb.Actor{}, sb.Errorf(sb.ERATELIMIT, "too many invalid tokens, try again later")
+	if wait := s.tokens.Wait("ip:" + ip); wait > 0 {
+		return sb.Actor{}, sb.RateLimited(wait, "too many invalid tokens, try again later")
 	}
 	hash := auth.HashToken(token)
 	t, err := lookup(s.store.Read(), hash)
