@@ -69,7 +69,7 @@ func TestMetricsStayOffThePublicListener(t *testing.T) {
 				fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 				var f serveFlags
 				f.register(fs)
-				if err := parse(fs, args, io.Discard); err != nil {
+				if err := parse(fs, args); err != nil {
 					t.Fatal(err)
 				}
 				cfg, err := f.config()
@@ -91,7 +91,7 @@ func TestMetricsStayOffThePublicListener(t *testing.T) {
 				if _, err := a.svc.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := a.svc.CreateDomain(ctx, sb.SystemActor, "example.com", "acme"); err != nil {
+				if _, _, err := a.svc.CreateDomain(ctx, sb.SystemActor, sb.NewDomain{Name: "example.com", Owner: "acme"}); err != nil {
 					t.Fatal(err)
 				}
 				chain, key, pool := selfSigned(t, "mail.example.com")
