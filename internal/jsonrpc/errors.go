@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -93,7 +92,7 @@ func ErrorCodes() []CodeDoc {
 			"not a valid Request object, an empty or too long batch, or a body over 1 MiB (then with HTTP 413)"},
 		{CodeMethodNotFound, "", "Method not found", false, "no method of that name"},
 		{CodeInvalidParams, "", "Invalid params", false,
-			"params of the wrong type, or unknown or malformed members; data.field names the member when known"},
+			"params that are not an object, or unknown, missing, malformed or out-of-range members; data.field names the member when known"},
 		{CodeInternalError, switchboard.EINTERNAL, "Internal error", false,
 			"a bug or an outage, and any error that is not a domain error; details go only to the server log"},
 		{CodeAccessDenied, switchboard.EUNAUTHORIZED, "Access denied", false, "no or bad credentials"},
@@ -147,9 +146,8 @@ func (s *Server) mapError(ctx context.Context, method string, err error) *Error 
 
 // DecodeParams decodes named params (a JSON object) into v, which must be a
 // non-nil pointer. Absent, null, "" and {} params leave v unchanged.
-// Positional params (an array) decode only into a pointer to a slice, an
-// array or an interface; for a struct or map they give -32602, since methods
-// take named parameters. Unknown members, wrong types and trailing data give
+// Positional params (an array) give -32602: methods take named parameters
+// only. Unknown members, wrong types and trailing data give
 // -32602 with data.field naming the member when known. An invalid v gives a
 // plain error, which the Server reports as -32603.
 func DecodeParams(p json.RawMessage, v any) error {
@@ -157,8 +155,8 @@ func DecodeParams(p json.RawMessage, v any) error {
 	if len(p) == 0 || string(p) == "null" || string(p) == `""` {
 		return nil
 	}
-	if p[0] == '[' && !takesArray(v) {
-		return InvalidParams("Invalid params: params must be an object with named members", "")
+	if p[0] != '{' {
+		return InvalidParams("Invalid params: params must be an object", "")
 	}
 	dec := json.NewDecoder(bytes.NewReader(p))
 	dec.DisallowUnknownFields()
@@ -169,19 +167,6 @@ func DecodeParams(p json.RawMessage, v any) error {
 		return InvalidParams("Invalid params: trailing data after params", "")
 	}
 	return nil
-}
-
-// takesArray reports whether v can hold a JSON array.
-func takesArray(v any) bool {
-	t := reflect.TypeOf(v)
-	if t == nil || t.Kind() != reflect.Pointer {
-		return true // let the decoder report the bad target
-	}
-	switch t.Elem().Kind() {
-	case reflect.Slice, reflect.Array, reflect.Interface:
-		return true
-	}
-	return false
 }
 
 // paramsError maps a decoding error to -32602.

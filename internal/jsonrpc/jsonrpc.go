@@ -12,9 +12,10 @@
 //     notification, or a batch of only notifications) gets HTTP 204 and no body.
 //   - A batch holds at most MaxBatch elements; a longer one gets a single
 //     -32600 error. Batch elements run one after the other, in order.
-//   - "params" may be an object, an array, absent, null or "" (mailbox.org's
-//     clients send "" for methods without parameters); the last three all
-//     reach the method as nil Params. Any other type gives -32602.
+//   - "params" may be an object, absent, null or "" (mailbox.org's clients
+//     send "" for methods without parameters); the last three all reach the
+//     method as nil Params. Every method takes named parameters, so an array
+//     (positional parameters) gives -32602, as does any other type.
 //   - An invalid Request object is answered with -32600 even without an "id",
 //     echoing the id when it is a valid one; errors found later (unknown
 //     method, bad params, a failing method) are never answered for a
@@ -50,8 +51,8 @@ const MaxBatch = 100
 type Request struct {
 	// Method is the method name as called.
 	Method string
-	// Params is the raw "params" member: an object or an array, or nil when
-	// it was absent, null or "".
+	// Params is the raw "params" member: an object, or nil when it was
+	// absent, null or "".
 	Params json.RawMessage
 	// Session is the session token from the HPLS-AUTH header or an
 	// "Authorization: Bearer" header; "" when there is none.
@@ -289,7 +290,7 @@ func normalizeParams(raw json.RawMessage) (json.RawMessage, *Error) {
 		return nil, nil
 	}
 	switch raw[0] {
-	case '{', '[':
+	case '{':
 		return raw, nil
 	case '"':
 		var str string
@@ -297,7 +298,7 @@ func normalizeParams(raw json.RawMessage) (json.RawMessage, *Error) {
 			return nil, nil
 		}
 	}
-	return nil, InvalidParams("Invalid params: params must be an object or an array", "")
+	return nil, InvalidParams("Invalid params: params must be an object", "")
 }
 
 // sessionToken reads the session token from HPLS-AUTH or a Bearer

@@ -36,13 +36,6 @@ func newTestServer(log *slog.Logger) *Server {
 		}
 		return in.A + in.B, nil
 	})
-	s.Register("count", func(ctx context.Context, req *Request) (any, error) {
-		var in []int
-		if err := DecodeParams(req.Params, &in); err != nil {
-			return nil, err
-		}
-		return len(in), nil
-	})
 	s.Register("nothing", func(ctx context.Context, req *Request) (any, error) {
 		return nil, nil
 	})
@@ -86,7 +79,7 @@ type serveCase struct {
 
 func serveCases() []serveCase {
 	const ok = `{"jsonrpc":"2.0","result":3,"id":1}`
-	badParams := `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params: params must be an object or an array"},"id":1}`
+	badParams := `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params: params must be an object"},"id":1}`
 	echo := func(params, session string) string {
 		return `{"jsonrpc":"2.0","result":{"params":` + params + `,"session":"` + session + `","ip":"127.0.0.1"},"id":1}`
 	}
@@ -133,9 +126,6 @@ func serveCases() []serveCase {
 		{name: "object params reach the method as they were sent",
 			body:   `{"jsonrpc":"2.0","method":"echo","params":{"x": [1, 2]},"id":1}`,
 			status: 200, want: echo(`{"x":[1,2]}`, "")},
-		{name: "array params decode into a slice",
-			body:   `{"jsonrpc":"2.0","method":"count","params":[4,5,6],"id":1}`,
-			status: 200, want: ok},
 		{name: "absent params reach the method as nil",
 			body: `{"jsonrpc":"2.0","method":"echo","id":1}`, status: 200, want: echo("null", "")},
 		{name: "empty string params reach the method as nil",
@@ -151,9 +141,10 @@ func serveCases() []serveCase {
 			body: `{"jsonrpc":"2.0","method":"echo","params":"x","id":1}`, status: 200, want: badParams},
 		{name: "boolean params are refused",
 			body: `{"jsonrpc":"2.0","method":"echo","params":true,"id":1}`, status: 200, want: badParams},
-		{name: "array params to a method with named params are refused",
-			body:   `{"jsonrpc":"2.0","method":"sum","params":[1,2],"id":1}`,
-			status: 200, want: `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params: params must be an object with named members"},"id":1}`},
+		{name: "array params are refused: every method takes named params",
+			body: `{"jsonrpc":"2.0","method":"sum","params":[1,2],"id":1}`, status: 200, want: badParams},
+		{name: "empty array params are refused too",
+			body: `{"jsonrpc":"2.0","method":"echo","params":[],"id":1}`, status: 200, want: badParams},
 		{name: "an unknown params member is named in the error data",
 			body:   `{"jsonrpc":"2.0","method":"sum","params":{"a":1,"c":2},"id":1}`,
 			status: 200, want: `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params: unknown field \"c\"","data":{"field":"c"}},"id":1}`},
@@ -431,6 +422,7 @@ func TestDecodeParams(t *testing.T) {
 		{name: "empty object params leave the value unchanged", params: " {} ", want: target{A: "default"}},
 		{name: "named params fill the value", params: `{"a":"x","b":{"c":2}}`, want: target{A: "x", B: inner{C: 2}}},
 		{name: "array params are refused for a struct", params: `["x"]`, wantCode: CodeInvalidParams},
+		{name: "scalar params are refused", params: `7`, wantCode: CodeInvalidParams},
 		{name: "an unknown member is named", params: `{"a":"x","zz":1}`, wantCode: CodeInvalidParams, wantField: "zz"},
 		{name: "an unknown nested member is named", params: `{"b":{"d":1}}`, wantCode: CodeInvalidParams, wantField: "d"},
 		{name: "a nested member of the wrong type is named by its path", params: `{"b":{"c":"2"}}`,
@@ -453,11 +445,9 @@ func TestDecodeParams(t *testing.T) {
 		})
 	}
 
-	t.Run("array params decode into a slice", func(t *testing.T) {
+	t.Run("array params are refused even for a slice", func(t *testing.T) {
 		var got []string
-		if err := DecodeParams(json.RawMessage(`["a","b"]`), &got); err != nil || len(got) != 2 {
-			t.Errorf("got %v, %v", got, err)
-		}
+		checkCode(t, DecodeParams(json.RawMessage(`["a","b"]`), &got), CodeInvalidParams, "")
 	})
 	t.Run("a non-pointer target is a plain error", func(t *testing.T) {
 		checkCode(t, DecodeParams(json.RawMessage(`{"a":"x"}`), target{}), -1, "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -100,8 +101,12 @@ type (
 	}
 	mailListParams struct {
 		Domain string `json:"domain"`
-		Limit  int    `json:"limit"`
-		After  int64  `json:"after"`
+		pageParams
+	}
+	// pageParams are the paging members every list method takes.
+	pageParams struct {
+		Limit *int  `json:"limit"` // 1 to maxPage; absent: maxPage
+		After int64 `json:"after"` // id cursor; 0: from the start
 	}
 )
 
@@ -111,6 +116,9 @@ func (m *methods) auth(ctx context.Context, req *Request) (any, error) {
 		Pass string `json:"pass"`
 	}
 	if err := DecodeParams(req.Params, &p); err != nil {
+		return nil, err
+	}
+	if err := need("user", p.User, "pass", p.Pass); err != nil {
 		return nil, err
 	}
 	token, level, err := m.svc.OpenSession(ctx, p.User, p.Pass, req.RemoteIP)
@@ -225,6 +233,8 @@ func detail(d *sb.Domain, err error) (any, error) {
 		Created: d.CreatedAt.UTC().Format(time.RFC3339)}, nil
 }
 
+// domainList answers mailbox.org's documented shape, which has no id to
+// page by; it takes no paging params (a "limit" is an unknown member).
 func (m *methods) domainList(ctx context.Context, actor sb.Actor, p *struct {
 	Account string `json:"account"`
 }) (any, error) {
@@ -350,7 +360,10 @@ func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
 }
 
 func (m *methods) mailList(ctx context.Context, actor sb.Actor, p *mailListParams) (any, error) {
-	return collectPage(p, toMailJSON, func(page sb.Page, fn func(sb.Account) error) error {
+	if err := need("domain", p.Domain); err != nil {
+		return nil, err
+	}
+	return collectPage(&p.pageParams, toMailJSON, func(page sb.Page, fn func(sb.Account) error) error {
 		return m.svc.ListAccounts(ctx, actor, sb.DomainRef{Name: p.Domain}, page, fn)
 	})
 }
@@ -358,17 +371,23 @@ func (m *methods) mailList(ctx context.Context, actor sb.Actor, p *mailListParam
 // maxPage bounds a JSON-RPC list: its answer is built in memory.
 const maxPage = 1000
 
-// collectPage runs one domain's keyset list for the params of mail.list
-// or alias.list and collects its rows, rendered by render, into an answer.
-func collectPage[T, J any](p *mailListParams, render func(T) J, list func(sb.Page, func(T) error) error) (any, error) {
-	if err := need("domain", p.Domain); err != nil {
-		return nil, err
+// collectPage runs one keyset list for the paging params of a list method
+// and collects its rows, rendered by render, into an answer. A limit out of
+// 1..maxPage or a negative cursor is refused rather than clamped, so that a
+// client asking for more than it may get learns it at once.
+func collectPage[T, J any](p *pageParams, render func(T) J, list func(sb.Page, func(T) error) error) (any, error) {
+	limit := maxPage
+	if p.Limit != nil {
+		limit = *p.Limit
+		if limit < 1 || limit > maxPage {
+			return nil, InvalidParams(fmt.Sprintf("Invalid params: limit must be between 1 and %d", maxPage), "limit")
+		}
 	}
-	if p.Limit <= 0 || p.Limit > maxPage {
-		p.Limit = maxPage
+	if p.After < 0 {
+		return nil, InvalidParams("Invalid params: after must not be negative", "after")
 	}
 	out := []J{}
-	err := list(sb.Page{Limit: p.Limit, After: p.After}, func(v T) error {
+	err := list(sb.Page{Limit: limit, After: p.After}, func(v T) error {
 		out = append(out, render(v))
 		return nil
 	})
@@ -446,7 +465,10 @@ func (m *methods) aliasAdd(ctx context.Context, actor sb.Actor, p *struct {
 }
 
 func (m *methods) aliasList(ctx context.Context, actor sb.Actor, p *mailListParams) (any, error) {
-	return collectPage(p, toAliasJSON, func(page sb.Page, fn func(sb.Alias) error) error {
+	if err := need("domain", p.Domain); err != nil {
+		return nil, err
+	}
+	return collectPage(&p.pageParams, toAliasJSON, func(page sb.Page, fn func(sb.Alias) error) error {
 		return m.svc.ListAliases(ctx, actor, sb.DomainRef{Name: p.Domain}, page, fn)
 	})
 }
