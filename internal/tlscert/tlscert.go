@@ -8,6 +8,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -86,6 +88,9 @@ func Parse(chainPEM, keyPEM []byte, now time.Time) (*Bundle, error) {
 	if !publicKeyEqual(chain[0].PublicKey, key.Public()) {
 		return nil, fail("ssl_certificate_key does not match the certificate")
 	}
+	if err := checkKeyStrength(key.Public()); err != nil {
+		return nil, err
+	}
 	for i := 0; i+1 < len(chain); i++ {
 		if err := chain[i].CheckSignatureFrom(chain[i+1]); err != nil {
 			return nil, fail("certificate %d is not signed by certificate %d: put the chain in order, leaf first", i+1, i+2)
@@ -100,13 +105,12 @@ func Parse(chainPEM, keyPEM []byte, now time.Time) (*Bundle, error) {
 	if !now.Before(leaf.NotAfter) {
 		return nil, fail("the certificate expired on %s", leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
-	names := leaf.DNSNames
-	if len(names) == 0 && leaf.Subject.CommonName != "" {
-		names = []string{leaf.Subject.CommonName}
+	// Clients have ignored the common name since RFC 6125 (Chrome 58, Go
+	// 1.15): a certificate without a DNS subjectAltName matches no host.
+	if len(leaf.DNSNames) == 0 {
+		return nil, fail("the certificate has no DNS subjectAltName: modern clients ignore the common name, so it matches no host; reissue it with the host names as DNS subjectAltNames")
 	}
-	if len(names) == 0 {
-		return nil, fail("the certificate names no host")
-	}
+	names := slices.Clone(leaf.DNSNames)
 	for i, n := range names {
 		names[i] = strings.ToLower(strings.TrimSuffix(n, "."))
 	}
@@ -150,6 +154,31 @@ func parseKey(keyPEM []byte) (crypto.Signer, error) {
 		return nil, fail("ssl_certificate_key is not a signing key")
 	}
 	return s, nil
+}
+
+// MinRSABits is the smallest RSA key accepted: shorter keys are refused by
+// current clients and CAs (NIST SP 800-131A, CA/Browser Forum).
+const MinRSABits = 2048
+
+// checkKeyStrength refuses keys too weak for TLS: RSA below MinRSABits and
+// ECDSA on a curve other than P-256, P-384 or P-521. Ed25519 is accepted.
+func checkKeyStrength(pub crypto.PublicKey) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if bits := k.N.BitLen(); bits < MinRSABits {
+			return fail("the RSA key has %d bits; at least %d are required", bits, MinRSABits)
+		}
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return fail("the ECDSA key is on curve %s; use P-256, P-384 or P-521", k.Curve.Params().Name)
+		}
+	case ed25519.PublicKey:
+	default:
+		return fail("ssl_certificate_key is of an unsupported type %T", pub)
+	}
+	return nil
 }
 
 func publicKeyEqual(a, b crypto.PublicKey) bool {

@@ -1,9 +1,12 @@
 package tlscert
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -160,4 +163,72 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// leafFor issues a leaf for key under p's intermediate, with dnsNames as
+// its subjectAltNames and cn as its common name.
+func leafFor(t *testing.T, p *testPKI, now time.Time, key crypto.Signer, cn string, dnsNames []string) (chain, keyPEM []byte) {
+	t.Helper()
+	lt := &x509.Certificate{SerialNumber: big.NewInt(4), Subject: pkix.Name{CommonName: cn}, DNSNames: dnsNames,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)}
+	leaf := mkcert(t, lt, p.inter, key.Public(), p.interKey)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pemOf(leaf, p.inter), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+func TestParseKeyStrengthAndNames(t *testing.T) {
+	now := time.Now()
+	p := newPKI(t, now, []string{"mail.example.com"}, now.Add(90*24*time.Hour))
+	rsaKey := func(bits int) crypto.Signer {
+		k, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	ecKey := func(c elliptic.Curve) crypto.Signer {
+		k, _ := ecdsa.GenerateKey(c, rand.Reader)
+		return k
+	}
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	sans := []string{"mail.example.com"}
+	tests := []struct {
+		name string
+		key  crypto.Signer
+		cn   string
+		sans []string
+		msg  string // "" when accepted
+	}{
+		{"an RSA 2048 key is accepted", rsaKey(2048), "mail.example.com", sans, ""},
+		{"an RSA 1024 key is refused", rsaKey(1024), "mail.example.com", sans, "the RSA key has 1024 bits; at least 2048 are required"},
+		{"an RSA 2047 key is refused", rsaKey(2047), "mail.example.com", sans, "2047 bits"},
+		{"an ECDSA P-256 key is accepted", ecKey(elliptic.P256()), "mail.example.com", sans, ""},
+		{"an ECDSA P-384 key is accepted", ecKey(elliptic.P384()), "mail.example.com", sans, ""},
+		{"an ECDSA P-224 key is refused", ecKey(elliptic.P224()), "mail.example.com", sans, "curve P-224"},
+		{"an Ed25519 key is accepted", edKey, "mail.example.com", sans, ""},
+		{"a certificate with only a common name is refused", ecKey(elliptic.P256()), "mail.example.com", nil, "no DNS subjectAltName: modern clients ignore the common name"},
+		{"a certificate with no name at all is refused", ecKey(elliptic.P256()), "", nil, "no DNS subjectAltName"},
+		{"a subjectAltName without a common name is accepted", ecKey(elliptic.P256()), "", sans, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chain, key := leafFor(t, p, now, tt.key, tt.cn, tt.sans)
+			b, err := Parse(chain, key, now)
+			if tt.msg == "" {
+				if err != nil || strings.Join(b.Names, ",") != "mail.example.com" {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v, want %q", err, tt.msg)
+			}
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("err %T is not a validation error", err)
+			}
+		})
+	}
 }
