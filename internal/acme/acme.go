@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/mholt/acmez/v3"
@@ -122,7 +123,7 @@ func (i *Issuer) account(ctx context.Context) (acmeproto.Account, error) {
 func (i *Issuer) Issue(ctx context.Context, names []string) (chainPEM, keyPEM []byte, err error) {
 	acct, err := i.account(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ACME account: %w", err)
+		return nil, nil, i.classify(fmt.Errorf("ACME account: %w", err))
 	}
 	certKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -133,7 +134,7 @@ func (i *Issuer) Issue(ctx context.Context, names []string) (chainPEM, keyPEM []
 	}}
 	certs, err := c.ObtainCertificateForSANs(ctx, acct, certKey, names)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, i.classify(err)
 	}
 	if len(certs) == 0 {
 		return nil, nil, errors.New("the CA returned no certificate")
@@ -144,6 +145,38 @@ func (i *Issuer) Issue(ctx context.Context, names []string) (chainPEM, keyPEM []
 	}
 	i.log.InfoContext(ctx, "certificate issued", "names", names)
 	return certs[0].ChainPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// UnreachableError reports that the CA could not be reached at all: a DNS,
+// dial, TLS or timeout failure talking to its API, as opposed to a CA that
+// answered and refused (an ACME problem document).
+type UnreachableError struct {
+	Directory string // the directory URL of the CA
+	Err       error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the ACME CA at %s: %v", e.Directory, e.Err)
+}
+
+// Unwrap returns the transport error.
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Unreachable marks the error for consumers that do not import this
+// package: they test for interface{ Unreachable() bool }.
+func (e *UnreachableError) Unreachable() bool { return true }
+
+// classify wraps a transport failure (acmez passes the *url.Error of
+// net/http on, wrapped) in an *UnreachableError; a CA's answer, a problem
+// document included, is returned as it is.
+func (i *Issuer) classify(err error) error {
+	if _, ok := errors.AsType[acmeproto.Problem](err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*url.Error](err); ok {
+		return &UnreachableError{Directory: i.cfg.Directory, Err: err}
+	}
+	return err
 }
 
 // solver publishes HTTP-01 key authorizations through the shared state.

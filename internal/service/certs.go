@@ -14,9 +14,18 @@ import (
 	"github.com/switchboard/switchboard/internal/tlscert"
 )
 
-// CertIssuer obtains certificates from an ACME CA.
+// CertIssuer obtains certificates from an ACME CA. An error of Issue that
+// has an Unreachable() bool method returning true means the CA could not be
+// reached at all, rather than that it refused.
 type CertIssuer interface {
 	Issue(ctx context.Context, names []string) (chainPEM, keyPEM []byte, err error)
+}
+
+// unreachable is the mark of an issuer error for a CA that could not be
+// reached (acme.UnreachableError has it).
+type unreachable interface {
+	error
+	Unreachable() bool
 }
 
 // RenewBefore is how long before expiry ACME certificates are renewed.
@@ -171,6 +180,9 @@ func (s *Service) issue(ctx context.Context, actor sb.Actor, hostname string) (*
 	chain, key, err := s.issuer.Issue(ctx, []string{hostname})
 	if err != nil {
 		s.log.Error("ACME issuance failed", "hostname", hostname, "err", err)
+		if u, ok := errors.AsType[unreachable](err); ok && u.Unreachable() {
+			return nil, &sb.Error{Code: sb.EUNAVAILABLE, Message: "the certificate authority could not be reached; try again later", Err: err}
+		}
 		return nil, &sb.Error{Code: sb.EUNAVAILABLE, Message: "the certificate authority did not issue a certificate for " + hostname, Err: err}
 	}
 	b, err := tlscert.Parse(chain, key, s.now())
