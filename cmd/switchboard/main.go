@@ -438,8 +438,14 @@ func cliService(st *store.Store, sf storeFlags, mailRoot string, stderr io.Write
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return service.New(service.Config{Store: st, Hasher: auth.NewHasher(auth.DefaultParams), Logger: logger, Seal: box,
-		Mailboxes: mailboxes(mailRoot, 0, logger), MinPasswordLength: sf.minPassword}), nil
+		Mailboxes: mailboxes(mailRoot, 0, logger), MinPasswordLength: sf.minPassword,
+		Import: service.ImportLimits{SpoolDir: importSpool(sf.data)}}), nil
 }
+
+// importSpool is where domain imports are unpacked: below the data
+// directory, this instance's own, so that serve can clear what a killed
+// import left there at start.
+func importSpool(dataDir string) string { return filepath.Join(dataDir, "import-spool") }
 
 // mailboxes manages the Maildirs below root, keeping deleted ones for
 // trash (0: maildir.DefaultTrash; negative: none); nil for root "", which

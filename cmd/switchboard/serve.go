@@ -56,7 +56,7 @@ type serveFlags struct {
 	listen, tlsListen, acmeHTTP, milterListen, milterTrusted string
 	metricsListen                                            string
 	tokenTTL, sessionIdle, sessionMax, requestTimeout        time.Duration
-	maxBody                                                  int64
+	maxBody, importMax                                       int64
 	sipDomain, logLevel, certDir                             string
 	acmeDir, acmeEmail, acmeRoots                            string
 	trashDays                                                int
@@ -70,6 +70,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sessionIdle, "session-idle", 30*time.Minute, "JSON-RPC sessions end after this long unused")
 	fs.DurationVar(&f.sessionMax, "session-max", 12*time.Hour, "absolute lifetime of a JSON-RPC session")
 	fs.Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body in bytes")
+	fs.Int64Var(&f.importMax, "import-max-bytes", service.DefaultImportMaxBytes, "largest expanded size of an imported domain archive, in bytes")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 60*time.Second, "longest time one request may take")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.acmeDir, "acme-directory", acme.LetsEncrypt, "ACME directory URL")
@@ -99,6 +100,7 @@ type serveConfig struct {
 	metricsListen  string // GET /metrics alone; "" for /metrics on listen
 	milterTrusted  []netip.Prefix
 	maxBody        int64
+	importMax      int64 // expanded size of an imported archive
 	requestTimeout time.Duration
 
 	tokenTTL, sessionIdle, sessionMax time.Duration
@@ -119,8 +121,8 @@ type serveConfig struct {
 // key, ACME roots); it opens nothing.
 func (f *serveFlags) config() (serveConfig, error) {
 	c := serveConfig{store: f.store, listen: f.listen, tlsListen: f.tlsListen, acmeHTTP: f.acmeHTTP,
-		milterListen: f.milterListen, metricsListen: f.metricsListen, maxBody: f.maxBody, requestTimeout: f.requestTimeout,
-		tokenTTL: f.tokenTTL, sessionIdle: f.sessionIdle, sessionMax: f.sessionMax,
+		milterListen: f.milterListen, metricsListen: f.metricsListen, maxBody: f.maxBody, importMax: f.importMax,
+		requestTimeout: f.requestTimeout, tokenTTL: f.tokenTTL, sessionIdle: f.sessionIdle, sessionMax: f.sessionMax,
 		sipDomain: strings.ToLower(f.sipDomain), certDir: f.certDir, mailRoot: f.mail.path(f.store.data),
 		acmeDir: f.acmeDir, acmeEmail: f.acmeEmail, publicURL: f.client.publicURL, delivery: f.delivery}
 	if err := c.logLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -204,9 +206,15 @@ func (a *app) Open(ctx context.Context) error {
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: cfg.sessionIdle, SessionMax: cfg.sessionMax, Seal: box,
 		Issuer: issuer, CertDir: cfg.certDir, ClientConfig: cfg.clientConfig, SIPDomain: cfg.sipDomain,
 		Delivery: delivery, Mailboxes: mailboxes(cfg.mailRoot, cfg.mailTrash, a.logger), MinPasswordLength: cfg.store.minPassword,
-		ProvisioningBase: provBase})
+		ProvisioningBase: provBase, Import: service.ImportLimits{MaxBytes: cfg.importMax, SpoolDir: importSpool(cfg.store.data)}})
 	if err := a.svc.SyncCertDir(ctx); err != nil {
 		a.logger.Error("write certificate files", "component", "main", "err", err)
+	}
+	// A killed import leaves its spool (and staged Maildirs) behind.
+	if n, err := a.svc.CleanImportStaging(ctx); err != nil {
+		a.logger.Error("clean import staging", "component", "main", "err", err)
+	} else if n > 0 {
+		a.logger.Info("stale import staging removed", "component", "main", "count", n)
 	}
 	a.api = httpapi.New(httpapi.Config{Services: a.svc, Logger: a.logger, MaxBodyBytes: cfg.maxBody,
 		RequestTimeout: cfg.requestTimeout, JSONRPC: jsonrpc.NewAPI(a.svc, a.logger), PublicURL: cfg.publicURL})

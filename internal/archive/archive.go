@@ -423,14 +423,111 @@ type Archive struct {
 	dir      string
 }
 
-// Read unpacks an archive, refusing one larger than maxBytes uncompressed,
-// one whose files do not match the manifest, or one with unknown entries.
-func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
-	zr, err := gzip.NewReader(r)
+// Limits bound what reading one archive may cost.
+type Limits struct {
+	// MaxBytes bounds the expanded size: everything gunzip yields, tar
+	// headers included.
+	MaxBytes int64
+	// MaxRatio bounds the expansion: past Allowance expanded bytes, the
+	// archive may not yield more than MaxRatio bytes per compressed byte
+	// read so far. 0: no ratio bound.
+	MaxRatio int64
+	// Allowance is the expanded size that is never held against MaxRatio,
+	// so that small archives of very compressible JSON pass.
+	Allowance int64
+	// Dir is where the archive is spooled; "": os.TempDir().
+	Dir string
+	// Tag goes into the spool directory's name, SpoolPrefix + Tag + "-*",
+	// so that a stale one can be told from one in use; "" for none.
+	Tag string
+}
+
+// SpoolPrefix begins the name of every directory Read spools to.
+const SpoolPrefix = "switchboard-import-"
+
+// TooLargeError is the refusal of an archive that crosses a bound of its
+// Limits while it is read. It is an *Error too (see As).
+type TooLargeError struct{ Msg string }
+
+func (e *TooLargeError) Error() string { return e.Msg }
+
+// As makes a *TooLargeError an *Error for callers that only tell defects
+// from failures.
+func (e *TooLargeError) As(target any) bool {
+	if t, ok := target.(**Error); ok {
+		*t = &Error{Msg: e.Msg}
+		return true
+	}
+	return false
+}
+
+func tooLarge(limit int64) error {
+	return &TooLargeError{Msg: fmt.Sprintf("the archive is too large: it expands to more than %d bytes, this server's limit", limit)}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// boundedReader yields the gunzipped stream and fails as soon as it has
+// yielded more than the limits allow for the compressed bytes read so far,
+// so that a compression bomb is refused before it is written out.
+type boundedReader struct {
+	r          io.Reader
+	compressed *countingReader
+	lim        Limits
+	n          int64
+	err        error
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	switch {
+	case b.lim.MaxBytes > 0 && b.n > b.lim.MaxBytes:
+		b.err = tooLarge(b.lim.MaxBytes)
+	case b.lim.MaxRatio > 0 && b.n > b.lim.Allowance && b.n-b.lim.Allowance > b.lim.MaxRatio*b.compressed.n:
+		b.err = &TooLargeError{Msg: fmt.Sprintf("the archive is too large for its size: it expands more than %d times over, as a compression bomb does", b.lim.MaxRatio)}
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return n, err
+}
+
+// Read unpacks an archive, refusing one whose files do not match the
+// manifest, one with unknown entries, and, as soon as it crosses one, one
+// over lim (a *TooLargeError). On any error nothing it wrote remains.
+func Read(r io.Reader, lim Limits) (_ *Archive, err error) {
+	compressed := &countingReader{r: r}
+	zr, err := gzip.NewReader(compressed)
 	if err != nil {
 		return nil, bad("not a gzip'd archive")
 	}
-	tr := tar.NewReader(zr)
+	bounded := &boundedReader{r: zr, compressed: compressed, lim: lim}
+	defer func() {
+		// A bound crossed inside the tar reader or a copy surfaces there as
+		// "truncated" or "corrupt": say which bound it was.
+		if bounded.err != nil && err != nil {
+			err = bounded.err
+		}
+	}()
+	maxBytes := lim.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = 1<<63 - 1
+	}
+	tr := tar.NewReader(bounded)
 	hdr, err := tr.Next()
 	if err != nil || hdr.Name != "manifest.json" || hdr.Size > 1<<20 {
 		return nil, bad("the archive does not start with manifest.json")
@@ -443,7 +540,12 @@ func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
 	if m.Format != Format || m.Version != Version {
 		return nil, bad("unsupported archive: format %q version %d (want %q version %d)", m.Format, m.Version, Format, Version)
 	}
-	if a.dir, err = os.MkdirTemp("", "switchboard-import-"); err != nil {
+	if lim.Dir != "" {
+		if err := os.MkdirAll(lim.Dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	if a.dir, err = os.MkdirTemp(lim.Dir, spoolPattern(lim.Tag)); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -470,7 +572,7 @@ func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
 				}
 			}
 			if total += hdr.Size; total > maxBytes {
-				return nil, bad("the archive is too large")
+				return nil, tooLarge(maxBytes)
 			}
 			if err := mail.entry(hdr, tr); err != nil {
 				return nil, err
@@ -482,8 +584,11 @@ func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
 			return nil, bad("unexpected entry %q in the archive", hdr.Name)
 		}
 		seen[hdr.Name] = true
-		if total += hdr.Size; hdr.Size != sum.Size || total > maxBytes {
-			return nil, bad("entry %q is not the size the manifest says, or the archive is too large", hdr.Name)
+		if hdr.Size != sum.Size {
+			return nil, bad("entry %q is not the size the manifest says", hdr.Name)
+		}
+		if total += hdr.Size; total > maxBytes {
+			return nil, tooLarge(maxBytes)
 		}
 		if err := spool(filepath.Join(a.dir, hdr.Name), tr, hdr.Size, sum.SHA256, hdr.Name); err != nil {
 			return nil, err
@@ -503,6 +608,24 @@ func Read(r io.Reader, maxBytes int64) (_ *Archive, err error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+func spoolPattern(tag string) string {
+	if tag == "" {
+		return SpoolPrefix + "*"
+	}
+	return SpoolPrefix + tag + "-*"
+}
+
+// SpoolTag returns the tag of a spool directory's name, and false for a
+// name Read does not make or one made without a tag.
+func SpoolTag(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, SpoolPrefix)
+	if !ok {
+		return "", false
+	}
+	tag, _, ok := strings.Cut(rest, "-")
+	return tag, ok
 }
 
 // spool copies one entry of size bytes to path, checking its digest.

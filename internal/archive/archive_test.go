@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -38,7 +41,7 @@ func write(t testing.TB, b *Builder) []byte {
 }
 
 func TestRoundTrip(t *testing.T) {
-	a, err := Read(bytes.NewReader(build(t)), 1<<20)
+	a, err := Read(bytes.NewReader(build(t)), Limits{MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +97,7 @@ func TestReadRefusesUnsafeOrOversizeArchives(t *testing.T) {
 		{"a non-gzip stream is refused", []byte("plain"), 1 << 20, "not a gzip"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Read(bytes.NewReader(tt.data), tt.max)
+			_, err := Read(bytes.NewReader(tt.data), Limits{MaxBytes: tt.max})
 			var ae *Error
 			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want %q", err, tt.msg)
@@ -109,7 +112,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(buildMail(f))
 	f.Add([]byte{0x1f, 0x8b})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := Read(bytes.NewReader(data), 1<<20)
+		a, err := Read(bytes.NewReader(data), Limits{MaxBytes: 1 << 20})
 		if err == nil {
 			a.Close()
 			return
@@ -160,7 +163,7 @@ func buildMail(t testing.TB) []byte {
 }
 
 func TestMaildirRoundTrip(t *testing.T) {
-	a, err := Read(bytes.NewReader(buildMail(t)), 1<<20)
+	a, err := Read(bytes.NewReader(buildMail(t)), Limits{MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +273,7 @@ func TestReadRefusesBadMaildirEntries(t *testing.T) {
 		{"a flat file after the maildir entries is refused", rewrite(t, good, keep, [2]string{"domain.json", "{}"}), "unexpected entry"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Read(bytes.NewReader(tt.data), 1<<20)
+			_, err := Read(bytes.NewReader(tt.data), Limits{MaxBytes: 1 << 20})
 			var ae *Error
 			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want %q", err, tt.msg)
@@ -278,8 +281,101 @@ func TestReadRefusesBadMaildirEntries(t *testing.T) {
 		})
 	}
 	t.Run("a maildir file over the size limit is refused", func(t *testing.T) {
-		if _, err := Read(bytes.NewReader(good), 300); err == nil || !strings.Contains(err.Error(), "too large") {
+		if _, err := Read(bytes.NewReader(good), Limits{MaxBytes: 300}); err == nil || !strings.Contains(err.Error(), "too large") {
 			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// bomb returns a well-formed archive whose one file is size zero bytes,
+// listed in the manifest with its true size and digest: only its expansion
+// gives it away.
+func bomb(t *testing.T, size int64) []byte {
+	t.Helper()
+	h := sha256.New()
+	zeros := make([]byte, 1<<20)
+	for n := int64(0); n < size; n += int64(len(zeros)) {
+		h.Write(zeros[:min(int64(len(zeros)), size-n)])
+	}
+	m, _ := json.Marshal(Manifest{Format: Format, Version: Version, Domain: "x.example",
+		Files: map[string]FileSum{"accounts.jsonl": {Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}}})
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	tw := tar.NewWriter(zw)
+	tw.WriteHeader(&tar.Header{Name: "manifest.json", Size: int64(len(m)), Mode: 0o600, Typeflag: tar.TypeReg})
+	tw.Write(m)
+	tw.WriteHeader(&tar.Header{Name: "accounts.jsonl", Size: size, Mode: 0o600, Typeflag: tar.TypeReg})
+	for n := int64(0); n < size; n += int64(len(zeros)) {
+		tw.Write(zeros[:min(int64(len(zeros)), size-n)])
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestReadRefusesBombsEarly(t *testing.T) {
+	const size = 64 << 20
+	data := bomb(t, size)
+	tests := []struct {
+		name string
+		lim  Limits
+		msg  string
+	}{
+		{"a bomb is refused by the expansion ratio", Limits{MaxBytes: 1 << 40, MaxRatio: 100, Allowance: 1 << 20},
+			"expands more than 100 times over"},
+		{"a bomb is refused by the total expanded size", Limits{MaxBytes: 4 << 20},
+			"expands to more than 4194304 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.lim.Dir = dir
+			src := &countingReader{r: bytes.NewReader(data)}
+			_, err := Read(src, tt.lim)
+			if _, ok := errors.AsType[*TooLargeError](err); !ok || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v, want a TooLargeError saying %q", err, tt.msg)
+			}
+			if _, ok := errors.AsType[*Error](err); !ok {
+				t.Fatalf("err %T is not an archive defect", err)
+			}
+			// Refused as soon as the bound was crossed: most of the upload
+			// was never read, so at most Allowance + MaxRatio times what was
+			// read (or MaxBytes) was ever written.
+			if src.n > int64(len(data))/4 {
+				t.Errorf("read %d of %d compressed bytes before refusing", src.n, len(data))
+			}
+			if left, _ := os.ReadDir(dir); len(left) != 0 {
+				t.Errorf("the refused archive left %d entries in its spool directory", len(left))
+			}
+		})
+	}
+	t.Run("the same archive passes without bounds", func(t *testing.T) {
+		a, err := Read(bytes.NewReader(data), Limits{MaxBytes: 1 << 30, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+	})
+	t.Run("a real export is well within the default ratio with no allowance", func(t *testing.T) {
+		a, err := Read(bytes.NewReader(build(t)), Limits{MaxBytes: 1 << 20, MaxRatio: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+	})
+	t.Run("the spool directory carries the tag", func(t *testing.T) {
+		dir := t.TempDir()
+		a, err := Read(bytes.NewReader(build(t)), Limits{MaxBytes: 1 << 20, Dir: dir, Tag: "0123abcd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Fatalf("spool entries %v", entries)
+		}
+		if tag, ok := SpoolTag(entries[0].Name()); !ok || tag != "0123abcd" {
+			t.Fatalf("SpoolTag(%q) = %q, %v", entries[0].Name(), tag, ok)
 		}
 	})
 }

@@ -145,6 +145,37 @@ func trashTime(name string) (time.Time, bool) {
 	return time.Unix(0, n), err == nil
 }
 
+// PurgeStaged removes every import staged in <mail-root>/.staging, however
+// recent, and returns how many it removed. It is for start-up, when the
+// caller knows that no import is running on any instance sharing the mail
+// root: what is staged then was left by a killed import.
+func (s *Store) PurgeStaged(ctx context.Context) (int, error) {
+	root, err := s.openMailRoot()
+	if root == nil {
+		return 0, err
+	}
+	defer root.Close()
+	staged, err := fs.ReadDir(root.FS(), stagingDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, e := range staged {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if err := root.RemoveAll(path.Join(stagingDir, e.Name())); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
 // Purge removes the Maildirs deleted more than olderThan ago from
 // the trash, and imports left staged by a crash more than a day (or
 // olderThan, if longer) ago, and returns how many it removed. Entries are

@@ -120,7 +120,7 @@ func export(t *testing.T, root, domain string, accounts ...string) *archive.Arch
 	if err := b.Write(&buf, domain, epoch); err != nil {
 		t.Fatal(err)
 	}
-	a, err := archive.Read(&buf, 1<<20)
+	a, err := archive.Read(&buf, archive.Limits{MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

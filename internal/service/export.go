@@ -182,9 +182,6 @@ func (s *Service) auditExport(ctx context.Context, actor sb.Actor, domain string
 	})
 }
 
-// MaxImportBytes bounds the uncompressed size of an imported archive.
-const MaxImportBytes = 8 << 30
-
 // ImportDomain restores a domain export for a tenant (empty: the actor's
 // own; only operators may name another), in one transaction. A domain, host
 // name or address that already exists refuses the whole import. Maildirs
@@ -198,7 +195,12 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 		// Refuse before reading what may be a large upload.
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may import for another tenant")
 	}
-	a, err := archive.Read(r, MaxImportBytes)
+	release, tag, err := s.takeImportLease(ctx, actor, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	a, err := archive.Read(r, s.imports.archiveLimits(tag))
 	if err != nil {
 		return nil, importError(err)
 	}
@@ -381,8 +383,12 @@ func (s *Service) importCert(ctx context.Context, tx *store.Tx, d *sb.Domain, r 
 	return tx.PutCertificate(ctx, c, sealed, now)
 }
 
-// importError shows archive defects to the sender as invalid input.
+// importError shows archive defects to the sender as invalid input, and an
+// archive over a bound as too large.
 func importError(err error) error {
+	if te, ok := errors.AsType[*archive.TooLargeError](err); ok {
+		return sb.Errorf(sb.ETOOLARGE, "%s", te.Msg)
+	}
 	var ae *archive.Error
 	if errors.As(err, &ae) {
 		return sb.Errorf(sb.EINVALID, "%s", ae.Msg)

@@ -72,6 +72,15 @@ func (m *memMailboxes) Discard(_ context.Context, domain, local string) {
 
 func (m *memMailboxes) Purge(context.Context, time.Duration) (int, error) { return 0, nil }
 
+func (m *memMailboxes) PurgeStaged(context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.record("purge staged")
+	n := len(m.staged)
+	clear(m.staged)
+	return n, nil
+}
+
 func (m *memMailboxes) Export(_ context.Context, b *archive.Builder, domain string, isAccount func(string) (bool, error)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -27,6 +27,9 @@ type Mailboxes interface {
 	// Place moves staged mail to the domain once its import has committed
 	// (ok), or removes it.
 	Place(ctx context.Context, staged, domain string, ok bool) error
+	// PurgeStaged removes every staged import, however recent: the caller
+	// knows that no import is running.
+	PurgeStaged(ctx context.Context) (int, error)
 }
 
 // discardMail sets aside the mail of a deleted account or domain, if the

@@ -60,6 +60,8 @@ type Config struct {
 	// deletes, exports and imports carry the mail along. nil: no mail
 	// storage is managed.
 	Mailboxes Mailboxes
+	// Import bounds domain imports; zero fields get DefaultImportLimits'.
+	Import ImportLimits
 }
 
 // Service is the one implementation of the domain's service interfaces.
@@ -83,6 +85,7 @@ type Service struct {
 	provisioningBase        *profile.LinphoneConfig
 	delivery                Delivery
 	mail                    Mailboxes
+	imports                 ImportLimits
 }
 
 var (
@@ -106,7 +109,7 @@ func New(cfg Config) *Service {
 		tokenTTL: cfg.TokenTTL, tokens: cfg.TokenLimiter, minPassword: cfg.MinPasswordLength, attempts: cfg.Attempts,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
 		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, provisioningBase: cfg.ProvisioningBase, delivery: cfg.Delivery,
-		mail: cfg.Mailboxes}
+		mail: cfg.Mailboxes, imports: cfg.Import.withDefaults()}
 	if s.now == nil {
 		s.now = time.Now
 	}
