@@ -84,6 +84,10 @@ func TestIDsAreNeverReused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		fx := newFixture(t, s)
+		// Kamailio's own tables (location, version...) are written by
+		// Kamailio in its schema, identified by ruid and table name: their
+		// ids name nothing outside them.
+		kamailioTables := map[string]bool{"location": true, "location_attrs": true, "version": true}
 		t.Run("every table with an integer id is tested", func(t *testing.T) {
 			q := `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
 				WHERE m.type = 'table' AND p.name = 'id' AND p.type = 'INTEGER' AND p.pk = 1 ORDER BY m.name`
@@ -102,7 +106,9 @@ func TestIDsAreNeverReused(t *testing.T) {
 				if err := rows.Scan(&name); err != nil {
 					t.Fatal(err)
 				}
-				have = append(have, name)
+				if !kamailioTables[name] {
+					have = append(have, name)
+				}
 			}
 			for _, tc := range idTables {
 				tested = append(tested, tc.table)
