@@ -38,6 +38,7 @@ type Services interface {
 	sb.LifecycleService
 	sb.OAuthService
 	sb.ClientConfigService
+	sb.DeviceService
 	Ping(ctx context.Context) error
 }
 
@@ -120,6 +121,7 @@ func New(cfg Config) *Server {
 	s.registerConfigLinks()
 	s.registerAutoconfig()
 	s.registerSIP()
+	s.registerDevices()
 	s.registerLifecycle()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", s.jsonRPC(cfg.JSONRPC))

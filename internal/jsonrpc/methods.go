@@ -19,6 +19,7 @@ type Services interface {
 	sb.DomainService
 	sb.AccountService
 	sb.AliasService
+	sb.DeviceService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -48,6 +49,8 @@ func NewAPI(svc Services, logger *slog.Logger) *Server {
 	s.Register("mail.del", withSession(m, m.mailDel))
 	s.Register("mail.list", withSession(m, m.mailList))
 	s.Register("mail.passwordset", withSession(m, m.mailPasswordSet))
+	s.Register("mail.device.list", withSession(m, m.deviceList))
+	s.Register("mail.device.del", withSession(m, m.deviceDel))
 	s.Register("alias.add", withSession(m, m.aliasAdd))
 	s.Register("alias.list", withSession(m, m.aliasList))
 	s.Register("alias.del", withSession(m, m.aliasDel))

@@ -21,7 +21,7 @@ type NewAccount struct {
 	Address, Field string
 	Password       string
 	// Algorithms are the digest algorithms the SIP HA1s are stored for
-	// (nil: MD5 and SHA-256).
+	// (nil: MD5 and SHA-256), besides the SIP plane's.
 	Algorithms []string
 	// Active switches the account on; Activated marks its SIP identity
 	// confirmed; Admin lets it manage the accounts of its domain.
@@ -77,13 +77,13 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 	if domainName != d.Name {
 		return nil, sb.FieldError(field, "%s must be an address in %s", field, d.Name)
 	}
-	creds, err := s.credentials(in.Password, local, d.Realm, algs)
+	all, err := s.credentials(in.Password, local, d.Realm)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	a := &sb.Account{Local: local, Email: local + "@" + d.Name, Active: in.Active, Activated: in.Activated,
-		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now, Algorithms: algs}
+		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now}
 	out := &sb.CreatedSIPAccount{Account: a}
 	if in.ConfirmationKey {
 		out.ConfirmationKey = randomKey()
@@ -97,6 +97,11 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 			return sb.Errorf(sb.ECONFLICT, "domain %s changed meanwhile, try again", d.Name)
 		}
 		a.DomainID = d2.ID
+		creds, kept, err := planeCredentials(ctx, tx, all, algs)
+		if err != nil {
+			return err
+		}
+		a.Algorithms = kept
 		if err := tx.CreateAccount(ctx, a, creds); err != nil {
 			var e *sb.Error
 			switch {
@@ -126,7 +131,8 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 type accountFunc func(tx *store.Tx) (*sb.Account, *sb.Domain, error)
 
 // setPassword is the one password change: the argon2id hash and the HA1 of
-// each algorithm are written together (the other HA1s are cleared), and
+// each algorithm, and of the SIP plane's, are written together (the other
+// HA1s are cleared), and
 // every other login of the account dies with the old password: its
 // JSON-RPC sessions but the caller's own, and its confirmation key, which
 // would hand the new HA1 to whoever holds an old provisioning link.
@@ -140,7 +146,7 @@ func (s *Service) setPassword(ctx context.Context, actor sb.Actor, load accountF
 	if err != nil {
 		return nil, err
 	}
-	creds, err := s.credentials(password, a.Local, d.Realm, algorithms)
+	all, err := s.credentials(password, a.Local, d.Realm)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +159,10 @@ func (s *Service) setPassword(ctx context.Context, actor sb.Actor, load accountF
 			return sb.Errorf(sb.ECONFLICT, "account %s changed meanwhile, try again", a.Email)
 		}
 		now := s.now()
+		creds, _, err := planeCredentials(ctx, tx, all, algorithms)
+		if err != nil {
+			return err
+		}
 		if err := tx.SetAccountPassword(ctx, a.ID, creds, now); err != nil {
 			return err
 		}

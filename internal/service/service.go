@@ -160,16 +160,18 @@ func (s *Service) hash(password string) (string, error) {
 // admin or JSON-RPC API is stored for.
 var BothAlgorithms = []string{digest.MD5, digest.SHA256}
 
-// credentials turns a password into everything stored for it, together:
-// the argon2id hash and the SIP digest HA1 = H(local:realm:password) of each
-// algorithm given (the others are cleared, so no stale HA1 survives).
-func (s *Service) credentials(password, local, realm string, algorithms []string) (store.Credentials, error) {
+// credentials turns a password into everything that may be stored for it:
+// the argon2id hash and the SIP digest HA1 = H(local:realm:password) of
+// every algorithm. planeCredentials, inside the writing transaction, keeps
+// the HA1s of the algorithms asked for and the SIP plane's, and clears the
+// others, so no stale HA1 survives.
+func (s *Service) credentials(password, local, realm string) (store.Credentials, error) {
 	h, err := s.hash(password)
 	if err != nil {
 		return store.Credentials{}, err
 	}
 	c := store.Credentials{Hash: h}
-	for _, alg := range algorithms {
+	for _, alg := range BothAlgorithms {
 		ha1, err := digest.HA1(alg, local, realm, password)
 		if err != nil {
 			return c, sb.FieldError("algorithm", "algorithm must be MD5 or SHA-256")

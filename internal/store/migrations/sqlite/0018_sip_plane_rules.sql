@@ -1,0 +1,30 @@
+-- The SIP plane's rules. sip_plane holds the one digest algorithm Kamailio
+-- challenges with ('' until switchboard sipconfig sets it): every password
+-- written from then on also gets that algorithm's HA1. The triggers remove
+-- an account's registrations (usrloc's location rows, db_mode 3) the moment
+-- it is switched off or deleted, and a domain's with the domain, whatever
+-- path did it: a binding never outlives the account that made it.
+CREATE TABLE sip_plane (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    algorithm TEXT NOT NULL DEFAULT '' CHECK (algorithm IN ('', 'MD5', 'SHA-256'))
+);
+
+INSERT INTO sip_plane (id, algorithm) VALUES (1, '');
+
+CREATE TRIGGER accounts_location_off AFTER UPDATE OF active, activated ON accounts
+    WHEN NOT NEW.active OR NOT NEW.activated BEGIN
+    DELETE FROM location_attrs WHERE username = NEW.local AND domain = (SELECT name FROM domains WHERE id = NEW.domain_id);
+    DELETE FROM location WHERE username = NEW.local AND domain = (SELECT name FROM domains WHERE id = NEW.domain_id);
+END;
+
+-- On a domain's cascade the domain row is gone already and these match
+-- nothing: domains_location_delete covers that path.
+CREATE TRIGGER accounts_location_delete AFTER DELETE ON accounts BEGIN
+    DELETE FROM location_attrs WHERE username = OLD.local AND domain = (SELECT name FROM domains WHERE id = OLD.domain_id);
+    DELETE FROM location WHERE username = OLD.local AND domain = (SELECT name FROM domains WHERE id = OLD.domain_id);
+END;
+
+CREATE TRIGGER domains_location_delete AFTER DELETE ON domains BEGIN
+    DELETE FROM location_attrs WHERE domain = OLD.name;
+    DELETE FROM location WHERE domain = OLD.name;
+END;
