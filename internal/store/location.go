@@ -161,12 +161,14 @@ func (tx *Tx) kamailioTime(v any) (time.Time, error) {
 	return time.Unix(sec, 0).UTC(), nil
 }
 
-// julianSeconds is db_sqlite's sqlite_to_timet.
+// julianSeconds is db_sqlite's sqlite_to_timet, rounded rather than
+// truncated: a double holds a Julian day of today to some 50 µs, so the
+// truncation Kamailio does may land one second early.
 func julianSeconds(jd float64) int64 {
-	if math.IsNaN(jd) || math.IsInf(jd, 0) {
+	if math.IsNaN(jd) || math.IsInf(jd, 0) || math.Abs(jd) > 1e9 {
 		return 0
 	}
-	return int64(math.Floor(86400*(jd-julianEpoch) + 0.5))
+	return int64(math.Round(86400*(jd-julianEpoch) + 0.5))
 }
 
 // wallZone is the zone of a TIMESTAMP's text: Kamailio's local time on
@@ -182,7 +184,7 @@ func (tx *Tx) wallZone() *time.Location {
 // ("" for none set).
 func (tx *Tx) SIPPlaneAlgorithm(ctx context.Context) (string, error) {
 	var alg string
-	err := tx.queryRow(ctx, `SELECT algorithm FROM sip_plane WHERE id = 1`).Scan(&alg)
+	err := tx.queryRow(ctx, `SELECT algorithm FROM sip_plane WHERE singleton = 1`).Scan(&alg)
 	if err == sql.ErrNoRows {
 		return "", nil
 	}
@@ -191,8 +193,8 @@ func (tx *Tx) SIPPlaneAlgorithm(ctx context.Context) (string, error) {
 
 // SetSIPPlaneAlgorithm sets the digest algorithm Kamailio challenges with.
 func (tx *Tx) SetSIPPlaneAlgorithm(ctx context.Context, alg string) error {
-	_, err := tx.exec(ctx, "SIP plane", `INSERT INTO sip_plane (id, algorithm) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET algorithm = excluded.algorithm`, alg)
+	_, err := tx.exec(ctx, "SIP plane", `INSERT INTO sip_plane (singleton, algorithm) VALUES (1, ?)
+		ON CONFLICT (singleton) DO UPDATE SET algorithm = excluded.algorithm`, alg)
 	return err
 }
 

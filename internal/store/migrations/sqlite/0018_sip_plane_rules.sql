@@ -4,12 +4,13 @@
 -- an account's registrations (usrloc's location rows, db_mode 3) the moment
 -- it is switched off or deleted, and a domain's with the domain, whatever
 -- path did it: a binding never outlives the account that made it.
+-- One row: singleton is its key, not an id naming anything.
 CREATE TABLE sip_plane (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     algorithm TEXT NOT NULL DEFAULT '' CHECK (algorithm IN ('', 'MD5', 'SHA-256'))
 );
 
-INSERT INTO sip_plane (id, algorithm) VALUES (1, '');
+INSERT INTO sip_plane (singleton, algorithm) VALUES (1, '');
 
 CREATE TRIGGER accounts_location_off AFTER UPDATE OF active, activated ON accounts
     WHEN NOT NEW.active OR NOT NEW.activated BEGIN
