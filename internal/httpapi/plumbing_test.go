@@ -239,6 +239,13 @@ var publicWildcards = map[string]bool{
 	"/api/accounts/{sip}/activate/email":  true,
 	"/api/accounts/{sip}/activate/phone":  true,
 	"/.well-known/acme-challenge/{token}": true,
+	// A device's uuid is its +sip.instance, an identifier every SIP
+	// message it sends carries; it grants nothing.
+	"/api/accounts/me/devices/{uuid}":   true,
+	"/api/accounts/{id}/devices":        true,
+	"/api/accounts/{id}/devices/{uuid}": true,
+	"/devices/{account_id}":             true,
+	"/devices/{account_id}/{uuid}":      true,
 }
 
 var wildcardRE = regexp.MustCompile(`\{[a-z_]+(\.\.\.)?\}`)
