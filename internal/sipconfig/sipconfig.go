@@ -59,6 +59,7 @@ type PG struct{ User, Password, Schema string }
 // params is what the template sees.
 type params struct {
 	DBURL, DBModule string
+	SQLitePath      string
 	Algorithm       string
 	Listen          []string
 	TCP             bool
@@ -206,7 +207,7 @@ func resolve(o Options) (params, error) {
 		if path, err = filepath.Abs(path); err != nil {
 			return p, err
 		}
-		p.DBModule = "db_sqlite"
+		p.DBModule, p.SQLitePath = "db_sqlite", path
 		// Kamailio's URL is scheme://[user:pass@]host/database with an
 		// empty host; the database is the absolute path.
 		p.DBURL = "sqlite:///" + path

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,6 +150,30 @@ func TestSIPPlane(t *testing.T) {
 				}
 				k.sipp(t, "invite_unavailable.xml", alice1.port, alice1.inviteArgs("bob")...)
 			})
+			if b.Name == "sqlite" {
+				t.Run("a REGISTER that meets one of Switchboard's write transactions waits for it", func(t *testing.T) {
+					// Kamailio's db_sqlite has no busy timeout; the config retries.
+					tx, err := db.BeginTx(context.Background(), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := tx.Exec(`UPDATE version SET table_version = table_version WHERE table_name = 'version'`); err != nil {
+						tx.Rollback()
+						t.Fatal(err)
+					}
+					// Hold the lock until Kamailio has met it once.
+					go func() {
+						for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !k.out.contains("database is locked"); {
+							time.Sleep(5 * time.Millisecond)
+						}
+						tx.Rollback()
+					}()
+					k.sipp(t, "register.xml", bob.port, bob.registerArgs(3600)...)
+					if n := len(bindings(t, db, "bob")); n != 1 {
+						t.Fatalf("bob has %d bindings, want 1", n)
+					}
+				})
+			}
 			t.Run("a deactivated account can no longer register or call", func(t *testing.T) {
 				api.rpc("mail.set", map[string]any{"mail": "alice@" + sipDomain, "active": false})
 				k.sipp(t, "register_refused.xml", alice2.port, alice2.registerArgs(3600)...)
@@ -195,7 +220,7 @@ const kamailioBin = "/usr/sbin/kamailio"
 type kamailio struct {
 	addr string
 	cmd  *exec.Cmd
-	out  *bytes.Buffer
+	out  *syncBuffer
 	done chan struct{}
 }
 
@@ -212,7 +237,7 @@ func startKamailio(t *testing.T, root, name, dbURL, algorithm string) *kamailio 
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &kamailio{addr: addr, out: &bytes.Buffer{}, done: make(chan struct{})}
+	k := &kamailio{addr: addr, out: &syncBuffer{}, done: make(chan struct{})}
 	// Foreground, logging to stderr, two workers, its own runtime directory.
 	k.cmd = exec.Command(kamailioBin, "-f", files[0].Path, "-Y", run, "-DD", "-E", "-n", "2", "-m", "64", "-M", "8")
 	k.cmd.Env = os.Environ()
@@ -265,6 +290,26 @@ func (k *kamailio) stop(t *testing.T) {
 		<-k.done
 	}
 }
+
+// syncBuffer is Kamailio's output, read while it writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) contains(sub string) bool { return strings.Contains(s.String(), sub) }
 
 // sipp runs one call of scenario from localPort against Kamailio; it must
 // end as the scenario expects.
