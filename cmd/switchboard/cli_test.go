@@ -43,6 +43,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 		{"serve -h lists serve's flags", []string{"serve", "-h"}, []string{"--sms-log"}},
 		{"migrate --help", []string{"migrate", "--help"}, []string{"--database"}},
 		{"mailconfig --help", []string{"mailconfig", "--help"}, []string{"--dovecot"}},
+		{"sipconfig --help", []string{"sipconfig", "--help"}, []string{"--kamailio", "--algorithm", "--transport"}},
 		{"tenant create --help", []string{"tenant", "create", "--help"}, []string{"switchboard tenant create NAME", "--operator"}},
 		{"a flag after the positional argument, then --help", []string{"tenant", "create", "acme", "-h"}, []string{"--operator"}},
 		{"domain create --help", []string{"domain", "create", "--help"}, []string{"switchboard domain create", "--tenant"}},
@@ -109,6 +110,10 @@ func TestBadCommandLinesPrintOneLineAndAHint(t *testing.T) {
 			nil, "switchboard: account: want create, delete, list, passwd or set-admin", `run "switchboard account --help" for the commands`},
 		{"mailconfig without a directory", []string{"mailconfig", "--data", dir},
 			nil, "switchboard: mailconfig: give --dovecot DIR, --postfix DIR or both", `run "switchboard mailconfig --help" for the flags`},
+		{"sipconfig without a directory", []string{"sipconfig", "--data", dir},
+			nil, "switchboard: sipconfig: give --kamailio DIR", `run "switchboard sipconfig --help" for the flags`},
+		{"sipconfig with an unknown algorithm", []string{"sipconfig", "--kamailio", dir, "--algorithm", "SHA-1", "--data", dir},
+			nil, `switchboard: sipconfig: --algorithm "SHA-1": want MD5 or SHA-256`, `run "switchboard sipconfig --help" for the flags`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for k, v := range tc.env {
@@ -339,6 +344,7 @@ func TestEveryCommandPrintsTheCause(t *testing.T) {
 		{"account create", []string{"account", "create", "a@x.example", "--password", "password-123", "--data", broken}, "domains"},
 		{"migrate with the database down", []string{"migrate", "--database", down}, "refused"},
 		{"mailconfig with the database down", []string{"mailconfig", "--dovecot", t.TempDir(), "--database", down}, "refused"},
+		{"sipconfig with the database down", []string{"sipconfig", "--kamailio", t.TempDir(), "--database", down}, "refused"},
 		{"serve with the database down", []string{"serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--database", down}, "refused"},
 	} {
 		t.Run(tc.name+" prints the cause", func(t *testing.T) {
@@ -477,4 +483,36 @@ func TestServePushLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSipconfigWritesKamailioCfg(t *testing.T) {
+	data, dir := t.TempDir(), filepath.Join(t.TempDir(), "kamailio")
+	code, out, errOut := cliRun(t, "", "sipconfig", "--data", data, "--kamailio", dir, "--algorithm", "sha-256", "--listen", "127.0.0.1:5070", "--transport", "udp")
+	if code != 0 || out != "wrote "+filepath.Join(dir, "kamailio.cfg")+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "kamailio.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"sqlite:///` + filepath.Join(data, "switchboard.db") + `"`, `modparam("auth", "algorithm", "SHA-256")`,
+		"sip_subscribers_sha256", "listen=udp:127.0.0.1:5070", "disable_tcp=yes"} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("kamailio.cfg lacks %q", want)
+		}
+	}
+	// The store it points at exists and is migrated.
+	if _, err := os.Stat(filepath.Join(data, "switchboard.db")); err != nil {
+		t.Error(err)
+	}
+	t.Run("a bad transport writes nothing", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "k")
+		code, _, errOut := cliRun(t, "", "sipconfig", "--data", data, "--kamailio", other, "--transport", "udp,tls")
+		if code != 1 || !strings.Contains(errOut, `transport "tls": want udp or tcp`) {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+		if _, err := os.Stat(other); !os.IsNotExist(err) {
+			t.Errorf("%s exists after a refusal: %v", other, err)
+		}
+	})
 }

@@ -52,6 +52,8 @@ Usage:
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
   switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [flags]
                                       write Dovecot/Postfix files reading the store's mail views
+  switchboard sipconfig --kamailio DIR [--algorithm MD5|SHA-256] [--listen HOST:PORT] [--transport udp,tcp] [flags]
+                                      write a kamailio.cfg registering and routing the store's SIP accounts
   switchboard oauth-client create --tenant NAME [flags]   prints client_id and secret once
   switchboard oauth-client list [flags]
   switchboard oauth-client revoke CLIENT_ID [flags]
@@ -211,6 +213,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return importDomain(ctx, args[2:], stdout, stderr)
 	case "mailconfig":
 		return mailconfigCmd(ctx, args[1:], stdout)
+	case "sipconfig":
+		return sipconfigCmd(ctx, args[1:], stdout)
 	case "tenant":
 		return subcommand("tenant", args[1:], map[string]func([]string) error{
 			"create": func(a []string) error { return tenantCreate(ctx, a, stdin, stdout, stderr) },
