@@ -487,10 +487,34 @@ func TestServePushLog(t *testing.T) {
 
 func TestSipconfigWritesKamailioCfg(t *testing.T) {
 	data, dir := t.TempDir(), filepath.Join(t.TempDir(), "kamailio")
-	code, out, errOut := cliRun(t, "", "sipconfig", "--data", data, "--kamailio", dir, "--algorithm", "sha-256", "--listen", "127.0.0.1:5070", "--transport", "udp")
-	if code != 0 || out != "wrote "+filepath.Join(dir, "kamailio.cfg")+"\n" {
+	// An account with an MD5 HA1 only, made before the plane asks for SHA-256.
+	for _, c := range [][]string{
+		{"tenant", "create", "acme", "--password", "acme-password"},
+		{"domain", "create", "sip.example.org", "--tenant", "acme"},
+		{"account", "create", "alice@sip.example.org", "--password-stdin", "--algorithm", "MD5"},
+	} {
+		if code, out, errOut := cliRun(t, "alice-password\n", append(c, "--data", data)...); code != 0 {
+			t.Fatalf("%v: exit %d, %s %s", c, code, out, errOut)
+		}
+	}
+	sipconfigArgs := []string{"sipconfig", "--data", data, "--kamailio", dir, "--algorithm", "sha-256", "--listen", "127.0.0.1:5070", "--transport", "udp"}
+	code, out, errOut := cliRun(t, "", sipconfigArgs...)
+	want := "wrote " + filepath.Join(dir, "kamailio.cfg") + "\n" +
+		"the SIP plane's algorithm is SHA-256: passwords set from now on keep its HA1\n" +
+		"1 activated accounts have no SHA-256 HA1 and cannot register until their password is set again\n"
+	if code != 0 || out != want {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+	t.Run("a password set for MD5 keeps the plane's SHA-256 HA1 too", func(t *testing.T) {
+		if code, out, errOut := cliRun(t, "", "account", "passwd", "alice@sip.example.org", "--password", "alice-password-2",
+			"--algorithm", "MD5", "--data", data); code != 0 {
+			t.Fatalf("passwd: exit %d, %s %s", code, out, errOut)
+		}
+		code, out, errOut := cliRun(t, "", sipconfigArgs...)
+		if code != 0 || strings.Contains(out, "cannot register") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+	})
 	cfg, err := os.ReadFile(filepath.Join(dir, "kamailio.cfg"))
 	if err != nil {
 		t.Fatal(err)

@@ -214,7 +214,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "mailconfig":
 		return mailconfigCmd(ctx, args[1:], stdout)
 	case "sipconfig":
-		return sipconfigCmd(ctx, args[1:], stdout)
+		return sipconfigCmd(ctx, args[1:], stdout, stderr)
 	case "tenant":
 		return subcommand("tenant", args[1:], map[string]func([]string) error{
 			"create": func(a []string) error { return tenantCreate(ctx, a, stdin, stdout, stderr) },

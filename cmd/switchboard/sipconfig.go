@@ -7,13 +7,14 @@ import (
 	"io"
 	"strings"
 
+	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/sipconfig"
 )
 
 // sipconfigCmd writes the Kamailio configuration that reads the store's
 // sip_subscribers views and keeps its registrations in the store, after
 // making sure the store is reachable and migrated.
-func sipconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
+func sipconfigCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sipconfig", flag.ContinueOnError)
 	var sf storeFlags
 	sf.register(fs)
@@ -39,15 +40,32 @@ func sipconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	// The lead wires SetSIPPlaneAlgorithm here: record alg as the plane's
-	// algorithm in the store and print how many accounts lack its HA1.
-	files, err := sipconfig.Write(sipconfig.Options{DatabaseURL: sf.database, DataDir: sf.data, Dir: *dir,
-		Algorithm: alg, Listen: *listen, Transports: strings.Split(*transport, ",")})
+	opts := sipconfig.Options{DatabaseURL: sf.database, DataDir: sf.data, Dir: *dir,
+		Algorithm: alg, Listen: *listen, Transports: strings.Split(*transport, ",")}
+	if _, err := sipconfig.Render(opts); err != nil { // refused options change nothing
+		return fmt.Errorf("sipconfig: %w", err)
+	}
+	// Every password set from now on, through any surface, keeps the HA1
+	// Kamailio will ask for; accounts without it cannot register until
+	// their password is set again.
+	svc, err := cliService(st, sf, "", stderr)
+	if err != nil {
+		return err
+	}
+	missing, err := svc.SetSIPPlaneAlgorithm(ctx, sb.SystemActor, alg)
+	if err != nil {
+		return err
+	}
+	files, err := sipconfig.Write(opts)
 	if err != nil {
 		return fmt.Errorf("sipconfig: %w", err)
 	}
 	for _, f := range files {
 		fmt.Fprintln(stdout, "wrote", f.Path)
+	}
+	fmt.Fprintf(stdout, "the SIP plane's algorithm is %s: passwords set from now on keep its HA1\n", alg)
+	if missing > 0 {
+		fmt.Fprintf(stdout, "%d activated accounts have no %s HA1 and cannot register until their password is set again\n", missing, alg)
 	}
 	return nil
 }

@@ -118,6 +118,30 @@ func TestSIPPlane(t *testing.T) {
 						t.Errorf("binding domain %q, want %s", b.domain, sipDomain)
 					}
 				}
+				// The phone user sees them through the SIP API, as curl --digest does.
+				status, body := api.curlDigest(t, "GET", "/api/accounts/me/devices", alice1)
+				var devices map[string]struct {
+					UUID      string `json:"uuid"`
+					Contact   string `json:"contact"`
+					UserAgent string `json:"user_agent"`
+					ExpiresAt string `json:"expires_at"`
+					Push      *struct{ Provider, Param, Prid string }
+				}
+				if status != 200 || json.Unmarshal(body, &devices) != nil || len(devices) != 2 {
+					t.Fatalf("GET /api/accounts/me/devices: %d %s, want both devices", status, body)
+				}
+				for _, d := range []device{alice1, alice2} {
+					got, ok := devices[d.instance]
+					if !ok || got.UUID != d.instance || got.UserAgent != d.ua || !strings.Contains(got.Contact, ":"+strconv.Itoa(d.port)) || got.ExpiresAt == "" {
+						t.Errorf("device %s: %+v (in %s)", d.instance, got, body)
+					}
+				}
+				if p := devices[alice1.instance].Push; p == nil || p.Provider != "fcm" || p.Param != "switchboard-test" || p.Prid != "fcm-token-123" {
+					t.Errorf("push of %s: %+v, want fcm switchboard-test fcm-token-123", alice1.instance, p)
+				}
+				if p := devices[alice2.instance].Push; p != nil {
+					t.Errorf("push of %s: %+v, want none", alice2.instance, p)
+				}
 			})
 			t.Run("Expires 0 un-registers one device and leaves the other", func(t *testing.T) {
 				k.sipp(t, "register.xml", alice2.port, alice2.registerArgs(0)...)
@@ -142,13 +166,17 @@ func TestSIPPlane(t *testing.T) {
 				}
 				k.call(t, alice1, "bob", bob.port)
 			})
-			t.Run("a deleted binding row is no longer routed", func(t *testing.T) {
-				// As the devices API removes a device.
-				res, err := db.Exec(`DELETE FROM location WHERE username = 'bob' AND domain = '` + sipDomain + `'`)
-				if n, _ := res.RowsAffected(); err != nil || n != 1 {
-					t.Fatalf("delete bob's binding: %v, %d rows", err, n)
+			t.Run("a device removed through the SIP API is no longer routed", func(t *testing.T) {
+				if status, body := api.curlDigest(t, "DELETE", "/api/accounts/me/devices/"+url.PathEscape(bob.instance), bob); status != 200 {
+					t.Fatalf("DELETE bob's device: %d %s", status, body)
+				}
+				if n := len(bindings(t, db, "bob")); n != 0 {
+					t.Fatalf("bob has %d bindings after the delete, want 0", n)
 				}
 				k.sipp(t, "invite_unavailable.xml", alice1.port, alice1.inviteArgs("bob")...)
+				if status, _ := api.curlDigest(t, "DELETE", "/api/accounts/me/devices/"+url.PathEscape(bob.instance), bob); status != 404 {
+					t.Errorf("deleting the same device again: %d, want 404", status)
+				}
 			})
 			if b.Name == "sqlite" {
 				t.Run("a REGISTER that meets one of Switchboard's write transactions waits for it", func(t *testing.T) {
@@ -175,7 +203,13 @@ func TestSIPPlane(t *testing.T) {
 				})
 			}
 			t.Run("a deactivated account can no longer register or call", func(t *testing.T) {
+				if n := len(bindings(t, db, "alice")); n == 0 {
+					t.Fatal("alice has no binding before the test")
+				}
 				api.rpc("mail.set", map[string]any{"mail": "alice@" + sipDomain, "active": false})
+				if n := len(bindings(t, db, "alice")); n != 0 {
+					t.Errorf("a deactivated account keeps %d bindings, want 0", n)
+				}
 				k.sipp(t, "register_refused.xml", alice2.port, alice2.registerArgs(3600)...)
 				if _, ok := bindings(t, db, "alice")["<"+alice2.instance+">"]; ok {
 					t.Errorf("a deactivated account's REGISTER made a binding")
@@ -577,6 +611,24 @@ func (c *apiClient) call(method, path string, form url.Values) map[string]any {
 		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, body)
 	}
 	return v
+}
+
+// curlDigest sends a request to the SIP API as the phone d would, with
+// curl's own Digest.
+func (c *apiClient) curlDigest(t *testing.T, method, path string, d device) (int, []byte) {
+	t.Helper()
+	out, err := exec.Command("curl", "-s", "--digest", "-u", d.user+":"+d.password, "-X", method,
+		"-H", "From: sip:"+d.user+"@"+sipDomain, "-H", "Accept: application/json",
+		"-w", "\n%{http_code}", c.url+path).Output()
+	if err != nil {
+		t.Fatalf("curl %s %s: %v", method, path, err)
+	}
+	i := bytes.LastIndexByte(out, '\n')
+	status, err := strconv.Atoi(string(out[i+1:]))
+	if err != nil {
+		t.Fatalf("curl %s %s: no status in %q", method, path, out)
+	}
+	return status, out[:i]
 }
 
 func (c *apiClient) rpc(method string, params any) {
