@@ -108,6 +108,7 @@ measure() {
     -m "$calls" -l "$concurrency" -r 100000 -rp 1000 -nostdin -timeout 300 -recv_timeout 5000 -trace_stat -stf "$stat" -fd 3600 \
     >"$work/sipp.log" 2>&1 || true
   end=$(date +%s.%N)
+  if [ ! -s "$stat" ]; then echo "sip-bench: $name: sipp did not run:" >&2; tail -5 "$work/sipp.log" >&2; exit 1; fi
   # the last line of the statistics: SuccessfulCall(C) and FailedCall(C)
   ok=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++){if($i=="SuccessfulCall(C)")s=i;if($i=="FailedCall(C)")f=i}} END{print $s}' "$stat")
   failed=$(awk -F';' 'NR==1{for(i=1;i<=NF;i++){if($i=="FailedCall(C)")f=i}} END{print $f}' "$stat")
