@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/profile"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -57,7 +58,7 @@ type serveFlags struct {
 	metricsListen                                            string
 	tokenTTL, sessionIdle, sessionMax, requestTimeout        time.Duration
 	maxBody, importMax                                       int64
-	sipDomain, logLevel, certDir                             string
+	sipDomain, sipRegistrar, logLevel, certDir               string
 	acmeDir, acmeEmail, acmeRoots                            string
 	trashDays                                                int
 }
@@ -67,6 +68,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.DurationVar(&f.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of mail admin auth tokens")
 	fs.StringVar(&f.sipDomain, "sip-domain", "", "default registration domain of the SIP API (empty: each admin's own domain)")
+	fs.StringVar(&f.sipRegistrar, "sip-registrar", "", "SIP URI provisioned phones register to and route through, e.g. sip:sip.example.org;transport=tcp (empty: each account's domain over TLS)")
 	fs.DurationVar(&f.sessionIdle, "session-idle", 30*time.Minute, "JSON-RPC sessions end after this long unused")
 	fs.DurationVar(&f.sessionMax, "session-max", 12*time.Hour, "absolute lifetime of a JSON-RPC session")
 	fs.Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body in bytes")
@@ -105,6 +107,7 @@ type serveConfig struct {
 
 	tokenTTL, sessionIdle, sessionMax time.Duration
 	sipDomain                         string
+	sipRegistrar                      string // proxy_0 of provisioned phones; "" for the domain
 	certDir                           string
 	mailRoot                          string
 	mailTrash                         time.Duration // negative: removed at once
@@ -123,10 +126,15 @@ func (f *serveFlags) config() (serveConfig, error) {
 	c := serveConfig{store: f.store, listen: f.listen, tlsListen: f.tlsListen, acmeHTTP: f.acmeHTTP,
 		milterListen: f.milterListen, metricsListen: f.metricsListen, maxBody: f.maxBody, importMax: f.importMax,
 		requestTimeout: f.requestTimeout, tokenTTL: f.tokenTTL, sessionIdle: f.sessionIdle, sessionMax: f.sessionMax,
-		sipDomain: strings.ToLower(f.sipDomain), certDir: f.certDir, mailRoot: f.mail.path(f.store.data),
+		sipDomain: strings.ToLower(f.sipDomain), sipRegistrar: f.sipRegistrar, certDir: f.certDir, mailRoot: f.mail.path(f.store.data),
 		acmeDir: f.acmeDir, acmeEmail: f.acmeEmail, publicURL: f.client.publicURL, delivery: f.delivery}
 	if err := c.logLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)
+	}
+	if f.sipRegistrar != "" {
+		if err := profile.CheckRegistrar(f.sipRegistrar); err != nil {
+			return c, fmt.Errorf("--sip-registrar: %w", err)
+		}
 	}
 	if f.trashDays < 0 {
 		return c, errors.New("--mail-trash-days must not be negative")
@@ -204,7 +212,7 @@ func (a *app) Open(ctx context.Context) error {
 		State: &service.ACMEState{Store: a.store, Seal: box, Now: time.Now}})
 	a.svc = service.New(service.Config{Store: a.store, Logger: a.logger, TokenTTL: cfg.tokenTTL,
 		Hasher: auth.NewHasher(auth.DefaultParams), SessionIdle: cfg.sessionIdle, SessionMax: cfg.sessionMax, Seal: box,
-		Issuer: issuer, CertDir: cfg.certDir, ClientConfig: cfg.clientConfig, SIPDomain: cfg.sipDomain,
+		Issuer: issuer, CertDir: cfg.certDir, ClientConfig: cfg.clientConfig, SIPDomain: cfg.sipDomain, SIPRegistrar: cfg.sipRegistrar,
 		Delivery: delivery, Mailboxes: mailboxes(cfg.mailRoot, cfg.mailTrash, a.logger), MinPasswordLength: cfg.store.minPassword,
 		ProvisioningBase: provBase, Import: service.ImportLimits{MaxBytes: cfg.importMax, SpoolDir: importSpool(cfg.store.data)}})
 	if err := a.svc.SyncCertDir(ctx); err != nil {

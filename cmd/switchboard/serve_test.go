@@ -181,3 +181,46 @@ func TestMetricsStayOffThePublicListener(t *testing.T) {
 		}
 	}
 }
+
+// TestServeSIPRegistrar: --sip-registrar reaches the service's
+// configuration, and a URI that is not sip: stops serve at start with a
+// usage error naming the flag, before anything is opened.
+func TestServeSIPRegistrar(t *testing.T) {
+	cases := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"a sip: URI with a transport is taken", "sip:sip.example.org;transport=tcp", true},
+		{"no registrar is the default", "", true},
+		{"an http URL is refused", "https://sip.example.org", false},
+		{"a bare host is refused", "sip.example.org", false},
+		{"a bracketed URI is refused", "<sip:sip.example.org>", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := t.TempDir()
+			args := []string{"--database", "sqlite://" + data + "/sb.db", "--data", data, "--sip-registrar", c.value}
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			var f serveFlags
+			f.register(fs)
+			if err := parse(fs, args); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := f.config()
+			if c.ok {
+				if err != nil || cfg.sipRegistrar != c.value {
+					t.Fatalf("config: %v, registrar %q", err, cfg.sipRegistrar)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "--sip-registrar") {
+				t.Fatalf("config: %v", err)
+			}
+			var stderr strings.Builder
+			if code := cli(context.Background(), append([]string{"serve"}, args...), strings.NewReader(""), io.Discard, &stderr); code != 2 ||
+				!strings.Contains(stderr.String(), "--sip-registrar") || !strings.Contains(stderr.String(), "sip:") {
+				t.Fatalf("exit %d, stderr %q", code, stderr.String())
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // LinphoneNS is the namespace of liblinphone remote-provisioning documents.
@@ -36,6 +37,33 @@ type LinphoneEntry struct {
 type LinphoneAccount struct {
 	Username, Domain, Realm string
 	HA1, Algorithm          string
+	// Registrar is the SIP URI the phone registers to and routes through
+	// (CheckRegistrar); "": the account's domain over TLS, without a route.
+	Registrar string
+}
+
+// CheckRegistrar reports whether uri can go in a phone's reg_proxy and
+// reg_route: a sip: or sips: URI with a host, without the angle brackets
+// (they are added) or spaces, e.g. "sip:sip.example.org;transport=tcp".
+func CheckRegistrar(uri string) error {
+	if strings.ContainsAny(uri, "<> \t\r\n\"") {
+		return fmt.Errorf("registrar %q: give the bare URI, without angle brackets, quotes or spaces", uri)
+	}
+	scheme, rest, ok := strings.Cut(uri, ":")
+	if !ok || !strings.EqualFold(scheme, "sip") && !strings.EqualFold(scheme, "sips") {
+		return fmt.Errorf("registrar %q is not a sip: or sips: URI (e.g. sip:sip.example.org;transport=tcp)", uri)
+	}
+	host := rest
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if i := strings.IndexAny(host, ";?"); i >= 0 {
+		host = host[:i]
+	}
+	if host == "" || strings.HasPrefix(host, ":") {
+		return fmt.Errorf("registrar %q has no host", uri)
+	}
+	return nil
 }
 
 // ParseLinphone reads a base configuration file.
@@ -63,7 +91,9 @@ func ParseLinphone(data []byte) (*LinphoneConfig, error) {
 // removes the key. So every account entry carries overwrite="true", and the
 // keys a phone may hold from an earlier account 0 but that would send it
 // elsewhere or make it log in as someone else (reg_route, userid, passwd)
-// come as empty entries, which clears them.
+// come as empty entries, which clears them. With a registrar, reg_proxy and
+// reg_route both name it, as liblinphone's own account setup writes them
+// (the outbound proxy is the server itself), so every request goes there.
 func Linphone(base *LinphoneConfig, a *LinphoneAccount) LinphoneConfig {
 	out := LinphoneConfig{Xmlns: LinphoneNS}
 	if base != nil {
@@ -76,11 +106,15 @@ func Linphone(base *LinphoneConfig, a *LinphoneAccount) LinphoneConfig {
 		return LinphoneEntry{Name: name, Overwrite: "true", Value: value}
 	}
 	identity := "sip:" + a.Username + "@" + a.Domain
+	proxy, route := "<sip:"+a.Domain+";transport=tls>", ""
+	if a.Registrar != "" {
+		proxy, route = "<"+a.Registrar+">", "<"+a.Registrar+">"
+	}
 	out.Sections = append(out.Sections,
 		LinphoneSection{Name: "proxy_0", Entries: []LinphoneEntry{
 			e("reg_identity", "<"+identity+">"),
-			e("reg_proxy", "<sip:"+a.Domain+";transport=tls>"),
-			e("reg_route", ""),
+			e("reg_proxy", proxy),
+			e("reg_route", route),
 			e("reg_sendregister", "1"),
 			e("realm", a.Realm),
 		}},

@@ -91,3 +91,51 @@ func TestLinphoneReplacesAnEarlierAccount(t *testing.T) {
 		}
 	})
 }
+
+// TestLinphoneRegistrar: with a registrar, a phone that had another
+// account 0 ends up registering and routing through the registrar.
+func TestLinphoneRegistrar(t *testing.T) {
+	const reg = "sip:sip.example.org;transport=tcp"
+	doc, err := xml.Marshal(profile.Linphone(nil, &profile.LinphoneAccount{Username: "alice1", Domain: "example.org",
+		Realm: "example.org", HA1: "0123abcd", Algorithm: "SHA-256", Registrar: reg}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := map[string]map[string]string{"proxy_0": {"reg_proxy": "<sip:old.example>", "reg_route": "<sip:old.example;lr>"}}
+	if err := applyXML2LPC(conf, doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := conf["proxy_0"]; got["reg_proxy"] != "<"+reg+">" || got["reg_route"] != "<"+reg+">" {
+		t.Fatalf("proxy_0 = %v", got)
+	}
+}
+
+// TestCheckRegistrar: what --sip-registrar accepts.
+func TestCheckRegistrar(t *testing.T) {
+	cases := []struct {
+		uri string
+		ok  bool
+	}{
+		{"sip:sip.example.org;transport=tcp", true},
+		{"sip:sip.example.org", true},
+		{"sips:sip.example.org:5061", true},
+		{"SIP:[2001:db8::1]:5060;transport=udp", true},
+		{"sip:proxy@sip.example.org", true},
+		{"", false},
+		{"sip.example.org", false},
+		{"http://sip.example.org", false},
+		{"tel:+33123456789", false},
+		{"sip:", false},
+		{"sip:;transport=tcp", false},
+		{"sip::5060", false},
+		{"<sip:sip.example.org>", false},
+		{"sip:sip.example.org; transport=tcp", false},
+	}
+	for _, c := range cases {
+		t.Run(c.uri, func(t *testing.T) {
+			if err := profile.CheckRegistrar(c.uri); (err == nil) != c.ok {
+				t.Fatalf("CheckRegistrar(%q) = %v, want ok=%v", c.uri, err, c.ok)
+			}
+		})
+	}
+}

@@ -79,7 +79,8 @@ func (s *Service) provisionAccount(ctx context.Context, key string) (_ *profile.
 		if err != nil {
 			return err
 		}
-		p := &profile.LinphoneAccount{Username: a.Local, Domain: d.Name, Realm: d.Realm, HA1: c.HA1SHA256, Algorithm: digest.SHA256}
+		p := &profile.LinphoneAccount{Username: a.Local, Domain: d.Name, Realm: d.Realm, HA1: c.HA1SHA256, Algorithm: digest.SHA256,
+			Registrar: s.sipRegistrar}
 		if p.HA1 == "" {
 			p.HA1, p.Algorithm = c.HA1MD5, digest.MD5
 		}

@@ -51,6 +51,10 @@ type Config struct {
 	// ProvisioningBase is the server-wide liblinphone configuration every
 	// provisioning answer starts from (nil: none).
 	ProvisioningBase *profile.LinphoneConfig
+	// SIPRegistrar is the SIP URI provisioned phones register to and
+	// route through (proxy_0's reg_proxy and reg_route), checked by
+	// profile.CheckRegistrar; "": each account's domain over TLS.
+	SIPRegistrar string
 	// SIPDomain is the default registration domain of the SIP API ("":
 	// each admin's own domain).
 	SIPDomain string
@@ -83,6 +87,7 @@ type Service struct {
 	cc                      clientConfigState
 	sipDomain               string
 	provisioningBase        *profile.LinphoneConfig
+	sipRegistrar            string
 	delivery                Delivery
 	mail                    Mailboxes
 	imports                 ImportLimits
@@ -108,7 +113,7 @@ func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.Now,
 		tokenTTL: cfg.TokenTTL, tokens: cfg.TokenLimiter, minPassword: cfg.MinPasswordLength, attempts: cfg.Attempts,
 		sessionIdle: cfg.SessionIdle, sessionMax: cfg.SessionMax, seal: cfg.Seal,
-		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, provisioningBase: cfg.ProvisioningBase, delivery: cfg.Delivery,
+		issuer: cfg.Issuer, certDir: cfg.CertDir, sipDomain: cfg.SIPDomain, provisioningBase: cfg.ProvisioningBase, sipRegistrar: cfg.SIPRegistrar, delivery: cfg.Delivery,
 		mail: cfg.Mailboxes, imports: cfg.Import.withDefaults()}
 	if s.now == nil {
 		s.now = time.Now

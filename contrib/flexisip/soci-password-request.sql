@@ -1,0 +1,1 @@
+SELECT password, algorithm FROM (SELECT username, domain, ha1 AS password, 'MD5' AS algorithm FROM sip_subscribers UNION ALL SELECT username, domain, ha1 AS password, 'SHA-256' AS algorithm FROM sip_subscribers_sha256) AS s WHERE username = :id AND domain = :domain
