@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/panel"
 	"github.com/switchboard/switchboard/internal/profile"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
@@ -225,7 +226,8 @@ func (a *app) Open(ctx context.Context) error {
 		a.logger.Info("stale import staging removed", "component", "main", "count", n)
 	}
 	a.api = httpapi.New(httpapi.Config{Services: a.svc, Logger: a.logger, MaxBodyBytes: cfg.maxBody,
-		RequestTimeout: cfg.requestTimeout, JSONRPC: jsonrpc.NewAPI(a.svc, a.logger), PublicURL: cfg.publicURL})
+		RequestTimeout: cfg.requestTimeout, JSONRPC: jsonrpc.NewAPI(a.svc, a.logger), PublicURL: cfg.publicURL,
+		Panel: panel.New(panel.Config{Services: a.svc, Logger: a.logger, SecureCookies: strings.HasPrefix(cfg.publicURL, "https://")})})
 	a.bg, a.stopBg = context.WithCancel(ctx)
 
 	// A response must be written within DefaultStreamStall after its handler's

@@ -50,6 +50,8 @@ type Config struct {
 	MaxBodyBytes   int64                // default 1 MiB
 	RequestTimeout time.Duration        // default 60 s
 	MaxImportBytes int64                // body limit of POST /import/domain, default 1 GiB
+	// Panel serves the web panel under /panel/; nil leaves it out.
+	Panel http.Handler
 	// JSONRPC serves the mailbox.org-style API at POST /v1/ and /jsonrpc;
 	// nil leaves those routes out.
 	JSONRPC http.Handler
@@ -128,6 +130,10 @@ func New(cfg Config) *Server {
 		s.handle("POST /jsonrpc", s.jsonRPC(cfg.JSONRPC))
 	}
 	s.rpc = cfg.JSONRPC != nil
+	if cfg.Panel != nil {
+		// The panel answers every path under /panel/ itself, in HTML.
+		s.mux.Handle("/panel/", s.instrument("panel", s.maxBody, escapedPath, cfg.Panel))
+	}
 	// Every request no route takes comes here, so that it is answered in
 	// its family's format rather than ServeMux's plain text.
 	s.mux.Handle("/", s.instrument("unknown", s.maxBody, s.unmatchedPath, http.HandlerFunc(s.unmatched)))
