@@ -177,6 +177,10 @@ type view struct {
 	Data       any
 }
 
+// pager is the data of the "pager" template (layout.html): the links to
+// the previous and next pages of a list, empty where there is none.
+type pager struct{ Prev, Next string }
+
 // handlerFunc is the shape of every panel handler: an error is rendered as
 // a page by one writer.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
