@@ -33,6 +33,13 @@ type CreatedSIPAccount struct {
 	ConfirmationKey string
 }
 
+// ProvisioningKey is a confirmation key handed out to provision a device:
+// a secret (it hands out the account's HA1 once), to show, never to log.
+type ProvisioningKey struct {
+	Key     string
+	Expires time.Time
+}
+
 // TokenAccount is what a device gives to create its own account with a
 // token it received by push.
 type TokenAccount struct {
@@ -52,6 +59,13 @@ type SIPService interface {
 	DeleteSIPAccount(ctx context.Context, actor Actor, id int64) error
 	DeleteOwnSIPAccount(ctx context.Context, actor Actor) error
 	ChangeSIPPassword(ctx context.Context, actor Actor, algorithm, oldPassword, password, ip string) (*Account, error)
+	// ChangeOwnPassword is ChangeSIPPassword keeping the digest algorithms
+	// the account has (the web panel's change, which names none).
+	ChangeOwnPassword(ctx context.Context, actor Actor, oldPassword, password, ip string) (*Account, error)
+	// DeleteOwnAccount deletes the actor's own account after checking its
+	// current password (the web panel's form, where the session alone
+	// proves less than a Digest answer does).
+	DeleteOwnAccount(ctx context.Context, actor Actor, password, ip string) error
 	CreateSIPAccount(ctx context.Context, actor Actor, in NewSIPAccount) (*CreatedSIPAccount, error)
 	SIPAccountsPage(ctx context.Context, actor Actor, page, perPage int) ([]Account, int64, error)
 	GetSIPAccount(ctx context.Context, actor Actor, id int64) (*Account, error)
@@ -70,4 +84,8 @@ type LifecycleService interface {
 	// Provision answers the liblinphone provisioning XML of a
 	// confirmation key (ENOTFOUND when there is nothing to serve).
 	Provision(ctx context.Context, key string) ([]byte, error)
+	// NewProvisioningKey gives account id (the actor itself, or for an
+	// admin an account of its domain) a fresh confirmation key that
+	// provisions one device again, replacing any previous key.
+	NewProvisioningKey(ctx context.Context, actor Actor, id int64) (*ProvisioningKey, error)
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/xml"
+	"time"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/digest"
@@ -103,3 +104,38 @@ func (s *Service) provisionAccount(ctx context.Context, key string) (_ *profile.
 // canProvision reports whether an account may be provisioned: activated
 // and switched on. A deactivated account's phone gets nothing.
 func canProvision(a *sb.Account) bool { return a.Activated && a.Active }
+
+// ProvisioningKeyTTL is how long a key from NewProvisioningKey provisions:
+// it is shown to be scanned at once.
+const ProvisioningKeyTTL = time.Hour
+
+// NewProvisioningKey gives account id a fresh confirmation key, valid for
+// ProvisioningKeyTTL, that provisions one device with the account's HA1;
+// the previous key dies. The account is the actor itself or, for an admin,
+// an account of its domain (others are not found). An account that
+// cannot be provisioned (not activated, switched off) is refused.
+func (s *Service) NewProvisioningKey(ctx context.Context, actor sb.Actor, id int64) (*sb.ProvisioningKey, error) {
+	out := &sb.ProvisioningKey{Key: randomKey()}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		a, err := s.sipTarget(ctx, tx, actor, id)
+		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			return notFound("account")
+		}
+		if err != nil {
+			return err
+		}
+		if !canProvision(a) {
+			return sb.Errorf(sb.EINVALID, "The account %s is not activated: it cannot provision a device.", a.Email)
+		}
+		now := s.now()
+		out.Expires = now.Add(ProvisioningKeyTTL)
+		if err := tx.ReprovisionAccount(ctx, a.ID, out.Key, out.Expires, now); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, now, actor.String(), "account.provisioning-key", "account:"+a.Email)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

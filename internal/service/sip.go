@@ -61,6 +61,18 @@ func (s *Service) DeleteOwnSIPAccount(ctx context.Context, actor sb.Actor) error
 	})
 }
 
+// DeleteOwnAccount deletes the actor's own account once its current
+// password is checked (the one mailbox check and its rate limit).
+func (s *Service) DeleteOwnAccount(ctx context.Context, actor sb.Actor, password, ip string) error {
+	if !actor.IsMailbox() {
+		return notFound("account")
+	}
+	if err := s.checkOwnPassword(ctx, actor, "password", password, ip); err != nil {
+		return err
+	}
+	return s.DeleteOwnSIPAccount(ctx, actor)
+}
+
 func (s *Service) deleteSIPAccount(ctx context.Context, actor sb.Actor, target func(*store.Tx) (*sb.Account, error)) error {
 	var a *sb.Account
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -131,16 +143,32 @@ func (s *Service) ChangeSIPPassword(ctx context.Context, actor sb.Actor, algorit
 	if err := checkAlgorithm(algorithm); err != nil {
 		return nil, err
 	}
+	return s.changeOwnPassword(ctx, actor, []string{algorithm}, oldPassword, password, ip)
+}
+
+// ChangeOwnPassword sets the actor's password after checking the old one,
+// like ChangeSIPPassword, with the HA1 of every algorithm the account has
+// (both when it has none), so its SIP clients keep working.
+func (s *Service) ChangeOwnPassword(ctx context.Context, actor sb.Actor, oldPassword, password, ip string) (*sb.Account, error) {
+	a, err := s.SIPAccount(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	algs := a.Algorithms
+	if len(algs) == 0 {
+		algs = BothAlgorithms
+	}
+	return s.changeOwnPassword(ctx, actor, algs, oldPassword, password, ip)
+}
+
+func (s *Service) changeOwnPassword(ctx context.Context, actor sb.Actor, algorithms []string, oldPassword, password, ip string) (*sb.Account, error) {
+	if !actor.IsMailbox() {
+		return nil, notFound("account")
+	}
 	if err := s.checkPassword("password", password); err != nil {
 		return nil, err
 	}
-	if oldPassword == "" {
-		return nil, sb.FieldError("old_password", "The old password is required.")
-	}
-	if _, _, err := s.verifyMailbox(ctx, actor.Email, oldPassword, ip); err != nil {
-		if err == errBadPassword {
-			return nil, sb.FieldError("old_password", "The old password is not correct.")
-		}
+	if err := s.checkOwnPassword(ctx, actor, "old_password", oldPassword, ip); err != nil {
 		return nil, err
 	}
 	return s.setPassword(ctx, actor, func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
@@ -150,7 +178,26 @@ func (s *Service) ChangeSIPPassword(ctx context.Context, actor sb.Actor, algorit
 		}
 		d, err := tx.DomainByID(ctx, a.DomainID)
 		return a, d, err
-	}, password, []string{algorithm}, nil)
+	}, password, algorithms, nil)
+}
+
+// checkOwnPassword checks an account actor's current password, given in
+// field, through the one mailbox check and its rate limit.
+func (s *Service) checkOwnPassword(ctx context.Context, actor sb.Actor, field, password, ip string) error {
+	what := "password"
+	if field == "old_password" {
+		what = "old password"
+	}
+	if password == "" {
+		return sb.FieldError(field, "The %s is required.", what)
+	}
+	if _, _, err := s.verifyMailbox(ctx, actor.Email, password, ip); err != nil {
+		if err == errBadPassword {
+			return sb.FieldError(field, "The %s is not correct.", what)
+		}
+		return err
+	}
+	return nil
 }
 
 // CreateSIPAccount lets an admin create an account. The domain is not

@@ -130,3 +130,15 @@ func (tx *Tx) MarkProvisioned(ctx context.Context, id int64, key string, now tim
 	n, err := res.RowsAffected()
 	return n == 1, classify("account", err)
 }
+
+// ReprovisionAccount gives an account a new confirmation key, replacing
+// any other, and marks it not provisioned, so that the key provisions one
+// device again.
+func (tx *Tx) ReprovisionAccount(ctx context.Context, id int64, key string, expires, now time.Time) error {
+	var exp any
+	if !expires.IsZero() {
+		exp = unix(expires)
+	}
+	return tx.updateOne(ctx, "account", `UPDATE accounts SET confirmation_key = ?, confirmation_key_expires = ?,
+		provisioned = FALSE, updated_at = ? WHERE id = ?`, key, exp, unix(now), id)
+}
