@@ -160,7 +160,7 @@ func TestDomainPage(t *testing.T) {
 				t.Fatalf("foreign %q, unknown %q", foreign.flash(), unknown.flash())
 			}
 			for _, p := range []string{"/delete", "/export", "/mailboxes/bob@other.example/delete", "/aliases/x@other.example/delete"} {
-				b.get("/panel/domains/other.example" + p).want(t, 404)
+				b.get("/panel/domains/other.example"+p).want(t, 404)
 			}
 		})
 		t.Run("an operator opens any tenant's domain", func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestMailboxes(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			first := b.get(dom + "?q=user").want(t, 200).has(t, "user000@", "user049@").lacks(t, "user050@")
+			first := b.get(dom+"?q=user").want(t, 200).has(t, "user000@", "user049@").lacks(t, "user050@")
 			next := regexp.MustCompile(`href="([^"]+)" rel="next"`).FindStringSubmatch(first.body)
 			if next == nil {
 				t.Fatal("no next page")
@@ -322,7 +322,7 @@ func TestLetsEncryptWithoutCA(t *testing.T) {
 func TestExportDownload(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		b := e.login("acme", tenantPassword)
-		res := b.get(dom + "/export").want(t, 200)
+		res := b.get(dom+"/export").want(t, 200)
 		if cd := res.header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, "sip.example.org") {
 			t.Fatalf("Content-Disposition %q", cd)
 		}
@@ -374,7 +374,7 @@ func TestOAuthClients(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.get("/panel/oauth-clients").lacks(t, other.ClientID)
-		b.get("/panel/oauth-clients/" + other.ClientID + "/revoke").want(t, 404)
+		b.get("/panel/oauth-clients/"+other.ClientID+"/revoke").want(t, 404)
 		b.post("/panel/oauth-clients/"+other.ClientID+"/revoke", nil).want(t, 404)
 
 		b.get("/panel/oauth-clients/"+id+"/revoke").want(t, 200).has(t, "Revoke the OAuth client "+id+"?")
