@@ -70,6 +70,7 @@ type ClientConfig struct {
 // expires.
 type ConfigLink struct {
 	ID        string
+	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
@@ -100,6 +101,9 @@ type OAuthService interface {
 type ClientConfigService interface {
 	CreateClientConfig(ctx context.Context, actor Actor, in ClientConfig) (*ConfigLink, error)
 	DeleteClientConfig(ctx context.Context, actor Actor, id string) error
+	// ListClientConfigs lists the unexpired links of the actor's tenant
+	// (every tenant's for an operator), newest first.
+	ListClientConfigs(ctx context.Context, actor Actor) ([]ConfigLink, error)
 	// CheckClientConfig reports whether a link exists and has not expired.
 	CheckClientConfig(ctx context.Context, id string) error
 	// OpenClientConfig checks the link password (rate-limited) and returns

@@ -52,6 +52,9 @@ type CertificateService interface {
 	UploadCertificate(ctx context.Context, actor Actor, chainPEM, keyPEM string) (*Certificate, error)
 	InstallACMECertificate(ctx context.Context, actor Actor, hostname string) (*Certificate, error)
 	Certificate(ctx context.Context, actor Actor, hostname string) (*Certificate, error)
+	// ListCertificates lists the certificates held under a domain of the
+	// actor, with their days left.
+	ListCertificates(ctx context.Context, actor Actor, domain string) ([]Certificate, error)
 	ACMEKeyAuthorization(ctx context.Context, token string) (string, error)
 	TLSCertificates(ctx context.Context) (map[string]*tls.Certificate, error)
 }

@@ -18,6 +18,8 @@ type Tenant struct {
 	Name      string
 	Role      string
 	CreatedAt time.Time
+	// DomainsCount is the number of domains it owns (set by ListTenants).
+	DomainsCount int64
 }
 
 // Domain is a mail/SIP domain owned by one tenant.
@@ -204,7 +206,22 @@ type AccountService interface {
 	SetAccountPassword(ctx context.Context, actor Actor, domainID, accountID int64, password string) error
 	UpdateMailbox(ctx context.Context, actor Actor, email string, ch MailboxChange) (*Account, error)
 	DeleteAccount(ctx context.Context, actor Actor, email string) error
+	// SearchAccounts lists one page of a domain's accounts in the order of
+	// their local parts, those starting with q.Prefix only.
+	SearchAccounts(ctx context.Context, actor Actor, domain DomainRef, q AccountQuery, fn func(Account) error) error
 }
+
+// AccountQuery asks for one page of a domain's accounts in local-part
+// order: those whose local part starts with Prefix (empty: all), after the
+// local part After, at most Limit of them (1 to MaxAccountQuery).
+type AccountQuery struct {
+	Prefix string
+	After  string
+	Limit  int
+}
+
+// MaxAccountQuery bounds AccountQuery.Limit.
+const MaxAccountQuery = 500
 
 // AliasService manages aliases.
 type AliasService interface {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
 )
@@ -72,6 +73,33 @@ func DNSName(selector, domain string) string { return selector + "._domainkey." 
 // DNSValue is the TXT record that publishes a public key.
 func DNSValue(algorithm, public string) string {
 	return "v=DKIM1; k=" + algorithm + "; p=" + public
+}
+
+// MaxTXTString is the most bytes one character-string of a TXT record
+// holds (RFC 1035 3.3); an RSA 2048 record is longer, so zone files split
+// it into several strings, which resolvers join.
+const MaxTXTString = 255
+
+// ZoneStrings is a TXT value as a zone file writes it: quoted strings of at
+// most MaxTXTString bytes, separated by spaces. DKIM values hold no quotes
+// or backslashes, so nothing needs escaping.
+func ZoneStrings(value string) string {
+	var b strings.Builder
+	for len(value) > 0 {
+		n := min(len(value), MaxTXTString)
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(`"` + value[:n] + `"`)
+		value = value[n:]
+	}
+	return b.String()
+}
+
+// ZoneLine is the zone-file line that publishes a TXT value at name, as the
+// README's jq line writes it.
+func ZoneLine(name, value string) string {
+	return name + ". IN TXT ( " + ZoneStrings(value) + " )"
 }
 
 // ParsePrivate reads a PKCS#8 PEM private key of either algorithm.

@@ -64,3 +64,22 @@ func TestSignVerifiesWithPublishedRecord(t *testing.T) {
 		t.Fatal("an unknown algorithm was accepted")
 	}
 }
+
+func TestZoneStrings(t *testing.T) {
+	long := strings.Repeat("a", 300)
+	for _, tc := range []struct{ name, in, want string }{
+		{"a short value is one string", "v=DKIM1; k=ed25519; p=abc", `"v=DKIM1; k=ed25519; p=abc"`},
+		{"255 bytes are still one string", long[:255], `"` + long[:255] + `"`},
+		{"a longer value is split at 255 bytes", long, `"` + long[:255] + `" "` + long[255:] + `"`},
+		{"nothing is nothing", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ZoneStrings(tc.in); got != tc.want {
+				t.Fatalf("ZoneStrings = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := ZoneLine("s._domainkey.example.com", "v=DKIM1"); got != `s._domainkey.example.com. IN TXT ( "v=DKIM1" )` {
+		t.Fatalf("ZoneLine = %q", got)
+	}
+}

@@ -162,3 +162,10 @@ func (p *page) flash() string {
 	}
 	return ""
 }
+
+// follow fails unless res is a redirect, and loads where it goes.
+func (b *browser) follow(t *testing.T, res *page) *page {
+	t.Helper()
+	res.want(t, http.StatusSeeOther)
+	return b.get(res.location())
+}

@@ -135,13 +135,6 @@ func (e *env) sipStatus(user, domain, password, alg string) int {
 	return do(authz).StatusCode
 }
 
-// follow loads the page a redirect goes to, with its flash.
-func (b *browser) follow(t *testing.T, res *page) *page {
-	t.Helper()
-	res.want(t, http.StatusSeeOther)
-	return b.get(res.location())
-}
-
 func TestAccountPage(t *testing.T) {
 	eachEnv(t, func(t *testing.T, e *env) {
 		t.Run("an account sees its address, contact, activation and every form", func(t *testing.T) {

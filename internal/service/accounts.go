@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"strings"
+	"unicode/utf8"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/store"
@@ -240,4 +242,27 @@ func accountByAddress(ctx context.Context, tx *store.Tx, email string) (*sb.Acco
 		return nil, sb.Errorf(sb.ENOTFOUND, "account %s not found", local+"@"+domain)
 	}
 	return a, err
+}
+
+// SearchAccounts lists one page of the accounts of a domain the actor may
+// see, in local-part order, those whose local part starts with q.Prefix.
+// The prefix is taken as an address would be: trimmed, lower-cased, and
+// cut at an '@'.
+func (s *Service) SearchAccounts(ctx context.Context, actor sb.Actor, ref sb.DomainRef, q sb.AccountQuery, fn func(sb.Account) error) error {
+	if q.Limit < 1 || q.Limit > sb.MaxAccountQuery {
+		return sb.FieldError("limit", "limit must be between 1 and %d", sb.MaxAccountQuery)
+	}
+	prefix := strings.ToLower(strings.TrimSpace(q.Prefix))
+	if i := strings.IndexByte(prefix, '@'); i >= 0 {
+		prefix = prefix[:i]
+	}
+	if len(prefix) > 64 || len(q.After) > 64 || !utf8.ValidString(prefix) || !utf8.ValidString(q.After) {
+		return sb.FieldError("q", "search for the start of a local part (at most 64 bytes)")
+	}
+	tx := s.store.Read()
+	d, err := resolveDomain(ctx, tx, actor, ref)
+	if err != nil {
+		return err
+	}
+	return tx.SearchAccounts(ctx, d.ID, prefix, q.After, q.Limit, fn)
 }

@@ -332,3 +332,19 @@ func (a *ACMEState) SaveAccountKey(ctx context.Context, directory, email string,
 		return tx.PutACMEAccountKey(ctx, directory, email, sealed, a.Now())
 	})
 }
+
+// ListCertificates lists the certificates held under a domain of the
+// actor, with their days left.
+func (s *Service) ListCertificates(ctx context.Context, actor sb.Actor, domain string) ([]sb.Certificate, error) {
+	tx := s.store.Read()
+	d, err := visibleDomainByName(ctx, tx, actor, domain)
+	if err != nil {
+		return nil, err
+	}
+	var out []sb.Certificate
+	err = tx.EachCertificate(ctx, d.ID, func(c sb.Certificate, _ string) error {
+		out = append(out, *s.withDaysLeft(&c))
+		return nil
+	})
+	return out, err
+}

@@ -99,7 +99,7 @@ func (s *Service) CreateClientConfig(ctx context.Context, actor sb.Actor, in sb.
 	if err != nil {
 		return nil, err
 	}
-	return &sb.ConfigLink{ID: row.ID, ExpiresAt: row.ExpiresAt}, nil
+	return &sb.ConfigLink{ID: row.ID, CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt}, nil
 }
 
 // errNoLink is the answer to unknown, expired and foreign links alike.
@@ -329,4 +329,28 @@ func checkText(field, v string, max int) error {
 		return sb.FieldError(field, "%s contains characters that are not allowed", field)
 	}
 	return nil
+}
+
+// MaxListedConfigs bounds ListClientConfigs: links live ProfileTTL only.
+const MaxListedConfigs = 500
+
+// ListClientConfigs lists the unexpired links of the actor's tenant (every
+// tenant's for an operator), newest first, at most MaxListedConfigs.
+func (s *Service) ListClientConfigs(ctx context.Context, actor sb.Actor) ([]sb.ConfigLink, error) {
+	if !actor.IsTenant() {
+		return nil, sb.Errorf(sb.EFORBIDDEN, "only tenants have configurations")
+	}
+	tenant := actor.TenantID
+	if actor.IsOperator() {
+		tenant = 0
+	}
+	rows, err := s.store.Read().ListClientConfigs(ctx, tenant, s.now(), MaxListedConfigs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sb.ConfigLink, len(rows))
+	for i, c := range rows {
+		out[i] = sb.ConfigLink{ID: c.ID, CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt}
+	}
+	return out, nil
 }

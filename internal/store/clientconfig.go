@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -140,4 +141,32 @@ func (tx *Tx) DeleteExpiredClientConfigs(ctx context.Context, now time.Time) (in
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// ListClientConfigs returns up to limit unexpired configurations of a
+// tenant (of every tenant when tenantID is 0), newest first, without their
+// contents.
+func (tx *Tx) ListClientConfigs(ctx context.Context, tenantID int64, now time.Time, limit int) ([]StoredConfig, error) {
+	q := `SELECT id, tenant_id, created_at, expires_at FROM client_configs WHERE expires_at > ?`
+	args := []any{unix(now)}
+	if tenantID != 0 {
+		q += ` AND tenant_id = ?`
+		args = append(args, tenantID)
+	}
+	rows, err := tx.query(ctx, "list client configs", q+` ORDER BY created_at DESC, id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	var out []StoredConfig
+	err = each(rows, "list client configs", func(r *sql.Rows) error {
+		var c StoredConfig
+		var created, expires int64
+		if err := r.Scan(&c.ID, &c.TenantID, &created, &expires); err != nil {
+			return err
+		}
+		c.CreatedAt, c.ExpiresAt = fromUnix(created), fromUnix(expires)
+		out = append(out, c)
+		return nil
+	})
+	return out, err
 }

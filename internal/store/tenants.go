@@ -44,7 +44,8 @@ func (tx *Tx) TenantByID(ctx context.Context, id int64) (*sb.Tenant, error) {
 
 // ListTenants returns every tenant, ordered by id.
 func (tx *Tx) ListTenants(ctx context.Context) ([]sb.Tenant, error) {
-	rows, err := tx.query(ctx, "list tenants", `SELECT id, name, role, created_at FROM tenants ORDER BY id`)
+	rows, err := tx.query(ctx, "list tenants", `SELECT id, name, role, created_at,
+		(SELECT COUNT(*) FROM domains d WHERE d.tenant_id = tenants.id) FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func (tx *Tx) ListTenants(ctx context.Context) ([]sb.Tenant, error) {
 	for rows.Next() {
 		var t sb.Tenant
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &created); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &created, &t.DomainsCount); err != nil {
 			return nil, classify("list tenants", err)
 		}
 		t.CreatedAt = fromUnix(created)
