@@ -61,7 +61,7 @@ var idTables = []idTable{
 		return c.ID, err
 	}},
 	{"api_keys", func(ctx context.Context, tx *store.Tx, fx fixture, n int) (int64, error) {
-		return tx.CreateAPIKey(ctx, fmt.Sprintf("key%d", n), fx.account.ID, when)
+		return tx.CreateAPIKey(ctx, fmt.Sprintf("key%d", n), fx.account.ID, "", when)
 	}},
 	{"account_creation_tokens", func(ctx context.Context, tx *store.Tx, fx fixture, n int) (int64, error) {
 		hash := fmt.Sprintf("token%d", n)
