@@ -49,7 +49,9 @@ func (b *browser) follow(t *testing.T, res *page) *page {
 	return b.get(res.location())
 }
 
-func accountPath(id int64, tail string) string { return fmt.Sprintf("/panel/sip/accounts/%d%s", id, tail) }
+func accountPath(id int64, tail string) string {
+	return fmt.Sprintf("/panel/sip/accounts/%d%s", id, tail)
+}
 
 var qrRE = regexp.MustCompile(`<img class="qr" alt="Provisioning QR code" src="(/provisioning/qrcode/[^"]+)"`)
 
@@ -94,7 +96,7 @@ func TestSIPAdminAccounts(t *testing.T) {
 		})
 		t.Run("the provisioning link goes once the key has provisioned the device", func(t *testing.T) {
 			key := strings.TrimPrefix(qrRE.FindStringSubmatch(b.get(accountPath(carol, "")).body)[1], "/provisioning/qrcode/")
-			e.browser().get("/provisioning/" + key).want(t, 200).has(t, "carol1")
+			e.browser().get("/provisioning/"+key).want(t, 200).has(t, "carol1")
 			b.get(accountPath(carol, "")).want(t, 200).has(t, "No provisioning link", "(the account is provisioned)").lacks(t, key)
 		})
 		t.Run("bad input is refused with its message and creates nothing", func(t *testing.T) {
@@ -263,7 +265,7 @@ func TestSIPAdminSearchAndPages(t *testing.T) {
 				{"bob", nil},
 				{"%", nil},
 			} {
-				p := b.get("/panel/sip/accounts?q=" + url.QueryEscape(tc.q)).want(t, 200)
+				p := b.get("/panel/sip/accounts?q="+url.QueryEscape(tc.q)).want(t, 200)
 				if fmt.Sprint(names(p)) != fmt.Sprint(tc.want) {
 					t.Errorf("q=%q: %v, want %v", tc.q, names(p), tc.want)
 				}
