@@ -70,6 +70,35 @@ type SIPService interface {
 	SIPAccountsPage(ctx context.Context, actor Actor, page, perPage int) ([]Account, int64, error)
 	GetSIPAccount(ctx context.Context, actor Actor, id int64) (*Account, error)
 	SetSIPActivated(ctx context.Context, actor Actor, id int64, activated bool) (*Account, error)
+	// SearchSIPAccounts answers one keyset page of the admin's domain:
+	// every account, or those whose username, contact email or phone starts
+	// with the query's prefix.
+	SearchSIPAccounts(ctx context.Context, actor Actor, q SIPAccountQuery) (*SIPAccountList, error)
+	// SIPProvisioningKey is the confirmation key of an account of the
+	// admin's domain (or oneself) while it can still provision a device,
+	// "" once it has been used or revoked.
+	SIPProvisioningKey(ctx context.Context, actor Actor, id int64) (key string, expires time.Time, err error)
+}
+
+// SIPAccountQuery asks for one page of a SIP admin's accounts. A Prefix
+// starting with '+' matches phones, one holding '@' contact emails, any
+// other usernames; "" lists every account by id. After (or Before) is the
+// id of the last (first) row of the page seen, zero for the first page.
+type SIPAccountQuery struct {
+	Prefix        string
+	After, Before int64
+	Limit         int // 1 to 100; 0: 25
+}
+
+// SIPAccountList is one page of SIP accounts.
+type SIPAccountList struct {
+	Accounts []Account
+	// Field is what the prefix matched: "username", "email", "phone", or
+	// "" for the whole list.
+	Field string
+	// Prev and Next are the cursors of the neighbouring pages (Before and
+	// After of the next query), zero where there is none.
+	Prev, Next int64
 }
 
 // LifecycleService is a SIP account's life: push tokens, activation codes,

@@ -148,9 +148,12 @@ func apikeyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var account *string
+	var account, name *string
 	return withService(ctx, command{name: "apikey create",
-		flags: func(fs *flag.FlagSet) { account = fs.String("account", "", "the admin account the key acts as") },
+		flags: func(fs *flag.FlagSet) {
+			account = fs.String("account", "", "the admin account the key acts as")
+			name = fs.String("name", "", "what to call the key (default: its creation time)")
+		},
 		check: func([]string) error {
 			if *account == "" {
 				return errors.New("apikey create: want --account EMAIL")
@@ -158,7 +161,7 @@ func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return nil
 		},
 		run: func(ctx context.Context, svc *service.Service, _ []string) error {
-			k, err := svc.CreateAPIKey(ctx, sb.SystemActor, *account)
+			k, err := svc.CreateAPIKey(ctx, sb.SystemActor, *account, *name)
 			if err != nil {
 				return err
 			}
@@ -175,13 +178,13 @@ func apikeyList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				return err
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tACCOUNT\tCREATED\tLAST USED")
+			fmt.Fprintln(tw, "ID\tACCOUNT\tNAME\tCREATED\tLAST USED")
 			for _, k := range keys {
 				used := "never"
 				if !k.LastUsedAt.IsZero() {
 					used = k.LastUsedAt.Format(time.RFC3339)
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, k.Email, k.CreatedAt.Format(time.RFC3339), used)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", k.ID, k.Email, k.Name, k.CreatedAt.Format(time.RFC3339), used)
 			}
 			return tw.Flush()
 		}}, args, stderr)

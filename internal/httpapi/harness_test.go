@@ -347,7 +347,7 @@ func TestSnapshotSeesEveryTableItCovers(t *testing.T) {
 		}
 		now := time.Now()
 		err = e.store.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.CreateAPIKey(ctx, "key-digest", a.ID, now); err != nil {
+			if _, err := tx.CreateAPIKey(ctx, "key-digest", a.ID, "", now); err != nil {
 				return err
 			}
 			return tx.CreateSession(ctx, "session-digest", store.Session{AccountID: a.ID, Level: "mail", Expires: now.Add(time.Hour)}, now)

@@ -307,7 +307,7 @@ func TestPasswordChangesRevokeOtherLogins(t *testing.T) {
 func TestSwitchedOffRightsDieAtOnce(t *testing.T) {
 	eachSIP(t, func(t *testing.T, e *sipEnv) {
 		ctx := context.Background()
-		key, err := e.svc.CreateAPIKey(ctx, sb.SystemActor, "admin@sip.example.org")
+		key, err := e.svc.CreateAPIKey(ctx, sb.SystemActor, "admin@sip.example.org", "")
 		if err != nil {
 			t.Fatal(err)
 		}

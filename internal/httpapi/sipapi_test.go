@@ -399,7 +399,7 @@ func TestSIPAccountsAdmin(t *testing.T) {
 			admin("GET", "/api/accounts?per_page=500", nil).wantError(t, 422, "per_page")
 		})
 		t.Run("an x-api-key authenticates as its admin", func(t *testing.T) {
-			k, err := e.svc.CreateAPIKey(context.Background(), sb.SystemActor, "admin@sip.example.org")
+			k, err := e.svc.CreateAPIKey(context.Background(), sb.SystemActor, "admin@sip.example.org", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -408,7 +408,7 @@ func TestSIPAccountsAdmin(t *testing.T) {
 				t.Fatalf("get %s", r.body)
 			}
 			e.sipDo("GET", "/api/accounts", "", nil, map[string]string{"x-api-key": "not-a-key"}).wantError(t, 401, "")
-			if _, err := e.svc.CreateAPIKey(context.Background(), sb.SystemActor, "alice@sip.example.org"); err == nil {
+			if _, err := e.svc.CreateAPIKey(context.Background(), sb.SystemActor, "alice@sip.example.org", ""); err == nil {
 				t.Fatal("an API key was made for a non-admin")
 			}
 		})

@@ -39,6 +39,7 @@ type Services interface {
 	sb.OAuthService
 	sb.ClientConfigService
 	sb.DeviceService
+	sb.APIKeyService
 }
 
 // Config wires a Panel.

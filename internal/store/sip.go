@@ -8,20 +8,11 @@ import (
 	sb "github.com/switchboard/switchboard"
 )
 
-// APIKey is a stored API key (its digest only).
-type APIKey struct {
-	ID         int64
-	AccountID  int64
-	Email      string
-	CreatedAt  time.Time
-	LastUsedAt time.Time
-}
-
 // CreateAPIKey stores the digest of a new API key of an account.
-func (tx *Tx) CreateAPIKey(ctx context.Context, keyHash string, accountID int64, now time.Time) (int64, error) {
+func (tx *Tx) CreateAPIKey(ctx context.Context, keyHash string, accountID int64, name string, now time.Time) (int64, error) {
 	var id int64
-	err := tx.queryRow(ctx, `INSERT INTO api_keys (key_hash, account_id, created_at) VALUES (?, ?, ?) RETURNING id`,
-		keyHash, accountID, unix(now)).Scan(&id)
+	err := tx.queryRow(ctx, `INSERT INTO api_keys (key_hash, account_id, name, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		keyHash, accountID, name, unix(now)).Scan(&id)
 	return id, classify("API key", err)
 }
 
@@ -38,9 +29,24 @@ func (tx *Tx) TouchAPIKey(ctx context.Context, keyHash string, now time.Time) er
 	return err
 }
 
+const apiKeyColumns = `k.id, k.account_id, a.email, k.name, k.created_at, COALESCE(k.last_used_at, 0)`
+
+func scanAPIKey(r interface{ Scan(...any) error }) (sb.APIKey, error) {
+	var k sb.APIKey
+	var created, used int64
+	if err := r.Scan(&k.ID, &k.AccountID, &k.Email, &k.Name, &created, &used); err != nil {
+		return k, err
+	}
+	k.CreatedAt = fromUnix(created)
+	if used != 0 {
+		k.LastUsedAt = fromUnix(used)
+	}
+	return k, nil
+}
+
 // APIKeys lists the keys (of one account, or all when accountID is 0).
-func (tx *Tx) APIKeys(ctx context.Context, accountID int64) ([]APIKey, error) {
-	q := `SELECT k.id, k.account_id, a.email, k.created_at, COALESCE(k.last_used_at, 0) FROM api_keys k JOIN accounts a ON a.id = k.account_id`
+func (tx *Tx) APIKeys(ctx context.Context, accountID int64) ([]sb.APIKey, error) {
+	q := `SELECT ` + apiKeyColumns + ` FROM api_keys k JOIN accounts a ON a.id = k.account_id`
 	var args []any
 	if accountID != 0 {
 		q += ` WHERE k.account_id = ?`
@@ -50,21 +56,22 @@ func (tx *Tx) APIKeys(ctx context.Context, accountID int64) ([]APIKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []APIKey
+	var out []sb.APIKey
 	err = each(rows, "list API keys", func(r *sql.Rows) error {
-		var k APIKey
-		var created, used int64
-		if err := r.Scan(&k.ID, &k.AccountID, &k.Email, &created, &used); err != nil {
-			return err
+		k, err := scanAPIKey(r)
+		if err == nil {
+			out = append(out, k)
 		}
-		k.CreatedAt = fromUnix(created)
-		if used != 0 {
-			k.LastUsedAt = fromUnix(used)
-		}
-		out = append(out, k)
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// APIKeyByID returns one key (ENOTFOUND when there is none).
+func (tx *Tx) APIKeyByID(ctx context.Context, id int64) (sb.APIKey, error) {
+	k, err := scanAPIKey(tx.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys k JOIN accounts a ON a.id = k.account_id
+		WHERE k.id = ?`, id))
+	return k, classify("API key", err)
 }
 
 // DeleteAPIKey revokes a key.
