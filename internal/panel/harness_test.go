@@ -169,3 +169,16 @@ func (b *browser) follow(t *testing.T, res *page) *page {
 	res.want(t, http.StatusSeeOther)
 	return b.get(res.location())
 }
+
+// account reloads an account from the store, nil when it is gone.
+func (e *env) account(email string) *sb.Account {
+	e.t.Helper()
+	a, _, err := e.st.Read().AccountByEmail(context.Background(), email)
+	if sb.ErrorCode(err) == sb.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}

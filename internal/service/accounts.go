@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -264,5 +265,20 @@ func (s *Service) SearchAccounts(ctx context.Context, actor sb.Actor, ref sb.Dom
 	if err != nil {
 		return err
 	}
-	return tx.SearchAccounts(ctx, d.ID, prefix, q.After, q.Limit, fn)
+	sq := store.AccountSearch{DomainID: d.ID, Field: store.SearchUsername, Prefix: prefix, Limit: q.Limit}
+	if q.After != "" {
+		// Local parts are unique in a domain: the page goes on after the
+		// cursor's local part, whatever its id.
+		sq.Key, sq.ID = q.After, math.MaxInt64
+	}
+	page, err := tx.SearchAccounts(ctx, sq)
+	if err != nil {
+		return err
+	}
+	for _, a := range page {
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return nil
 }

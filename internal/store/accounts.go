@@ -248,54 +248,6 @@ func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows [
 	return nil
 }
 
-// SearchAccounts calls fn for one page of a domain's accounts in
-// local-part order: those whose local part starts with prefix, after the
-// local part after, at most limit. The range is compared byte by byte (C
-// collation on PostgreSQL), so it is exactly a prefix match and served by
-// an index on (domain_id, local).
-func (tx *Tx) SearchAccounts(ctx context.Context, domainID int64, prefix, after string, limit int, fn func(sb.Account) error) error {
-	collate := ""
-	if tx.dialect == Postgres {
-		collate = ` COLLATE "C"`
-	}
-	q := `SELECT ` + accountColumns + ` FROM accounts WHERE domain_id = ?`
-	args := []any{domainID}
-	if prefix != "" {
-		q += ` AND local` + collate + ` >= ?`
-		args = append(args, prefix)
-		if upper, ok := prefixUpperBound(prefix); ok {
-			q += ` AND local` + collate + ` < ?`
-			args = append(args, upper)
-		}
-	}
-	if after != "" {
-		q += ` AND local` + collate + ` > ?`
-		args = append(args, after)
-	}
-	rows, err := tx.query(ctx, "search accounts", q+` ORDER BY local`+collate+` LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return err
-	}
-	var page []sb.Account
-	err = each(rows, "search accounts", func(r *sql.Rows) error {
-		a, err := scanAccount(r)
-		if err == nil {
-			page = append(page, *a)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	// The rows are closed before fn runs: a slow reader holds no connection.
-	for _, a := range page {
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // prefixUpperBound is the least string above every string that starts with
 // prefix, in byte order: prefix with its last code point incremented
 // (UTF-8 byte order is code point order); false when there is none.

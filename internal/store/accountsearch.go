@@ -29,10 +29,6 @@ type AccountSearch struct {
 	Limit    int
 }
 
-// prefixEnd is past every string that starts with a prefix, in byte order:
-// U+10FFFF is the greatest code point, and its UTF-8 the greatest sequence.
-const prefixEnd = "\U0010FFFF"
-
 // SearchAccounts answers one page of an AccountSearch. Every variant is a
 // range of one index (accounts_domain_id, or the domain's index on the
 // field), read in order and cut at Limit: the cost does not grow with the
@@ -57,19 +53,25 @@ func (tx *Tx) SearchAccounts(ctx context.Context, q AccountSearch) ([]sb.Account
 			// The indexes of migration 0019 are in byte order.
 			col += ` COLLATE "C"`
 		}
-		lo, hi := q.Prefix, q.Prefix+prefixEnd
-		where = fmt.Sprintf(` AND %s >= ? AND %[1]s < ?`, col)
+		lo := q.Prefix
+		if q.ID != 0 && !q.Backward {
+			// The cursor's key is the range's start, so the index is
+			// entered at the cursor rather than at the prefix.
+			lo = max(lo, q.Key)
+		}
+		where = fmt.Sprintf(` AND %s >= ?`, col)
+		args = append(args, lo)
+		if hi, ok := prefixUpperBound(q.Prefix); ok {
+			where += fmt.Sprintf(` AND %s < ?`, col)
+			args = append(args, hi)
+		}
 		switch {
 		case q.ID != 0 && q.Backward:
 			where += fmt.Sprintf(` AND %s <= ? AND (%[1]s < ? OR id < ?)`, col)
-			args = append(args, lo, hi, q.Key, q.Key, q.ID)
+			args = append(args, q.Key, q.Key, q.ID)
 		case q.ID != 0:
-			// The cursor's key is the range's start, so the index is
-			// entered at the cursor rather than at the prefix.
 			where += fmt.Sprintf(` AND (%s > ? OR id > ?)`, col)
-			args = append(args, max(lo, q.Key), hi, q.Key, q.ID)
-		default:
-			args = append(args, lo, hi)
+			args = append(args, q.Key, q.ID)
 		}
 		where += fmt.Sprintf(` ORDER BY %s%s, id%[2]s`, col, order)
 	default:

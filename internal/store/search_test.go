@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 	"time"
 
-	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
 )
@@ -38,11 +38,15 @@ func TestSearchAccountsByPrefix(t *testing.T) {
 			{"nothing matches", "q", "", 100, nil},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
+				q := store.AccountSearch{DomainID: d.ID, Field: store.SearchUsername, Prefix: tt.prefix, Limit: tt.limit}
+				if tt.after != "" {
+					q.Key, q.ID = tt.after, math.MaxInt64
+				}
+				page, err := s.Read().SearchAccounts(ctx, q)
 				var got []string
-				err := s.Read().SearchAccounts(ctx, d.ID, tt.prefix, tt.after, tt.limit, func(a sb.Account) error {
+				for _, a := range page {
 					got = append(got, a.Local)
-					return nil
-				})
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
