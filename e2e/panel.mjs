@@ -143,6 +143,8 @@ async function curl(...args) {
 async function apiKeys(browser) {
   const ctx = await newContext(browser);
   const page = await ctx.newPage();
+  await visit(page, null, '/panel/login', { h1: 'Log in' });
+  await shot(page, 'login');
   await login(page, 'admin', admin);
   await visit(page, 'admin', '/panel/sip/accounts', { h1: 'SIP accounts' });
   await visit(page, 'admin', '/panel/apikeys', { h1: 'API keys' });
