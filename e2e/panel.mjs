@@ -39,12 +39,13 @@ const backend = process.env.E2E_BACKEND || 'test';
 const admin = { user: need('ADMIN_USER'), password: need('ADMIN_PASSWORD') };
 const tenant = { user: need('TENANT_USER'), password: need('TENANT_PASSWORD') };
 const user = { user: need('USER_USER'), password: need('USER_PASSWORD') };
+const operator = { user: need('OPERATOR_USER'), password: need('OPERATOR_PASSWORD') };
 const shots = process.env.SCREENSHOT_DIR || '';
 const only = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
 const timeout = 15000;
 
 // pages[who] are the panel pages a flow visited as who, for the scan.
-const visited = { admin: new Set(), tenant: new Set(), user: new Set() };
+const visited = { admin: new Set(), tenant: new Set(), user: new Set(), operator: new Set() };
 
 class StepError extends Error {}
 
@@ -286,14 +287,20 @@ async function accessibility(browser) {
         v.nodes.map((n) => `      ${n.target.join(' ')}: ${n.html.slice(0, 200)}\n        ${n.failureSummary.replace(/\n/g, ' ')}`).join('\n'));
     }
   };
-  const creds = { admin, tenant, user };
+  const creds = { admin, tenant, user, operator };
+  // Every page of the panel: lists, detail pages, and the confirmation
+  // pages of destructive actions.
+  const seeded = 'sip.example.org';
   const required = {
-    admin: ['/panel/', '/panel/sip/accounts', '/panel/apikeys'],
-    tenant: ['/panel/', '/panel/domains'],
-    user: ['/panel/', '/panel/account'],
+    admin: ['/panel/', '/panel/sip/accounts', '/panel/sip/accounts?q=a', '/panel/apikeys'],
+    tenant: ['/panel/', '/panel/domains', `/panel/domains/${seeded}`, `/panel/domains/${seeded}?q=al`,
+      `/panel/domains/${seeded}/delete`, `/panel/domains/${seeded}/mailboxes/alice@${seeded}/delete`,
+      '/panel/oauth-clients', '/panel/config-links'],
+    user: ['/panel/', '/panel/account', '/panel/account/delete', '/panel/account/email/confirm', '/panel/account/phone/confirm'],
+    operator: ['/panel/', '/panel/tenants', '/panel/domains'],
   };
   let first = true;
-  for (const who of ['admin', 'tenant', 'user']) {
+  for (const who of ['admin', 'tenant', 'user', 'operator']) {
     const ctx = await newContext(browser, { bypassCSP: true });
     const page = await ctx.newPage();
     if (first) {
@@ -314,7 +321,21 @@ async function accessibility(browser) {
         found.push(`GET ${path} (${who}): not scanned: ${err.message}`);
       }
     }
+    if (who === 'admin') {
+      // An account's own page and its delete confirmation.
+      try {
+        await visit(page, null, '/panel/sip/accounts');
+        const href = await page.locator('table a[href^="/panel/sip/accounts/"]').first().getAttribute('href', { timeout: 5000 });
+        for (const path of [href, href + '/delete']) {
+          await visit(page, null, path);
+          await scan(page, `GET ${path} (admin)`);
+        }
+      } catch (err) {
+        found.push(`a SIP account's page (admin): not scanned: ${err.message}`);
+      }
+    }
     if (who === 'admin' && visited.admin.has('/panel/apikeys')) {
+      await visit(page, null, '/panel/apikeys');
       await page.getByLabel('Key name', { exact: true }).fill('axe-scan');
       await submit(page, page.getByRole('button', { name: 'Generate a key', exact: true }));
       await scan(page, 'POST /panel/apikeys (a new key shown)');

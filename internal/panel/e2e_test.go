@@ -62,6 +62,7 @@ func TestPanelEndToEnd(t *testing.T) {
 			"ADMIN_USER=admin@sip.example.org", "ADMIN_PASSWORD="+adminPassword,
 			"TENANT_USER=acme", "TENANT_PASSWORD="+tenantPassword,
 			"USER_USER=alice@sip.example.org", "USER_PASSWORD="+alicePassword,
+			"OPERATOR_USER=root", "OPERATOR_PASSWORD="+tenantPassword,
 			"SCREENSHOT_DIR="+shots,
 		)
 		cmd.WaitDelay = 10 * time.Second
