@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/httpstatus"
 )
 
 // Services is what the REST surfaces call.
@@ -431,28 +432,7 @@ func statusOf(err error) int {
 	if errors.Is(err, errMethodNotAllowed) {
 		return http.StatusMethodNotAllowed
 	}
-	switch sb.ErrorCode(err) {
-	case sb.EMALFORMED:
-		return http.StatusBadRequest
-	case sb.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case sb.EFORBIDDEN:
-		return http.StatusForbidden
-	case sb.ENOTFOUND:
-		return http.StatusNotFound
-	case sb.ECONFLICT:
-		return http.StatusConflict
-	case sb.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case sb.EINVALID:
-		return http.StatusUnprocessableEntity
-	case sb.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case sb.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
+	return httpstatus.Of(err)
 }
 
 // logError logs internal errors with detail; user errors need no log line.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/httpstatus"
 )
 
 // loginPage is the data of login.html.
@@ -25,7 +26,7 @@ func (p *Panel) postLogin(w http.ResponseWriter, r *http.Request) error {
 	next := safeNext(r.PostFormValue("next"))
 	token, _, err := p.svc.OpenSession(r.Context(), user, password, clientIP(r))
 	if err != nil {
-		status, msg := statusOf(err), "Wrong user name or password."
+		status, msg := httpstatus.Of(err), "Wrong user name or password."
 		switch sb.ErrorCode(err) {
 		case sb.EUNAUTHORIZED, sb.ENOTFOUND, sb.EFORBIDDEN, sb.EINVALID, sb.EMALFORMED:
 			status = http.StatusUnauthorized

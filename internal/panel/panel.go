@@ -22,6 +22,7 @@ import (
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/httpstatus"
 )
 
 // Services is what the panel calls: the same contract as the APIs'.
@@ -304,7 +305,7 @@ type errorPage struct {
 // writeError renders err as a page with the status its code maps to;
 // internal errors are logged and shown as a generic message.
 func (p *Panel) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
+	status := httpstatus.Of(err)
 	msg := sb.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
 		if r.Context().Err() == nil {
@@ -318,32 +319,6 @@ func (p *Panel) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if rerr := p.render(w, r, status, "error.html", http.StatusText(status), errorPage{status, msg}); rerr != nil {
 		p.log.ErrorContext(r.Context(), "panel error page failed", "err", errors.Join(err, rerr))
 		http.Error(w, msg, status)
-	}
-}
-
-// statusOf is the HTTP status of a domain error code.
-func statusOf(err error) int {
-	switch sb.ErrorCode(err) {
-	case sb.EMALFORMED:
-		return http.StatusBadRequest
-	case sb.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case sb.EFORBIDDEN:
-		return http.StatusForbidden
-	case sb.ENOTFOUND:
-		return http.StatusNotFound
-	case sb.ECONFLICT:
-		return http.StatusConflict
-	case sb.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case sb.EINVALID:
-		return http.StatusUnprocessableEntity
-	case sb.ERATELIMIT:
-		return http.StatusTooManyRequests
-	case sb.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
 	}
 }
 
