@@ -3,7 +3,6 @@ package mailconfig_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -77,8 +76,8 @@ func TestMailPlane(t *testing.T) {
 
 func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot string) {
 	const addr = "alice@example.org"
-	api.call("POST", "/domains", url.Values{"domain": {"example.org"}, "username": {addr}, "password": {"first-password-1"}})
-	users := api.call("GET", "/users/1", nil)
+	api.Call("POST", "/domains", url.Values{"domain": {"example.org"}, "username": {addr}, "password": {"first-password-1"}})
+	users := api.Call("GET", "/users/1", nil)
 	id := int(users["users"].([]any)[0].(map[string]any)["id"].(float64))
 
 	t.Run("the API's password logs in over IMAP and a wrong one does not", func(t *testing.T) {
@@ -96,7 +95,7 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		}
 	})
 	t.Run("outgoing mail is DKIM-signed with the domain's active key", func(t *testing.T) {
-		key := api.call("POST", "/dkim/add-new-domain", url.Values{"domain": {"example.org"}, "selector": {"mail1"}})
+		key := api.Call("POST", "/dkim/add-new-domain", url.Values{"domain": {"example.org"}, "selector": {"mail1"}})
 		record := key["dns_value"].(string)
 		if err := sendMailFrom(smtpAddr, addr, addr, "Signed by Switchboard"); err != nil {
 			t.Fatal(err)
@@ -114,7 +113,7 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		}
 	})
 	t.Run("mail to an alias reaches its mailbox", func(t *testing.T) {
-		api.call("POST", "/alias/1", url.Values{"address": {"info@example.org"}, "goto": {addr}})
+		api.Call("POST", "/alias/1", url.Values{"address": {"info@example.org"}, "goto": {addr}})
 		if err := sendMail(smtpAddr, "info@example.org", "For the alias"); err != nil {
 			t.Fatal(err)
 		}
@@ -130,19 +129,19 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		wantRejected(t, smtpAddr, "someone@not-hosted.example")
 	})
 	t.Run("a password change takes effect at once", func(t *testing.T) {
-		api.call("POST", "/user-change-password", url.Values{"id": {strconv.Itoa(id)}, "domain_id": {"1"}, "password": {"second-password-2"}})
+		api.Call("POST", "/user-change-password", url.Values{"id": {strconv.Itoa(id)}, "domain_id": {"1"}, "password": {"second-password-2"}})
 		wantLogin(t, imapAddr, addr, "first-password-1", false)
 		wantLogin(t, imapAddr, addr, "second-password-2", true)
 	})
 	t.Run("a deactivated mailbox neither logs in nor receives", func(t *testing.T) {
-		api.rpc("mail.set", map[string]any{"mail": addr, "active": false})
+		api.RPC("mail.set", map[string]any{"mail": addr, "active": false})
 		wantLogin(t, imapAddr, addr, "second-password-2", false)
 		wantRejected(t, smtpAddr, addr)
-		api.rpc("mail.set", map[string]any{"mail": addr, "active": true})
+		api.RPC("mail.set", map[string]any{"mail": addr, "active": true})
 		wantLogin(t, imapAddr, addr, "second-password-2", true)
 	})
 	t.Run("a deleted mailbox neither logs in nor receives", func(t *testing.T) {
-		api.call("DELETE", "/users", url.Values{"email": {addr}})
+		api.Call("DELETE", "/users", url.Values{"email": {addr}})
 		wantLogin(t, imapAddr, addr, "second-password-2", false)
 		wantRejected(t, smtpAddr, addr)
 		// Its only alias went with it, rather than accepting mail to bounce.
@@ -156,9 +155,9 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		}
 	})
 	t.Run("a deleted domain is no longer hosted", func(t *testing.T) {
-		api.call("POST", "/user/1", url.Values{"email": {"bob@example.org"}, "password": {"bobs-password-1"}})
+		api.Call("POST", "/user/1", url.Values{"email": {"bob@example.org"}, "password": {"bobs-password-1"}})
 		wantLogin(t, imapAddr, "bob@example.org", "bobs-password-1", true)
-		api.call("DELETE", "/domain", url.Values{"domain": {"example.org"}})
+		api.Call("DELETE", "/domain", url.Values{"domain": {"example.org"}})
 		wantLogin(t, imapAddr, "bob@example.org", "bobs-password-1", false)
 		wantRejected(t, smtpAddr, "bob@example.org")
 	})
@@ -459,9 +458,8 @@ func waitListening(t *testing.T, addr, what string) {
 
 // apiClient talks to a real Switchboard over HTTP as an operator.
 type apiClient struct {
-	t             *testing.T
-	url           string
-	token, rpcSes string
+	t *testing.T
+	*testenv.API
 }
 
 func startAPI(t *testing.T, st *store.Store, mailRoot string) (*apiClient, *service.Service) {
@@ -471,13 +469,7 @@ func startAPI(t *testing.T, st *store.Store, mailRoot string) (*apiClient, *serv
 	if _, err := svc.CreateTenant(context.Background(), sb.SystemActor, "acme", "acme-password-1", sb.RoleTenant); err != nil {
 		t.Fatal(err)
 	}
-	c := &apiClient{t: t, url: srvURL}
-	c.token = c.call("POST", "/auth", url.Values{"username": {"acme"}, "password": {"acme-password-1"}})["token"].(string)
-	var login struct {
-		Result struct{ Session string }
-	}
-	c.rpcRaw("auth", map[string]any{"user": "acme", "pass": "acme-password-1"}, &login)
-	c.rpcSes = login.Result.Session
+	c := &apiClient{t: t, API: testenv.LoginAPI(t, srvURL, "acme", "acme-password-1")}
 	return c, svc
 }
 
@@ -502,35 +494,15 @@ func startMilter(t *testing.T, svc *service.Service) string {
 	return ln.Addr().String()
 }
 
-func (c *apiClient) call(method, path string, form url.Values) map[string]any {
-	c.t.Helper()
-	req, _ := http.NewRequest(method, c.url+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.token != "" {
-		req.Header.Set("Auth-token", c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	var v map[string]any
-	if res.StatusCode >= 300 || json.Unmarshal(body, &v) != nil || v["result"] == false {
-		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, body)
-	}
-	return v
-}
-
 // raw sends a body of type ctype (none if "") and returns the answer's body,
 // which must have the status want.
 func (c *apiClient) raw(method, path, ctype string, body []byte, want int) []byte {
 	c.t.Helper()
-	req, _ := http.NewRequest(method, c.url+path, bytes.NewReader(body))
+	req, _ := http.NewRequest(method, c.URL+path, bytes.NewReader(body))
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	req.Header.Set("Auth-token", c.token)
+	req.Header.Set("Auth-token", c.Token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -541,33 +513,6 @@ func (c *apiClient) raw(method, path, ctype string, body []byte, want int) []byt
 		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, data)
 	}
 	return data
-}
-
-func (c *apiClient) rpc(method string, params any) {
-	c.t.Helper()
-	var v struct{ Error any }
-	c.rpcRaw(method, params, &v)
-	if v.Error != nil {
-		c.t.Fatalf("%s: %v", method, v.Error)
-	}
-}
-
-func (c *apiClient) rpcRaw(method string, params, into any) {
-	c.t.Helper()
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	req, _ := http.NewRequest("POST", c.url+"/jsonrpc", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if c.rpcSes != "" {
-		req.Header.Set("HPLS-AUTH", c.rpcSes)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if err := json.NewDecoder(res.Body).Decode(into); err != nil {
-		c.t.Fatalf("%s: %v", method, err)
-	}
 }
 
 func wantLogin(t *testing.T, imapAddr, user, pass string, ok bool) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -52,9 +51,9 @@ func TestSIPPlane(t *testing.T) {
 			t.Cleanup(func() { st.Close() })
 			db := openRaw(t, dbURL)
 			api := startAPI(t, st)
-			api.call("POST", "/domains", url.Values{"domain": {sipDomain}, "username": {"alice@" + sipDomain}, "password": {"alice-password-1"}})
-			api.call("POST", "/user/1", url.Values{"email": {"bob@" + sipDomain}, "password": {"bobs-password-1"}})
-			api.call("POST", "/user/1", url.Values{"email": {"carol@" + sipDomain}, "password": {"carols-password-1"}})
+			api.Call("POST", "/domains", url.Values{"domain": {sipDomain}, "username": {"alice@" + sipDomain}, "password": {"alice-password-1"}})
+			api.Call("POST", "/user/1", url.Values{"email": {"bob@" + sipDomain}, "password": {"bobs-password-1"}})
+			api.Call("POST", "/user/1", url.Values{"email": {"carol@" + sipDomain}, "password": {"carols-password-1"}})
 
 			t.Run("SHA-256", func(t *testing.T) {
 				k := startKamailio(t, root, "sha256", dbURL, sipconfig.SHA256)
@@ -206,7 +205,7 @@ func TestSIPPlane(t *testing.T) {
 				if n := len(bindings(t, db, "alice")); n == 0 {
 					t.Fatal("alice has no binding before the test")
 				}
-				api.rpc("mail.set", map[string]any{"mail": "alice@" + sipDomain, "active": false})
+				api.RPC("mail.set", map[string]any{"mail": "alice@" + sipDomain, "active": false})
 				if n := len(bindings(t, db, "alice")); n != 0 {
 					t.Errorf("a deactivated account keeps %d bindings, want 0", n)
 				}
@@ -217,7 +216,7 @@ func TestSIPPlane(t *testing.T) {
 				// Bob, registered again, is not reachable from her either.
 				k.sipp(t, "register.xml", bob.port, bob.registerArgs(3600)...)
 				k.sipp(t, "invite_forbidden.xml", alice1.port, alice1.inviteArgs("bob")...)
-				api.rpc("mail.set", map[string]any{"mail": "alice@" + sipDomain, "active": true})
+				api.RPC("mail.set", map[string]any{"mail": "alice@" + sipDomain, "active": true})
 				k.sipp(t, "register.xml", alice2.port, alice2.registerArgs(3600)...)
 			})
 		})
@@ -571,9 +570,8 @@ func roundTrip(c net.Conn, msg string) (int, map[string][]string, error) {
 
 // apiClient talks to a real Switchboard over HTTP as a tenant.
 type apiClient struct {
-	t             *testing.T
-	url           string
-	token, rpcSes string
+	t *testing.T
+	*testenv.API
 }
 
 func startAPI(t *testing.T, st *store.Store) *apiClient {
@@ -583,34 +581,8 @@ func startAPI(t *testing.T, st *store.Store) *apiClient {
 	if _, err := svc.CreateTenant(context.Background(), sb.SystemActor, "acme", "acme-password-1", sb.RoleTenant); err != nil {
 		t.Fatal(err)
 	}
-	c := &apiClient{t: t, url: srvURL}
-	c.token = c.call("POST", "/auth", url.Values{"username": {"acme"}, "password": {"acme-password-1"}})["token"].(string)
-	var login struct {
-		Result struct{ Session string }
-	}
-	c.rpcRaw("auth", map[string]any{"user": "acme", "pass": "acme-password-1"}, &login)
-	c.rpcSes = login.Result.Session
+	c := &apiClient{t: t, API: testenv.LoginAPI(t, srvURL, "acme", "acme-password-1")}
 	return c
-}
-
-func (c *apiClient) call(method, path string, form url.Values) map[string]any {
-	c.t.Helper()
-	req, _ := http.NewRequest(method, c.url+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.token != "" {
-		req.Header.Set("Auth-token", c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	var v map[string]any
-	if res.StatusCode >= 300 || json.Unmarshal(body, &v) != nil || v["result"] == false {
-		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, body)
-	}
-	return v
 }
 
 // curlDigest sends a request to the SIP API as the phone d would, with
@@ -619,7 +591,7 @@ func (c *apiClient) curlDigest(t *testing.T, method, path string, d device) (int
 	t.Helper()
 	out, err := exec.Command("curl", "-s", "--digest", "-u", d.user+":"+d.password, "-X", method,
 		"-H", "From: sip:"+d.user+"@"+sipDomain, "-H", "Accept: application/json",
-		"-w", "\n%{http_code}", c.url+path).Output()
+		"-w", "\n%{http_code}", c.URL+path).Output()
 	if err != nil {
 		t.Fatalf("curl %s %s: %v", method, path, err)
 	}
@@ -629,31 +601,4 @@ func (c *apiClient) curlDigest(t *testing.T, method, path string, d device) (int
 		t.Fatalf("curl %s %s: no status in %q", method, path, out)
 	}
 	return status, out[:i]
-}
-
-func (c *apiClient) rpc(method string, params any) {
-	c.t.Helper()
-	var v struct{ Error any }
-	c.rpcRaw(method, params, &v)
-	if v.Error != nil {
-		c.t.Fatalf("%s: %v", method, v.Error)
-	}
-}
-
-func (c *apiClient) rpcRaw(method string, params, into any) {
-	c.t.Helper()
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	req, _ := http.NewRequest("POST", c.url+"/jsonrpc", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if c.rpcSes != "" {
-		req.Header.Set("HPLS-AUTH", c.rpcSes)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if err := json.NewDecoder(res.Body).Decode(into); err != nil {
-		c.t.Fatalf("%s: %v", method, err)
-	}
 }
