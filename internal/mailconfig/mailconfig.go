@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/switchboard/switchboard/internal/configfile"
 )
 
 //go:embed templates/*.tmpl
@@ -110,12 +111,7 @@ func (p params) PostfixHosts() string {
 }
 
 // File is one generated file.
-type File struct {
-	// Path is absolute; Secret files hold a database password.
-	Path   string
-	Data   []byte
-	Secret bool
-}
+type File = configfile.File
 
 // Render returns the files for o without writing them.
 func Render(o Options) ([]File, error) {
@@ -177,20 +173,8 @@ func Write(o Options) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-			return nil, err
-		}
-		mode := os.FileMode(0o644)
-		if f.Secret {
-			mode = 0o640
-		}
-		if err := os.WriteFile(f.Path, f.Data, mode); err != nil {
-			return nil, err
-		}
-		if err := os.Chmod(f.Path, mode); err != nil {
-			return nil, err
-		}
+	if err := configfile.Write(files); err != nil {
+		return nil, err
 	}
 	return files, nil
 }
