@@ -10,6 +10,14 @@ import (
 type MailboxChange struct {
 	Password *string
 	Active   *bool
+
+	FirstName, LastName *string
+	// Forwards replaces the mailbox's forwarding targets (empty: none).
+	Forwards  *[]string
+	InboxSave *bool
+	// Aliases replaces the aliases that forward to this mailbox alone:
+	// missing ones are created, others of this mailbox deleted.
+	Aliases *[]string
 }
 
 // NewDKIM is a new DKIM key with the DNS record to publish for it.

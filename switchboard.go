@@ -20,6 +20,8 @@ type Tenant struct {
 	CreatedAt time.Time
 	// DomainsCount is the number of domains it owns (set by ListTenants).
 	DomainsCount int64
+	// Memo is the operator's free-text note on the tenant.
+	Memo string
 }
 
 // Domain is a mail/SIP domain owned by one tenant.
@@ -31,6 +33,7 @@ type Domain struct {
 	UsersCount int64
 	Realm      string // SIP digest realm; the domain name unless set
 	CreatedAt  time.Time
+	Memo       string // the owner's free-text note
 }
 
 // Account is user@domain: a mailbox and/or a SIP identity.
@@ -50,6 +53,14 @@ type Account struct {
 	Admin        bool   // may manage the accounts of its domain
 	Provisioned  bool   // its provisioning XML was fetched once
 	Algorithms   []string
+
+	// Mailbox profile (mailbox.org's mail.add / mail.set).
+	FirstName, LastName string
+	// Forwards are the addresses its mail is forwarded to (normalised, no
+	// duplicates); with InboxSave the mailbox keeps a copy, without it
+	// mail is only forwarded. No forwards: mail stays in the mailbox.
+	Forwards  []string
+	InboxSave bool
 }
 
 // Alias is a forwarder: mail to Email goes to every address in

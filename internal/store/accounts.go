@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -11,7 +12,7 @@ import (
 
 const accountColumns = `id, domain_id, local, email, active, created_at, updated_at,
 	COALESCE(contact_email, ''), COALESCE(phone, ''), activated, admin, provisioned,
-	ha1_md5 IS NOT NULL, ha1_sha256 IS NOT NULL`
+	ha1_md5 IS NOT NULL, ha1_sha256 IS NOT NULL, first_name, last_name, forwards, inboxsave`
 
 // Credentials are what a password becomes: the argon2id hash and the SIP
 // digest HA1s of the algorithms it was set with ("" for none). They are
@@ -33,10 +34,15 @@ func scanAccount(row interface{ Scan(...any) error }, extra ...any) (*sb.Account
 	var a sb.Account
 	var created, updated int64
 	var md5, sha bool
+	var forwards string
 	dest := append([]any{&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated,
-		&a.ContactEmail, &a.Phone, &a.Activated, &a.Admin, &a.Provisioned, &md5, &sha}, extra...)
+		&a.ContactEmail, &a.Phone, &a.Activated, &a.Admin, &a.Provisioned, &md5, &sha,
+		&a.FirstName, &a.LastName, &forwards, &a.InboxSave}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
+	}
+	if forwards != "" {
+		a.Forwards = strings.Split(forwards, ",")
 	}
 	a.CreatedAt, a.UpdatedAt = fromUnix(created), fromUnix(updated)
 	if md5 {

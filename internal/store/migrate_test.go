@@ -36,7 +36,8 @@ func newFixture(t *testing.T, s *store.Store) fixture {
 func TestMigrationWithForeignKeysOff(t *testing.T) {
 	b := storetest.Backends()[0] // the marker is SQLite's
 	const rebuild = `CREATE TABLE new_tenants (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,
-		password_hash TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+		password_hash TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+		memo TEXT NOT NULL DEFAULT '');
 INSERT INTO new_tenants SELECT * FROM tenants;
 DROP TABLE tenants;
 ALTER TABLE new_tenants RENAME TO tenants;`

@@ -20,8 +20,8 @@ func (tx *Tx) TenantByName(ctx context.Context, name string) (*sb.Tenant, string
 	var t sb.Tenant
 	var hash string
 	var created int64
-	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, password_hash FROM tenants WHERE name = ?`, name).
-		Scan(&t.ID, &t.Name, &t.Role, &created, &hash)
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, memo, password_hash FROM tenants WHERE name = ?`, name).
+		Scan(&t.ID, &t.Name, &t.Role, &created, &t.Memo, &hash)
 	if err != nil {
 		return nil, "", classify("tenant", err)
 	}
@@ -33,8 +33,8 @@ func (tx *Tx) TenantByName(ctx context.Context, name string) (*sb.Tenant, string
 func (tx *Tx) TenantByID(ctx context.Context, id int64) (*sb.Tenant, error) {
 	var t sb.Tenant
 	var created int64
-	err := tx.queryRow(ctx, `SELECT id, name, role, created_at FROM tenants WHERE id = ?`, id).
-		Scan(&t.ID, &t.Name, &t.Role, &created)
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, memo FROM tenants WHERE id = ?`, id).
+		Scan(&t.ID, &t.Name, &t.Role, &created, &t.Memo)
 	if err != nil {
 		return nil, classify("tenant", err)
 	}
@@ -44,8 +44,25 @@ func (tx *Tx) TenantByID(ctx context.Context, id int64) (*sb.Tenant, error) {
 
 // ListTenants returns every tenant, ordered by id.
 func (tx *Tx) ListTenants(ctx context.Context) ([]sb.Tenant, error) {
-	rows, err := tx.query(ctx, "list tenants", `SELECT id, name, role, created_at,
-		(SELECT COUNT(*) FROM domains d WHERE d.tenant_id = tenants.id) FROM tenants ORDER BY id`)
+	return tx.listTenants(ctx, "", 0)
+}
+
+// listTenants returns the tenants whose lower-cased name is LIKE like (""
+// for all), ordered by id, at most limit of them (0: all).
+func (tx *Tx) listTenants(ctx context.Context, like string, limit int) ([]sb.Tenant, error) {
+	q := `SELECT id, name, role, created_at,
+		(SELECT COUNT(*) FROM domains d WHERE d.tenant_id = tenants.id), memo FROM tenants`
+	var args []any
+	if like != "" {
+		q += ` WHERE lower(name) LIKE ? ESCAPE '\'`
+		args = append(args, like)
+	}
+	q += ` ORDER BY id`
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := tx.query(ctx, "list tenants", q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +71,7 @@ func (tx *Tx) ListTenants(ctx context.Context) ([]sb.Tenant, error) {
 	for rows.Next() {
 		var t sb.Tenant
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &created, &t.DomainsCount); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &created, &t.DomainsCount, &t.Memo); err != nil {
 			return nil, classify("list tenants", err)
 		}
 		t.CreatedAt = fromUnix(created)
