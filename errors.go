@@ -33,6 +33,11 @@ var ErrStale = errors.New("stale credentials")
 // phrase, as Laravel's "This action is unauthorized.".
 var ErrNotPermitted = errors.New("not permitted")
 
+// ErrInvalidSession marks, in an EUNAUTHORIZED's cause, a session token
+// that is missing, unknown, expired or of a principal gone since (mailbox.org's
+// "This Auth-ID is invalid"), as opposed to bad login credentials.
+var ErrInvalidSession = errors.New("invalid session")
+
 // ErrTaken marks, in an ECONFLICT's cause, a name already held by another
 // object of the same kind (a validation error in some surfaces' terms).
 var ErrTaken = errors.New("already taken")

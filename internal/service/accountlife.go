@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -32,6 +33,9 @@ type NewAccount struct {
 	// ConfirmationKeyExpires (zero: never).
 	ConfirmationKey        bool
 	ConfirmationKeyExpires time.Time
+	// Mailbox, when set, is the mailbox's profile (names and forwarding,
+	// validated by the caller); nil: no names, no forwarding.
+	Mailbox *store.MailboxProfile
 }
 
 // domainFunc resolves, and authorises for the actor, the domain an account
@@ -83,7 +87,7 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 	}
 	now := s.now()
 	a := &sb.Account{Local: local, Email: local + "@" + d.Name, Active: in.Active, Activated: in.Activated,
-		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now}
+		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now, InboxSave: true}
 	out := &sb.CreatedSIPAccount{Account: a}
 	if in.ConfirmationKey {
 		out.ConfirmationKey = randomKey()
@@ -116,6 +120,15 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 			if err := tx.SetConfirmationKey(ctx, a.ID, out.ConfirmationKey, in.ConfirmationKeyExpires); err != nil {
 				return err
 			}
+		}
+		if p := in.Mailbox; p != nil {
+			if slices.Contains(p.Forwards, a.Email) {
+				return sb.FieldError("forwards", "forwards %q is the mailbox itself: use inboxsave to keep a copy", a.Email)
+			}
+			if err := tx.SetMailboxProfile(ctx, a.ID, *p, now); err != nil {
+				return err
+			}
+			a.FirstName, a.LastName, a.Forwards, a.InboxSave = p.FirstName, p.LastName, p.Forwards, p.InboxSave
 		}
 		return tx.Audit(ctx, now, actor.String(), "account.create", "account:"+a.Email)
 	})

@@ -126,11 +126,16 @@ func (s *Service) GetMailbox(ctx context.Context, actor sb.Actor, email string) 
 	return visibleMailbox(ctx, s.store.Read(), actor, email)
 }
 
-// UpdateMailbox changes an account's password and/or active flag. A
-// mailbox may change only its own password.
+// UpdateMailbox changes an account's password, active flag and profile
+// (names, forwarding, aliases) in one transaction. A mailbox may change
+// its own password, names and forwarding, but neither its switch nor its
+// aliases.
 func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email string, ch sb.MailboxChange) (*sb.Account, error) {
 	if ch.Active != nil && actor.IsMailbox() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not switch itself on or off")
+	}
+	if err := checkMailboxChange(actor, &ch); err != nil {
+		return nil, err
 	}
 	load := func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
 		a, err := visibleMailbox(ctx, tx, actor, email)
@@ -140,14 +145,16 @@ func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email strin
 		d, err := tx.DomainByID(ctx, a.DomainID)
 		return a, d, err
 	}
-	setActive := func(tx *store.Tx, a *sb.Account) error {
-		if ch.Active == nil {
-			return nil
+	apply := func(tx *store.Tx, a *sb.Account) error {
+		if ch.Active != nil {
+			if err := s.setAccountState(ctx, tx, actor, a, AccountState{Active: ch.Active}); err != nil {
+				return err
+			}
 		}
-		return s.setAccountState(ctx, tx, actor, a, AccountState{Active: ch.Active})
+		return s.applyMailboxProfile(ctx, tx, actor, a, ch)
 	}
 	if ch.Password != nil {
-		return s.setPassword(ctx, actor, load, *ch.Password, BothAlgorithms, setActive)
+		return s.setPassword(ctx, actor, load, *ch.Password, BothAlgorithms, apply)
 	}
 	var a *sb.Account
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -155,7 +162,7 @@ func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email strin
 		if a, _, err = load(tx); err != nil {
 			return err
 		}
-		return setActive(tx, a)
+		return apply(tx, a)
 	})
 	if err != nil {
 		return nil, err

@@ -11,24 +11,34 @@ import (
 // only itself, operators any tenant) or, for an empty name, the domains the
 // actor may see: its own, or all for an operator.
 func (s *Service) ListDomains(ctx context.Context, actor sb.Actor, tenant string, page sb.Page, fn func(sb.Domain) error) error {
-	if actor.IsMailbox() {
-		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not list domains")
-	}
 	if page.Limit < 0 || page.After < 0 {
 		return sb.FieldError("limit", "limit and after must not be negative")
 	}
-	id := actor.TenantID
+	id, err := s.domainsOf(ctx, actor, tenant)
+	if err != nil {
+		return err
+	}
+	return s.store.Read().EachDomain(ctx, id, page, fn)
+}
+
+// domainsOf resolves whose domains a list shows: the named tenant's (a
+// tenant may name only itself), or for an empty name the actor's own, or
+// every tenant's (0) for an operator.
+func (s *Service) domainsOf(ctx context.Context, actor sb.Actor, tenant string) (int64, error) {
+	if actor.IsMailbox() {
+		return 0, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not list domains")
+	}
 	switch {
 	case tenant != "":
 		t, err := s.GetTenant(ctx, actor, tenant)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		id = t.ID
+		return t.ID, nil
 	case actor.IsOperator():
-		id = 0
+		return 0, nil
 	}
-	return s.store.Read().EachDomain(ctx, id, page, fn)
+	return actor.TenantID, nil
 }
 
 // CreateDomain creates a domain owned by in.Owner (empty: the actor's own
@@ -101,13 +111,19 @@ func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, in sb.NewDom
 // DeleteDomain deletes a domain of the actor and all its accounts in one
 // transaction.
 func (s *Service) DeleteDomain(ctx context.Context, actor sb.Actor, domain string) error {
+	return s.deleteDomain(ctx, actor, domain, "")
+}
+
+// deleteDomain deletes a domain of the actor that, when owner is not "",
+// must belong to the tenant of that name (else it is not found).
+func (s *Service) deleteDomain(ctx context.Context, actor sb.Actor, domain, owner string) error {
 	name, err := NormalizeDomain("domain", domain)
 	if err != nil {
 		return err
 	}
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		d, err := tx.DomainByName(ctx, name)
-		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && !actor.CanManageDomain(d) {
+		if sb.ErrorCode(err) == sb.ENOTFOUND || err == nil && (!actor.CanManageDomain(d) || owner != "" && d.TenantName != owner) {
 			return notFound("domain")
 		}
 		if err != nil {
@@ -153,8 +169,22 @@ func (s *Service) GetDomain(ctx context.Context, actor sb.Actor, domain string) 
 
 // MoveDomain gives a domain to another tenant; operators only.
 func (s *Service) MoveDomain(ctx context.Context, actor sb.Actor, domain, owner string) (*sb.Domain, error) {
-	if !actor.CanManageTenants() {
+	return s.UpdateDomain(ctx, actor, domain, sb.DomainChange{Owner: &owner})
+}
+
+// UpdateDomain changes a domain's owner (operators only) and/or memo (its
+// owner too) in one transaction.
+func (s *Service) UpdateDomain(ctx context.Context, actor sb.Actor, domain string, ch sb.DomainChange) (*sb.Domain, error) {
+	if ch.Owner != nil && !actor.CanManageTenants() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may move domains")
+	}
+	if ch.Memo != nil {
+		if actor.IsMailbox() {
+			return nil, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not change domains")
+		}
+		if err := checkMemo("memo", *ch.Memo); err != nil {
+			return nil, err
+		}
 	}
 	var d *sb.Domain
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -162,18 +192,30 @@ func (s *Service) MoveDomain(ctx context.Context, actor sb.Actor, domain, owner 
 		if d, err = visibleDomainByName(ctx, tx, actor, domain); err != nil {
 			return err
 		}
-		t, _, err := tx.TenantByName(ctx, owner)
-		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			return &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant not found"}
+		if ch.Owner != nil {
+			t, _, err := tx.TenantByName(ctx, *ch.Owner)
+			if sb.ErrorCode(err) == sb.ENOTFOUND {
+				return &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant not found"}
+			}
+			if err != nil {
+				return err
+			}
+			if err := tx.SetDomainTenant(ctx, d.ID, t.ID); err != nil {
+				return err
+			}
+			d.TenantID, d.TenantName = t.ID, t.Name
+			if err := tx.Audit(ctx, s.now(), actor.String(), "domain.move", "domain:"+d.Name+" to tenant:"+t.Name); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
+		if ch.Memo != nil && *ch.Memo != d.Memo {
+			if err := tx.SetDomainMemo(ctx, d.ID, *ch.Memo); err != nil {
+				return err
+			}
+			d.Memo = *ch.Memo
+			return tx.Audit(ctx, s.now(), actor.String(), "domain.memo", "domain:"+d.Name)
 		}
-		if err := tx.SetDomainTenant(ctx, d.ID, t.ID); err != nil {
-			return err
-		}
-		d.TenantID, d.TenantName = t.ID, t.Name
-		return tx.Audit(ctx, s.now(), actor.String(), "domain.move", "domain:"+d.Name+" to tenant:"+t.Name)
+		return nil
 	})
 	return d, err
 }

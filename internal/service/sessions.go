@@ -13,6 +13,12 @@ import (
 // ErrAccessDenied is the one answer to bad session credentials.
 var ErrAccessDenied = sb.Errorf(sb.EUNAUTHORIZED, "bad credentials or an expired session")
 
+// ErrInvalidSession is the one answer to a session token that is missing,
+// unknown, expired, or of a principal switched off or gone since: its
+// cause, sb.ErrInvalidSession, lets JSON-RPC answer mailbox.org's code 253
+// rather than the bad-credentials code.
+var ErrInvalidSession = &sb.Error{Code: sb.EUNAUTHORIZED, Message: "This Auth-ID is invalid", Err: sb.ErrInvalidSession}
+
 // touchEvery bounds how often a session's last-seen time is written: the
 // store keeps seconds, so the idle timeout holds to the second.
 const touchEvery = time.Second
@@ -56,7 +62,7 @@ func (s *Service) OpenSession(ctx context.Context, user, password, ip string) (t
 // timeout and the absolute lifetime. Unknown tokens are rate-limited per IP.
 func (s *Service) ResumeSession(ctx context.Context, token, ip string) (sb.Actor, error) {
 	if token == "" {
-		return sb.Actor{}, ErrAccessDenied
+		return sb.Actor{}, ErrInvalidSession
 	}
 	if wait := s.tokens.Wait("ip:" + ip); wait > 0 {
 		return sb.Actor{}, sb.RateLimited(wait, "too many invalid sessions, try again later")
@@ -70,7 +76,7 @@ func (s *Service) ResumeSession(ctx context.Context, token, ip string) (sb.Actor
 	}
 	if sb.ErrorCode(err) == sb.ENOTFOUND {
 		s.tokens.Fail("ip:" + ip)
-		return sb.Actor{}, ErrAccessDenied
+		return sb.Actor{}, ErrInvalidSession
 	}
 	if err != nil {
 		return sb.Actor{}, err
@@ -79,17 +85,17 @@ func (s *Service) ResumeSession(ctx context.Context, token, ip string) (sb.Actor
 	if sess.AccountID != 0 {
 		a, err := tx.AccountByID(ctx, sess.AccountID)
 		if err != nil || !a.Active {
-			return sb.Actor{}, ErrAccessDenied
+			return sb.Actor{}, ErrInvalidSession
 		}
 		d, err := tx.DomainByID(ctx, a.DomainID)
 		if err != nil {
-			return sb.Actor{}, ErrAccessDenied
+			return sb.Actor{}, ErrInvalidSession
 		}
 		actor = sb.Actor{AccountID: a.ID, Email: a.Email, TenantID: d.TenantID, TenantName: d.TenantName, Credential: hash}
 	} else {
 		t, err := tx.TenantByID(ctx, sess.TenantID)
 		if err != nil {
-			return sb.Actor{}, ErrAccessDenied
+			return sb.Actor{}, ErrInvalidSession
 		}
 		actor = sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role, Credential: hash}
 	}

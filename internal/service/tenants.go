@@ -60,22 +60,54 @@ var errNotYourTenant = sb.Errorf(sb.EFORBIDDEN, "a tenant may see and change onl
 // tenant its own. Every auth token and JSON-RPC session of the tenant dies
 // with the old password, but the caller's own.
 func (s *Service) SetTenantPassword(ctx context.Context, actor sb.Actor, name, password string) error {
+	return s.UpdateTenant(ctx, actor, name, sb.TenantChange{Password: &password})
+}
+
+// UpdateTenant changes a tenant's password (as SetTenantPassword) and/or
+// its memo (operators only: it is the operator's note on a customer), in
+// one transaction.
+func (s *Service) UpdateTenant(ctx context.Context, actor sb.Actor, name string, ch sb.TenantChange) error {
 	if !actor.CanManageTenant(name) {
 		return errNotYourTenant
 	}
-	if err := s.checkPassword("password", password); err != nil {
-		return err
+	if ch.Memo != nil {
+		if !actor.CanManageTenants() {
+			return sb.Errorf(sb.EFORBIDDEN, "only operators may change a tenant's memo")
+		}
+		if err := checkMemo("memo", *ch.Memo); err != nil {
+			return err
+		}
 	}
-	hash, err := s.hash(password)
-	if err != nil {
-		return err
+	var hash string
+	if ch.Password != nil {
+		if err := s.checkPassword("password", *ch.Password); err != nil {
+			return err
+		}
+		var err error
+		if hash, err = s.hash(*ch.Password); err != nil {
+			return err
+		}
 	}
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		t, _, err := tx.TenantByName(ctx, name)
+		if sb.ErrorCode(err) == sb.ENOTFOUND {
+			return notFound("tenant")
+		}
 		if err != nil {
 			return err
 		}
 		now := s.now()
+		if ch.Memo != nil && *ch.Memo != t.Memo {
+			if err := tx.SetTenantMemo(ctx, t.ID, *ch.Memo, now); err != nil {
+				return err
+			}
+			if err := tx.Audit(ctx, now, actor.String(), "tenant.memo", "tenant:"+name); err != nil {
+				return err
+			}
+		}
+		if ch.Password == nil {
+			return nil
+		}
 		if err := tx.SetTenantPassword(ctx, t.ID, hash, now); err != nil {
 			return err
 		}
