@@ -267,8 +267,8 @@ func TestPasswordChangesRevokeOtherLogins(t *testing.T) {
 			for _, tok := range []string{e.acme, other} {
 				e.do("GET", "/domains", tok, nil).wantError(401, "auth token")
 			}
-			if _, code := rpc(t, c, e.url, otherSession, "domain.list", map[string]any{}); code != jsonrpc.CodeAccessDenied {
-				t.Fatalf("other session after the change: code %d, want access denied", code)
+			if _, code := rpc(t, c, e.url, otherSession, "domain.list", map[string]any{}); code != jsonrpc.CodeInvalidSession {
+				t.Fatalf("other session after the change: code %d, want an invalid Auth-ID", code)
 			}
 			if _, code := rpc(t, c, e.url, session, "domain.list", map[string]any{}); code != 0 {
 				t.Fatalf("the caller's own session died: code %d", code)
@@ -280,8 +280,8 @@ func TestPasswordChangesRevokeOtherLogins(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.do("GET", "/domains", tok, nil).wantError(401, "auth token")
-			if _, code := rpc(t, c, e.url, session, "domain.list", map[string]any{}); code != jsonrpc.CodeAccessDenied {
-				t.Fatalf("session after passwd: code %d, want access denied", code)
+			if _, code := rpc(t, c, e.url, session, "domain.list", map[string]any{}); code != jsonrpc.CodeInvalidSession {
+				t.Fatalf("session after passwd: code %d, want an invalid Auth-ID", code)
 			}
 		})
 	})
@@ -296,8 +296,8 @@ func TestPasswordChangesRevokeOtherLogins(t *testing.T) {
 		}
 		e.do("POST", "/user-change-password", e.acme, form{"id": fmt.Sprint(id), "domain_id": "1", "password": "owners-password"}).want(200)
 		t.Run("the mailbox's old session cannot take it back", func(t *testing.T) {
-			if _, code := rpc(t, c, e.url, thief, "mail.passwordset", map[string]string{"mail": "pw@a.test", "password": "thiefs-password"}); code != jsonrpc.CodeAccessDenied {
-				t.Fatalf("mail.passwordset with the old session: code %d, want access denied", code)
+			if _, code := rpc(t, c, e.url, thief, "mail.passwordset", map[string]string{"mail": "pw@a.test", "password": "thiefs-password"}); code != jsonrpc.CodeInvalidSession {
+				t.Fatalf("mail.passwordset with the old session: code %d, want an invalid Auth-ID", code)
 			}
 			rpcSession(t, c, e.url, "pw@a.test", "owners-password")
 		})

@@ -80,7 +80,7 @@ func TestAliases(t *testing.T) {
 			{"a mail-level session may not add aliases", mail, "alias.add", map[string]any{"alias": "m@alias.test", "goto": "x@elsewhere.org"}, 2, ""},
 			{"a mail-level session may not list aliases", mail, "alias.list", map[string]any{"domain": "alias.test"}, 2, ""},
 			{"a mail-level session may not delete aliases", mail, "alias.del", map[string]any{"alias": "info@alias.test"}, 2, ""},
-			{"no session is refused", "", "alias.add", map[string]any{"alias": "m@alias.test", "goto": "x@elsewhere.org"}, 2, ""},
+			{"no session is refused", "", "alias.add", map[string]any{"alias": "m@alias.test", "goto": "x@elsewhere.org"}, 253, ""}, // jsonrpc.CodeInvalidSession
 			{"another tenant's domain is not found", other, "alias.add", map[string]any{"alias": "m@alias.test", "goto": "x@elsewhere.org"}, 3, ""},
 			{"another tenant's aliases are not listed", other, "alias.list", map[string]any{"domain": "alias.test"}, 3, ""},
 			{"another tenant's alias is not deleted", other, "alias.del", map[string]any{"alias": "info@alias.test"}, 3, ""},

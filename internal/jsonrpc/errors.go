@@ -27,6 +27,7 @@ const (
 	CodeRateLimited    = 6
 	CodeTooLarge       = 7
 	CodeUnavailable    = 8
+	CodeInvalidSession = 253 // mailbox.org's "This Auth-ID is invalid"
 )
 
 // Error is a JSON-RPC error object. A Handler may return one (see
@@ -72,7 +73,7 @@ type CodeDoc struct {
 	// Code is the JSON-RPC error code.
 	Code int
 	// Domain is the switchboard error code mapped to Code, "" for codes the
-	// protocol layer produces itself.
+	// protocol layer produces itself or picks by the error's cause.
 	Domain string
 	// Message is the fixed message, or the default one when OwnMessage is set.
 	Message string
@@ -95,7 +96,9 @@ func ErrorCodes() []CodeDoc {
 			"params that are not an object, or unknown, missing, malformed or out-of-range members; data.field names the member when known"},
 		{CodeInternalError, switchboard.EINTERNAL, "Internal error", false,
 			"a bug or an outage, and any error that is not a domain error; details go only to the server log"},
-		{CodeAccessDenied, switchboard.EUNAUTHORIZED, "Access denied", false, "no or bad credentials"},
+		{CodeAccessDenied, switchboard.EUNAUTHORIZED, "Access denied", false, "bad credentials at auth"},
+		{CodeInvalidSession, "", "This Auth-ID is invalid", false,
+			"no session, or an unknown, expired or closed one, or one whose mailbox was switched off (an unauthorized error caused by switchboard.ErrInvalidSession)"},
 		{CodeAccessDenied, switchboard.EFORBIDDEN, "Access denied", false,
 			"authenticated but not allowed; deliberately indistinguishable from bad credentials"},
 		{CodeNotFound, switchboard.ENOTFOUND, "Not found", true, "no such object, or not visible to the caller"},
@@ -119,6 +122,9 @@ func (s *Server) mapError(ctx context.Context, method string, err error) *Error 
 		return e
 	}
 	code := switchboard.ErrorCode(err)
+	if code == switchboard.EUNAUTHORIZED && errors.Is(err, switchboard.ErrInvalidSession) {
+		return &Error{Code: CodeInvalidSession, Message: "This Auth-ID is invalid"}
+	}
 	for _, d := range ErrorCodes() {
 		if d.Domain != code || code == switchboard.EINTERNAL {
 			continue

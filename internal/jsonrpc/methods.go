@@ -20,6 +20,7 @@ type Services interface {
 	sb.AccountService
 	sb.AliasService
 	sb.DeviceService
+	sb.MailboxOrgService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -54,6 +55,7 @@ func NewAPI(svc Services, logger *slog.Logger) *Server {
 	s.Register("alias.add", withSession(m, m.aliasAdd))
 	s.Register("alias.list", withSession(m, m.aliasList))
 	s.Register("alias.del", withSession(m, m.aliasDel))
+	m.registerMailboxOrg(s)
 	return s
 }
 
@@ -101,6 +103,7 @@ type (
 		Mail     string  `json:"mail"`
 		Password *string `json:"password"`
 		Active   *bool   `json:"active"`
+		mailProfileParams
 	}
 	mailListParams struct {
 		Domain string `json:"domain"`
@@ -147,6 +150,7 @@ type accountJSON struct {
 	Account string `json:"account"`
 	Level   string `json:"level"`
 	Created string `json:"created"`
+	Memo    string `json:"memo"`
 }
 
 func toAccountJSON(t sb.Tenant) accountJSON {
@@ -154,7 +158,7 @@ func toAccountJSON(t sb.Tenant) accountJSON {
 	if t.Role == sb.RoleOperator {
 		level = sb.LevelAdmin
 	}
-	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339)}
+	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339), Memo: t.Memo}
 }
 
 func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
@@ -187,11 +191,18 @@ func (m *methods) accountGet(ctx context.Context, actor sb.Actor, p *accountPara
 	return toAccountJSON(*t), nil
 }
 
-func (m *methods) accountSet(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
-	if err := need("account", p.Account, "password", p.Password); err != nil {
+func (m *methods) accountSet(ctx context.Context, actor sb.Actor, p *accountSetParams) (any, error) {
+	if err := need("account", p.Account); err != nil {
 		return nil, err
 	}
-	return true, m.svc.SetTenantPassword(ctx, actor, p.Account, p.Password)
+	ch := sb.TenantChange{Memo: p.Memo}
+	if p.Password != "" {
+		ch.Password = &p.Password
+	}
+	if ch.Password == nil && ch.Memo == nil {
+		return nil, InvalidParams("password or memo is required", "password")
+	}
+	return true, m.svc.UpdateTenant(ctx, actor, p.Account, ch)
 }
 
 func (m *methods) accountDel(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
@@ -201,10 +212,17 @@ func (m *methods) accountDel(ctx context.Context, actor sb.Actor, p *accountPara
 	return true, m.svc.DeleteTenant(ctx, actor, p.Account)
 }
 
-func (m *methods) accountList(ctx context.Context, actor sb.Actor, _ *struct{}) (any, error) {
-	ts, err := m.svc.ListTenants(ctx, actor)
+func (m *methods) accountList(ctx context.Context, actor sb.Actor, p *accountListParams) (any, error) {
+	ts, err := m.svc.FindTenants(ctx, actor, p.Query)
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, "query", "query")
+	}
+	if p.ExtendedResults != nil && *p.ExtendedResults {
+		out := make([]accountExtJSON, 0, len(ts))
+		for _, t := range ts {
+			out = append(out, accountExtJSON{toAccountJSON(t), t.DomainsCount})
+		}
+		return out, nil
 	}
 	out := make([]accountJSON, 0, len(ts))
 	for _, t := range ts {
@@ -225,6 +243,7 @@ type domainDetailJSON struct {
 	Account    string `json:"account"`
 	CountMails int64  `json:"count_mails"`
 	Created    string `json:"created"`
+	Memo       string `json:"memo"`
 }
 
 // detail answers with a domain, or passes an error on.
@@ -233,19 +252,20 @@ func detail(d *sb.Domain, err error) (any, error) {
 		return nil, err
 	}
 	return domainDetailJSON{Domain: d.Name, Account: d.TenantName, CountMails: d.UsersCount,
-		Created: d.CreatedAt.UTC().Format(time.RFC3339)}, nil
+		Created: d.CreatedAt.UTC().Format(time.RFC3339), Memo: d.Memo}, nil
 }
 
 // domainList answers mailbox.org's documented shape, which has no id to
 // page by; it takes no paging params (a "limit" is an unknown member).
 func (m *methods) domainList(ctx context.Context, actor sb.Actor, p *struct {
 	Account string `json:"account"`
+	Filter  string `json:"filter"` // a part of the domain name
 }) (any, error) {
 	if p.Account == "" {
 		p.Account = actor.TenantName
 	}
 	out := []domainJSON{}
-	err := m.svc.ListDomains(ctx, actor, p.Account, sb.Page{}, func(d sb.Domain) error {
+	err := m.svc.FindDomains(ctx, actor, p.Account, p.Filter, func(d sb.Domain) error {
 		out = append(out, domainJSON{Domain: d.Name, CountMails: d.UsersCount})
 		return nil
 	})
@@ -255,7 +275,7 @@ func (m *methods) domainList(ctx context.Context, actor sb.Actor, p *struct {
 	return out, nil
 }
 
-func (m *methods) domainAdd(ctx context.Context, actor sb.Actor, p *domainParams) (any, error) {
+func (m *methods) domainAdd(ctx context.Context, actor sb.Actor, p *domainAddParams) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
@@ -272,35 +292,53 @@ func (m *methods) domainGet(ctx context.Context, actor sb.Actor, p *struct {
 	return detail(m.svc.GetDomain(ctx, actor, p.Domain))
 }
 
-func (m *methods) domainSet(ctx context.Context, actor sb.Actor, p *domainParams) (any, error) {
-	if err := need("domain", p.Domain, "account", p.Account); err != nil {
+func (m *methods) domainSet(ctx context.Context, actor sb.Actor, p *domainSetParams) (any, error) {
+	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	return detail(m.svc.MoveDomain(ctx, actor, p.Domain, p.Account))
+	ch := sb.DomainChange{Memo: p.Memo}
+	if p.Account != "" {
+		ch.Owner = &p.Account
+	}
+	if ch.Owner == nil && ch.Memo == nil {
+		return nil, InvalidParams("account or memo is required", "account")
+	}
+	return detail(m.svc.UpdateDomain(ctx, actor, p.Domain, ch))
 }
 
 func (m *methods) domainDel(ctx context.Context, actor sb.Actor, p *struct {
-	Domain string `json:"domain"`
+	Domain  string `json:"domain"`
+	Account string `json:"account"` // when set, the domain must be this account's
 }) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	return true, m.svc.DeleteDomain(ctx, actor, p.Domain)
+	return true, m.svc.DeleteDomainOf(ctx, actor, p.Domain, p.Account)
 }
 
 // Mailboxes.
 
 type mailJSON struct {
-	Mail    string `json:"mail"`
-	Domain  string `json:"domain"`
-	Active  bool   `json:"active"`
-	Created string `json:"created"`
-	Updated string `json:"updated"`
+	Mail      string    `json:"mail"`
+	Domain    string    `json:"domain"`
+	Active    bool      `json:"active"`
+	Created   string    `json:"created"`
+	Updated   string    `json:"updated"`
+	FirstName string    `json:"first_name"`
+	LastName  string    `json:"last_name"`
+	Forwards  []string  `json:"forwards"`
+	InboxSave bool      `json:"inboxsave"`
+	Aliases   *[]string `json:"aliases,omitempty"` // mail.get, mail.list with details
 }
 
 func toMailJSON(a sb.Account) mailJSON {
+	fwd := a.Forwards
+	if fwd == nil {
+		fwd = []string{}
+	}
 	return mailJSON{Mail: a.Email, Domain: a.Email[len(a.Local)+1:], Active: a.Active,
-		Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339)}
+		Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
+		FirstName: a.FirstName, LastName: a.LastName, Forwards: fwd, InboxSave: a.InboxSave}
 }
 
 // mailbox answers with an account, or passes an error on.
@@ -327,8 +365,11 @@ func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (a
 	if err := need("mail", p.Mail, "password", *p.Password); err != nil {
 		return nil, err
 	}
-	active := p.Active == nil || *p.Active
-	a, err := m.svc.CreateAccount(ctx, actor, sb.DomainRef{}, p.Mail, *p.Password, active)
+	in := sb.NewMailbox{Address: p.Mail, Password: *p.Password, Active: p.Active == nil || *p.Active, InboxSave: true}
+	if err := p.mailProfileParams.apply(&in); err != nil {
+		return nil, err
+	}
+	a, err := m.svc.CreateMailbox(ctx, actor, in)
 	return mailbox(a, renameField(err, "email", "mail"))
 }
 
@@ -339,15 +380,22 @@ func (m *methods) mailGet(ctx context.Context, actor sb.Actor, p *struct {
 	if err != nil {
 		return nil, err
 	}
-	return mailbox(m.svc.GetMailbox(ctx, actor, mail))
+	return m.mailboxWithAliases(ctx, actor, mail)
 }
 
-func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailParams) (any, error) {
+func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailSetParams) (any, error) {
 	mail, err := own(actor, p.Mail)
 	if err != nil {
 		return nil, err
 	}
-	return mailbox(m.svc.UpdateMailbox(ctx, actor, mail, sb.MailboxChange{Password: p.Password, Active: p.Active}))
+	ch := sb.MailboxChange{Password: p.Password, Active: p.Active}
+	if err := p.change(&ch); err != nil {
+		return nil, err
+	}
+	if _, err := m.svc.UpdateMailbox(ctx, actor, mail, ch); err != nil {
+		return nil, err
+	}
+	return m.mailboxWithAliases(ctx, actor, mail)
 }
 
 func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
@@ -362,13 +410,17 @@ func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
 	return true, nil
 }
 
-func (m *methods) mailList(ctx context.Context, actor sb.Actor, p *mailListParams) (any, error) {
+func (m *methods) mailList(ctx context.Context, actor sb.Actor, p *mailListSortedParams) (any, error) {
 	if err := need("domain", p.Domain); err != nil {
 		return nil, err
 	}
-	return collectPage(&p.pageParams, toMailJSON, func(page sb.Page, fn func(sb.Account) error) error {
+	if p.sorted() {
+		return m.mailListSorted(ctx, actor, p)
+	}
+	rows, err := collectPage(&p.pageParams, toMailJSON, func(page sb.Page, fn func(sb.Account) error) error {
 		return m.svc.ListAccounts(ctx, actor, sb.DomainRef{Name: p.Domain}, page, fn)
 	})
+	return m.withDetails(ctx, actor, p.Details, rows, err)
 }
 
 // maxPage bounds a JSON-RPC list: its answer is built in memory.
@@ -448,17 +500,9 @@ func (m *methods) aliasAdd(ctx context.Context, actor sb.Actor, p *struct {
 	if err := need("alias", p.Alias); err != nil {
 		return nil, err
 	}
-	// goto is an array of addresses or one comma-separated string.
-	var list []string
-	var one string
-	switch {
-	case len(p.Goto) == 0 || string(p.Goto) == "null":
-	case json.Unmarshal(p.Goto, &one) == nil:
-		list = sb.SplitAddresses(one)
-	case json.Unmarshal(p.Goto, &list) == nil:
-		list = sb.SplitAddresses(list...)
-	default:
-		return nil, InvalidParams("Invalid params: goto must be an array of addresses or a comma-separated string", "goto")
+	list, _, err := addressList(p.Goto, "goto")
+	if err != nil {
+		return nil, err
 	}
 	a, err := m.svc.CreateAlias(ctx, actor, sb.DomainRef{}, p.Alias, list)
 	if err != nil {

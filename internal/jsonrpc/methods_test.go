@@ -161,7 +161,7 @@ func TestDocumentedCalls(t *testing.T) {
 			}
 		})
 		t.Run("hello.innerworld refuses without a session", func(t *testing.T) {
-			e.call("", "hello.innerworld", "").fails(t, 2, "")
+			e.call("", "hello.innerworld", "").fails(t, jsonrpc.CodeInvalidSession, "")
 		})
 		t.Run("domain.list lists the account's domains with mail counts", func(t *testing.T) {
 			e.call(sess, "domain.add", map[string]string{"domain": "domain1.test"}).ok(t)
@@ -179,8 +179,8 @@ func TestDocumentedCalls(t *testing.T) {
 			if strings.TrimSpace(r.raw) != `{"jsonrpc":"2.0","result":true,"id":"1"}` {
 				t.Fatalf("got %s", r.raw)
 			}
-			e.call(sess, "hello.innerworld", "").fails(t, 2, "")
-			e.call(sess, "deauth", "").fails(t, 2, "")
+			e.call(sess, "hello.innerworld", "").fails(t, jsonrpc.CodeInvalidSession, "")
+			e.call(sess, "deauth", "").fails(t, jsonrpc.CodeInvalidSession, "")
 		})
 	})
 }
@@ -205,7 +205,7 @@ func TestClientFlow(t *testing.T) {
 			t.Fatalf("mail.list = %v", list)
 		}
 		e.call(s, "deauth", nil).ok(t)
-		e.call(s, "mail.list", map[string]string{"domain": "flow.test"}).fails(t, 2, "")
+		e.call(s, "mail.list", map[string]string{"domain": "flow.test"}).fails(t, jsonrpc.CodeInvalidSession, "")
 	})
 }
 
@@ -218,7 +218,7 @@ func TestSessions(t *testing.T) {
 			e.clock.Add(29 * time.Minute)
 			e.call(s, "hello.innerworld", nil).ok(t)
 			e.clock.Add(31 * time.Minute)
-			e.call(s, "hello.innerworld", nil).fails(t, 2, "")
+			e.call(s, "hello.innerworld", nil).fails(t, jsonrpc.CodeInvalidSession, "")
 		})
 		t.Run("a busy session still ends at its absolute lifetime", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
@@ -226,7 +226,7 @@ func TestSessions(t *testing.T) {
 				e.clock.Add(29 * time.Minute)
 				e.call(s, "hello.innerworld", nil)
 			}
-			e.call(s, "hello.innerworld", nil).fails(t, 2, "")
+			e.call(s, "hello.innerworld", nil).fails(t, jsonrpc.CodeInvalidSession, "")
 		})
 		t.Run("a session works from another instance on the same database", func(t *testing.T) {
 			s := e.login("test_account", "123456-secret")
@@ -387,7 +387,7 @@ func TestMailboxes(t *testing.T) {
 			e.call(ten, "mail.add", map[string]string{"mail": "dave@mail.test", "password": "password123"}).ok(t)
 			dave := e.login("dave@mail.test", "password123")
 			e.call(ten, "mail.set", map[string]any{"mail": "dave@mail.test", "active": false}).ok(t)
-			e.call(dave, "hello.innerworld", nil).fails(t, 2, "")
+			e.call(dave, "hello.innerworld", nil).fails(t, jsonrpc.CodeInvalidSession, "")
 		})
 		t.Run("mail.list pages by id", func(t *testing.T) {
 			var page []map[string]any
