@@ -182,6 +182,7 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		}
 		waitForSubject(t, imapAddr, addr, "first-password-1", "Alias after the move")
 	})
+	checkCompat(t, api, imapAddr, smtpAddr)
 }
 
 // needMailServers skips where Dovecot or Postfix is not installed or the
