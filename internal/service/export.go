@@ -21,6 +21,7 @@ type (
 	domainRecord struct {
 		Name      string    `json:"name"`
 		CreatedAt time.Time `json:"created_at"`
+		Memo      string    `json:"memo,omitempty"`
 	}
 	accountRecord struct {
 		Local        string    `json:"local"`
@@ -36,6 +37,12 @@ type (
 		Provisioned  bool      `json:"provisioned"`
 		CreatedAt    time.Time `json:"created_at"`
 		UpdatedAt    time.Time `json:"updated_at"`
+		// The mailbox profile; archives from before it have none: no
+		// names, no forwards, mail kept (inboxsave absent is true).
+		FirstName string   `json:"first_name,omitempty"`
+		LastName  string   `json:"last_name,omitempty"`
+		Forwards  []string `json:"forwards,omitempty"`
+		InboxSave *bool    `json:"inboxsave,omitempty"`
 	}
 	aliasRecord struct {
 		Address   string    `json:"address"`
@@ -92,7 +99,7 @@ func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain strin
 			return err
 		}
 		exp.domain = d.Name
-		if err := b.JSON("domain.json", domainRecord{Name: d.Name, CreatedAt: d.CreatedAt}); err != nil {
+		if err := b.JSON("domain.json", domainRecord{Name: d.Name, CreatedAt: d.CreatedAt, Memo: d.Memo}); err != nil {
 			return err
 		}
 		accounts, err := b.Lines("accounts.jsonl")
@@ -102,7 +109,8 @@ func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain strin
 		err = tx.EachAccountWithCredentials(ctx, d.ID, func(a sb.Account, c store.Credentials) error {
 			return accounts.Add(accountRecord{Local: a.Local, Email: a.Email, PasswordHash: c.Hash,
 				HA1MD5: c.HA1MD5, HA1SHA256: c.HA1SHA256, Active: a.Active, ContactEmail: a.ContactEmail, Phone: a.Phone,
-				Activated: a.Activated, Admin: a.Admin, Provisioned: a.Provisioned, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt})
+				Activated: a.Activated, Admin: a.Admin, Provisioned: a.Provisioned, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+				FirstName: a.FirstName, LastName: a.LastName, Forwards: a.Forwards, InboxSave: &a.InboxSave})
 		})
 		if err := errors.Join(err, accounts.Close("accounts")); err != nil {
 			return err
@@ -242,6 +250,15 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			return err
 		}
 		res.Domain = d
+		if dr.Memo != "" {
+			if err := checkMemo("memo", dr.Memo); err != nil {
+				return &archive.Error{Msg: "domain " + name + ": " + sb.ErrorMessage(err)}
+			}
+			if err := tx.SetDomainMemo(ctx, d.ID, dr.Memo); err != nil {
+				return err
+			}
+			d.Memo = dr.Memo
+		}
 		batch := make([]store.ImportAccount, 0, 500)
 		flush := func() error {
 			err := tx.InsertImportedAccounts(ctx, d.ID, batch)
@@ -258,10 +275,14 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			if dom != name || local != r.Local || !strings.HasPrefix(r.PasswordHash, "{") {
 				return &archive.Error{Msg: "account " + r.Email + " is not valid for " + name}
 			}
+			profile, err := r.profile(local + "@" + dom)
+			if err != nil {
+				return &archive.Error{Msg: "account " + r.Email + ": " + sb.ErrorMessage(err)}
+			}
 			batch = append(batch, store.ImportAccount{Local: local, Email: local + "@" + dom,
 				Credentials: store.Credentials{Hash: r.PasswordHash, HA1MD5: r.HA1MD5, HA1SHA256: r.HA1SHA256},
 				Active:      r.Active, ContactEmail: r.ContactEmail, Phone: r.Phone, Activated: r.Activated, Admin: r.Admin,
-				Provisioned: r.Provisioned, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+				Provisioned: r.Provisioned, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Mailbox: profile})
 			res.Accounts++
 			if len(batch) == cap(batch) {
 				return flush()

@@ -62,6 +62,27 @@ func normalizeForwards(in []string) ([]string, error) {
 	return out, nil
 }
 
+// profile validates the names and forwarding of an imported account,
+// whose normalised address is addr, by the rules of mail.set.
+func (r *accountRecord) profile(addr string) (*store.MailboxProfile, error) {
+	p := &store.MailboxProfile{FirstName: r.FirstName, LastName: r.LastName, InboxSave: r.InboxSave == nil || *r.InboxSave}
+	if err := checkText("first_name", p.FirstName, MaxNameLen); err != nil {
+		return nil, err
+	}
+	if err := checkText("last_name", p.LastName, MaxNameLen); err != nil {
+		return nil, err
+	}
+	fwd, err := normalizeForwards(r.Forwards)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(fwd, addr) {
+		return nil, sb.FieldError("forwards", "forwards holds the mailbox itself")
+	}
+	p.Forwards = fwd
+	return p, nil
+}
+
 // CreateMailbox creates a mailbox with its names and forwarding in its
 // address's domain, in one transaction.
 func (s *Service) CreateMailbox(ctx context.Context, actor sb.Actor, in sb.NewMailbox) (*sb.Account, error) {

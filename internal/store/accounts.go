@@ -226,6 +226,8 @@ type ImportAccount struct {
 	Activated, Admin     bool
 	Provisioned          bool
 	CreatedAt, UpdatedAt time.Time
+	// Mailbox is its names and forwarding; nil: none, mail kept.
+	Mailbox *MailboxProfile
 }
 
 // InsertImportedAccounts inserts restored accounts in multi-row statements.
@@ -235,16 +237,22 @@ func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows [
 		n := min(per, len(rows))
 		q := make([]byte, 0, 64+n*32)
 		q = append(q, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
-			contact_email, phone, activated, admin, provisioned, created_at, updated_at) VALUES `...)
-		args := make([]any, 0, n*14)
+			contact_email, phone, activated, admin, provisioned, created_at, updated_at,
+			first_name, last_name, forwards, inboxsave) VALUES `...)
+		args := make([]any, 0, n*18)
 		for i, r := range rows[:n] {
 			if i > 0 {
 				q = append(q, ',')
 			}
-			q = append(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"...)
+			q = append(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"...)
+			p := MailboxProfile{InboxSave: true}
+			if r.Mailbox != nil {
+				p = *r.Mailbox
+			}
 			args = append(args, domainID, r.Local, r.Email, r.Credentials.Hash, nullable(r.Credentials.HA1MD5),
 				nullable(r.Credentials.HA1SHA256), r.Active, nullable(r.ContactEmail), nullable(r.Phone),
-				r.Activated, r.Admin, r.Provisioned, unix(r.CreatedAt), unix(r.UpdatedAt))
+				r.Activated, r.Admin, r.Provisioned, unix(r.CreatedAt), unix(r.UpdatedAt),
+				p.FirstName, p.LastName, strings.Join(p.Forwards, ","), p.InboxSave)
 		}
 		if _, err := tx.exec(ctx, "import accounts", string(q), args...); err != nil {
 			return err
