@@ -179,6 +179,18 @@ func TestMailboxProfiles(t *testing.T) {
 				t.Fatalf("me@prof.test: %v", err)
 			}
 		})
+		t.Run("a deleted mailbox leaves its tenant's forwards, not another's", func(t *testing.T) {
+			e.call(ten, "mail.add", map[string]any{"mail": "gone@prof.test", "password": "password123"}).ok(t)
+			e.call(ten, "mail.set", map[string]any{"mail": "box@prof.test", "forwards": []string{"gone@prof.test", "kept@elsewhere.org"}}).ok(t)
+			e.call(oth, "mail.add", map[string]any{"mail": "their@theirs.test", "password": "password123", "forwards": "gone@prof.test"}).ok(t)
+			e.call(ten, "mail.del", map[string]any{"mail": "gone@prof.test"}).ok(t)
+			if got := e.mail(ten, "box@prof.test"); !slices.Equal(got.Forwards, []string{"kept@elsewhere.org"}) {
+				t.Fatalf("box forwards = %q", got.Forwards)
+			}
+			if got := e.mail(oth, "their@theirs.test"); !slices.Equal(got.Forwards, []string{"gone@prof.test"}) {
+				t.Fatalf("the other account's forwards = %q", got.Forwards)
+			}
+		})
 	})
 }
 

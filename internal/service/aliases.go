@@ -191,5 +191,16 @@ func (s *Service) forgetMailboxOf(ctx context.Context, tx *store.Tx, actor sb.Ac
 			return err
 		}
 	}
+	// The same for the forwards of the tenant's mailboxes (mailbox.org's
+	// mail.set forwards).
+	fwd, err := tx.DropForwardTarget(ctx, tenantID, addr, "%"+addr+"%", s.now())
+	if err != nil {
+		return err
+	}
+	for _, a := range fwd {
+		if err := tx.Audit(ctx, s.now(), actor.String(), "account.profile", "account:"+a); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -196,3 +196,48 @@ func (tx *Tx) SearchMailboxes(ctx context.Context, tenantID, domainID int64, pre
 	})
 	return out, err
 }
+
+// DropForwardTarget removes addr (a deleted mailbox) from the forwards of
+// the accounts of tenant tenantID's domains, as DropAliasDestinations does
+// for aliases, and returns the addresses of the accounts changed. like is
+// an SQL LIKE pattern every such forwards value matches.
+func (tx *Tx) DropForwardTarget(ctx context.Context, tenantID int64, addr, like string, now time.Time) ([]string, error) {
+	rows, err := tx.query(ctx, "find forwards", `SELECT id, email, forwards FROM accounts
+		WHERE forwards LIKE ? AND domain_id IN (SELECT id FROM domains WHERE tenant_id = ?) ORDER BY id`, like, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	type hit struct {
+		id          int64
+		email, fwds string
+	}
+	var hits []hit
+	err = each(rows, "find forwards", func(r *sql.Rows) error {
+		var h hit
+		err := r.Scan(&h.id, &h.email, &h.fwds)
+		hits = append(hits, h)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, h := range hits {
+		all := strings.Split(h.fwds, ",")
+		keep := make([]string, 0, len(all))
+		for _, f := range all {
+			if f != addr {
+				keep = append(keep, f)
+			}
+		}
+		if len(keep) == len(all) {
+			continue
+		}
+		if err := tx.updateOne(ctx, "account", `UPDATE accounts SET forwards = ?, updated_at = ? WHERE id = ?`,
+			strings.Join(keep, ","), unix(now), h.id); err != nil {
+			return nil, err
+		}
+		changed = append(changed, h.email)
+	}
+	return changed, nil
+}
