@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,8 +162,10 @@ func (tx *Tx) EachDomainMatching(ctx context.Context, tenantID int64, like strin
 
 // SearchMailboxes returns up to limit accounts (of tenant tenantID's
 // domains, or of all when 0; of the one domain domainID when not 0) whose
-// local part starts with prefix, in (domain, local part) order: within
-// each domain a range of its (domain_id, local) index.
+// local part starts with prefix, in (domain, local part) order. Within each
+// domain it is a range of the (domain_id, local) index; across domains the
+// database stops at the limit rather than sort every match (a one-letter
+// prefix matches most of a million), so which matches come is its choice.
 func (tx *Tx) SearchMailboxes(ctx context.Context, tenantID, domainID int64, prefix string, limit int) ([]sb.Account, error) {
 	col := "local"
 	if tx.dialect == Postgres {
@@ -173,16 +177,20 @@ func (tx *Tx) SearchMailboxes(ctx context.Context, tenantID, domainID int64, pre
 		where += ` AND ` + col + ` < ?`
 		args = append(args, hi)
 	}
+	order := ""
 	switch {
 	case domainID != 0:
 		where += ` AND domain_id = ?`
 		args = append(args, domainID)
+		order = ` ORDER BY ` + col + `, id`
 	case tenantID != 0:
 		where += ` AND domain_id IN (SELECT id FROM domains WHERE tenant_id = ?)`
 		args = append(args, tenantID)
+	default:
+		where += ` AND domain_id IN (SELECT id FROM domains)`
 	}
-	rows, err := tx.query(ctx, "search mailboxes", `SELECT `+accountColumns+` FROM accounts WHERE `+where+`
-		ORDER BY domain_id, `+col+`, id LIMIT ?`, append(args, limit)...)
+	rows, err := tx.query(ctx, "search mailboxes", `SELECT `+accountColumns+` FROM accounts WHERE `+where+order+` LIMIT ?`,
+		append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +201,9 @@ func (tx *Tx) SearchMailboxes(ctx context.Context, tenantID, domainID int64, pre
 			out = append(out, *a)
 		}
 		return err
+	})
+	slices.SortFunc(out, func(a, b sb.Account) int {
+		return cmp.Or(cmp.Compare(a.DomainID, b.DomainID), strings.Compare(a.Local, b.Local), cmp.Compare(a.ID, b.ID))
 	})
 	return out, err
 }
