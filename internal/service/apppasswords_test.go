@@ -191,3 +191,33 @@ func mailboxActor(t *testing.T, s *service.Service, email, password string) sb.A
 	}
 	return actor
 }
+
+// FuzzCheckAppPasswordProtocols: whatever list a client sends, an accepted
+// one comes back canonical (known names, no duplicates, in
+// sb.AppPasswordProtocols order) and checking it again changes nothing.
+func FuzzCheckAppPasswordProtocols(f *testing.F) {
+	for _, seed := range []string{"imap", "SMTP,imap,imap", " pop3 , sieve ", "", "imap,,smtp", "ftp", "imap\x00"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		out, err := service.CheckAppPasswordProtocols(strings.Split(list, ","))
+		if err != nil {
+			if sb.ErrorCode(err) != sb.EINVALID || sb.ErrorField(err) != "protocols" {
+				t.Fatalf("%q: %v, want an EINVALID on protocols", list, err)
+			}
+			return
+		}
+		last := -1
+		for _, p := range out {
+			i := slices.Index(sb.AppPasswordProtocols, p)
+			if i <= last {
+				t.Fatalf("%q -> %q: not canonical", list, out)
+			}
+			last = i
+		}
+		again, err := service.CheckAppPasswordProtocols(out)
+		if err != nil || !slices.Equal(again, out) {
+			t.Fatalf("%q -> %q -> %q, %v", list, out, again, err)
+		}
+	})
+}
