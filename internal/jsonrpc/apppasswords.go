@@ -87,11 +87,9 @@ func (m *methods) appPasswordDel(ctx context.Context, actor sb.Actor, p *struct 
 	if p.ID <= 0 {
 		return nil, InvalidParams("id is required", "id")
 	}
-	var ref sb.AccountRef
-	if p.Mail != "" {
-		ref.Email = p.Mail
-	}
-	if err := m.svc.RevokeAppPassword(ctx, actor, ref, p.ID); err != nil {
+	// mail is optional (mailbox.org's del takes the id alone); named, it
+	// must be the mailbox holding the app password.
+	if err := m.svc.RevokeAppPassword(ctx, actor, sb.AccountRef{Email: p.Mail}, p.ID); err != nil {
 		return nil, err
 	}
 	return true, nil
