@@ -1,6 +1,7 @@
 // Package mailconfig writes the Dovecot and Postfix configuration that lets
 // the mail servers read Switchboard's accounts straight from its database,
-// through the mail_users, mail_domains and mail_aliases views.
+// through the mail_users, mail_domains, mail_aliases and mail_app_passwords
+// views, and Postfix's SMTP AUTH through Dovecot's auth socket.
 package mailconfig
 
 import (
