@@ -61,6 +61,8 @@ func TestHelpGoesToStdout(t *testing.T) {
 		{"a group's help lists its commands", []string{"account", "help"}, []string{"switchboard account set-admin", "switchboard account delete"}},
 		{"tenant -h lists its commands", []string{"tenant", "-h"}, []string{"switchboard tenant passwd"}},
 		{"apikey --help lists its commands", []string{"apikey", "--help"}, []string{"switchboard apikey revoke"}},
+		{"app-password --help lists its commands", []string{"app-password", "--help"}, []string{"switchboard app-password create", "switchboard app-password revoke"}},
+		{"app-password create --help", []string{"app-password", "create", "--help"}, []string{"--mail", "--protocols"}},
 		{"oauth-client --help lists its commands", []string{"oauth-client", "--help"}, []string{"switchboard oauth-client list"}},
 		{"export --help lists its command", []string{"export", "--help"}, []string{"switchboard export domain"}},
 	} {

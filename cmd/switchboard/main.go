@@ -48,6 +48,9 @@ Usage:
   switchboard apikey create --account EMAIL [flags]   prints the key once
   switchboard apikey list [flags]
   switchboard apikey revoke ID [flags]
+  switchboard app-password create --mail EMAIL [--name N] [--protocols imap,smtp] [flags]   prints it once
+  switchboard app-password list --mail EMAIL [flags]
+  switchboard app-password revoke ID [flags]
   switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
   switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [flags]
@@ -200,6 +203,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return domainCmd(ctx, args[1:], stdout, stderr)
 	case "apikey":
 		return apikeyCmd(ctx, args[1:], stdout, stderr)
+	case "app-password":
+		return appPasswordCmd(ctx, args[1:], stdout, stderr)
 	case "export", "import":
 		if len(args) >= 2 && isHelp(args[1]) {
 			return &helpText{groupUsage(args[0])}

@@ -199,6 +199,7 @@ type snapshot struct {
 	DKIMKeys     []string
 	Certificates []string
 	APIKeys      []string
+	AppPasswords []string
 	Logins       []string // auth tokens and JSON-RPC sessions
 	Audit        int
 }
@@ -223,7 +224,14 @@ func (e *env) snapshot() snapshot {
 		s.Domains = append(s.Domains, fmt.Sprintf("%s tenant %d", d.Name, d.TenantID))
 		err := tx.EachAccount(ctx, d.ID, sb.Page{}, func(a sb.Account) error {
 			_, hash, err := tx.AccountByEmail(ctx, a.Email)
+			if err != nil {
+				return err
+			}
 			s.Accounts = append(s.Accounts, a.Email+" "+hash)
+			aps, err := tx.AppPasswords(ctx, a.ID)
+			for _, p := range aps {
+				s.AppPasswords = append(s.AppPasswords, fmt.Sprintf("%d %s %s %s", p.ID, p.Email, p.Name, strings.Join(p.Protocols, ",")))
+			}
 			return err
 		})
 		if err != nil {
@@ -338,6 +346,7 @@ func TestSnapshotSeesEveryTableItCovers(t *testing.T) {
 		e.do("POST", "/domains", tok, form{"domain": "a.example", "username": "admin@a.example", "password": "admin-password"}).want(201)
 		e.do("POST", "/alias/1", tok, form{"address": "info@a.example", "goto": "admin@a.example"}).want(201)
 		e.do("POST", "/dkim/add-new-domain", tok, form{"domain": "a.example", "selector": "s1"}).want(201)
+		e.do("POST", "/app-password/1", tok, form{"name": "phone"}).want(201)
 		cert := issueTestCert(t, []string{"mail.a.example"}, time.Now().Add(60*24*time.Hour))
 		e.do("POST", "/ssl/upload", tok, form{"ssl_certificate": cert.chainPEM, "ssl_certificate_key": cert.keyPEM}).want(200)
 		ctx := context.Background()
@@ -357,7 +366,8 @@ func TestSnapshotSeesEveryTableItCovers(t *testing.T) {
 		}
 		s := e.snapshot()
 		for name, rows := range map[string][]string{"tenants": s.Tenants, "domains": s.Domains, "accounts": s.Accounts,
-			"aliases": s.Aliases, "DKIM keys": s.DKIMKeys, "certificates": s.Certificates, "API keys": s.APIKeys} {
+			"aliases": s.Aliases, "DKIM keys": s.DKIMKeys, "certificates": s.Certificates, "API keys": s.APIKeys,
+			"app passwords": s.AppPasswords} {
 			if len(rows) != 1 {
 				t.Errorf("the snapshot holds %d %s, want 1: %q", len(rows), name, rows)
 			}

@@ -232,6 +232,8 @@ var publicWildcards = map[string]bool{
 	"/user/{domain_id}":                   true,
 	"/aliases/{domain_id}":                true,
 	"/alias/{domain_id}":                  true,
+	"/app-passwords/{user_id}":            true,
+	"/app-password/{user_id}":             true,
 	"/api/accounts/{id}":                  true,
 	"/api/accounts/{id}/activate":         true,
 	"/api/accounts/{id}/deactivate":       true,

@@ -40,6 +40,7 @@ type Services interface {
 	sb.OAuthService
 	sb.ClientConfigService
 	sb.DeviceService
+	sb.AppPasswordService
 	Ping(ctx context.Context) error
 }
 
@@ -125,6 +126,7 @@ func New(cfg Config) *Server {
 	s.registerAutoconfig()
 	s.registerSIP()
 	s.registerDevices()
+	s.registerAppPasswords()
 	s.registerLifecycle()
 	if cfg.JSONRPC != nil {
 		s.handle("POST /v1/", s.jsonRPC(cfg.JSONRPC))

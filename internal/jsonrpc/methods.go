@@ -21,6 +21,7 @@ type Services interface {
 	sb.AliasService
 	sb.DeviceService
 	sb.MailboxOrgService
+	sb.AppPasswordService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -52,6 +53,9 @@ func NewAPI(svc Services, logger *slog.Logger) *Server {
 	s.Register("mail.passwordset", withSession(m, m.mailPasswordSet))
 	s.Register("mail.device.list", withSession(m, m.deviceList))
 	s.Register("mail.device.del", withSession(m, m.deviceDel))
+	s.Register("mail.apppassword.list", withSession(m, m.appPasswordList))
+	s.Register("mail.apppassword.add", withSession(m, m.appPasswordAdd))
+	s.Register("mail.apppassword.del", withSession(m, m.appPasswordDel))
 	s.Register("alias.add", withSession(m, m.aliasAdd))
 	s.Register("alias.list", withSession(m, m.aliasList))
 	s.Register("alias.del", withSession(m, m.aliasDel))

@@ -1,6 +1,7 @@
 // Package mailconfig writes the Dovecot and Postfix configuration that lets
 // the mail servers read Switchboard's accounts straight from its database,
-// through the mail_users, mail_domains and mail_aliases views.
+// through the mail_users, mail_domains, mail_aliases and mail_app_passwords
+// views, and Postfix's SMTP AUTH through Dovecot's auth socket.
 package mailconfig
 
 import (
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/configfile"
 )
 
@@ -37,7 +39,18 @@ type Options struct {
 	// Milter is the host:port of serve's DKIM signing milter
 	// (--milter-listen); "" leaves Postfix's milters alone.
 	Milter string
+	// SASLSocket is the Dovecot auth socket Postfix's smtpd asks for SMTP
+	// AUTH (default DefaultSASLSocket). Under Postfix's queue directory
+	// /var/spool/postfix/ it is given to Postfix relative to it, which a
+	// chrooted smtpd finds too.
+	SASLSocket string
 }
+
+// DefaultSASLSocket is where Dovecot listens for Postfix's SMTP AUTH.
+const DefaultSASLSocket = "/var/spool/postfix/private/auth"
+
+// postfixQueueDir is Debian's queue_directory, where a chrooted smtpd lives.
+const postfixQueueDir = "/var/spool/postfix/"
 
 // PG is a PostgreSQL connection split into the parts both servers take.
 type PG struct {
@@ -53,6 +66,19 @@ type params struct {
 }
 
 func (p params) postgres() bool { return p.SQLitePath == "" }
+
+// AppPasswordHandleLen is how many leading characters of an app password
+// name its row (its handle).
+func (p params) AppPasswordHandleLen() int { return auth.AppPasswordHandleLen }
+
+// PostfixSASLPath is smtpd_sasl_path: the socket relative to the queue
+// directory when it is inside it, else the absolute path.
+func (p params) PostfixSASLPath() string {
+	if rel, ok := strings.CutPrefix(p.SASLSocket, postfixQueueDir); ok && rel != "" {
+		return rel
+	}
+	return p.SASLSocket
+}
 
 // View names a view, schema-qualified when the database URL sets a
 // search_path, since neither Dovecot nor Postfix can set one.
@@ -140,6 +166,9 @@ func Render(o Options) ([]File, error) {
 		if err := add(o.DovecotDir, "dovecot-switchboard-sql.conf.ext", "dovecot-switchboard-sql.conf.ext.tmpl", p, secret); err != nil {
 			return nil, err
 		}
+		if err := add(o.DovecotDir, "dovecot-switchboard-apppw-sql.conf.ext", "dovecot-switchboard-apppw-sql.conf.ext.tmpl", p, secret); err != nil {
+			return nil, err
+		}
 	}
 	if o.PostfixDir != "" {
 		if err := add(o.PostfixDir, "main.cf.switchboard", "main.cf.switchboard.tmpl", p, false); err != nil {
@@ -190,7 +219,7 @@ func resolve(o Options) (params, error) {
 			return p, err
 		}
 	}
-	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, o.DatabaseURL, o.DataDir} {
+	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, p.SASLSocket, o.DatabaseURL, o.DataDir} {
 		if strings.ContainsAny(v, "\n\r") {
 			return p, fmt.Errorf("a path or URL holds a line break")
 		}
@@ -198,6 +227,13 @@ func resolve(o Options) (params, error) {
 	if p.MailRoot == "" {
 		return p, fmt.Errorf("no mail root given")
 	}
+	if p.SASLSocket == "" {
+		p.SASLSocket = DefaultSASLSocket
+	}
+	if !filepath.IsAbs(p.SASLSocket) {
+		return p, fmt.Errorf("--sasl-socket %q: want an absolute path", p.SASLSocket)
+	}
+	p.SASLSocket = filepath.Clean(p.SASLSocket)
 	if p.LMTP == "" {
 		p.LMTP = "127.0.0.1:24"
 	}

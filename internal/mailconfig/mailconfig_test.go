@@ -25,8 +25,8 @@ func TestContribMatchesTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(files) != 6 {
-				t.Fatalf("%d files, want 6", len(files))
+			if len(files) != 7 {
+				t.Fatalf("%d files, want 7", len(files))
 			}
 			for _, f := range files {
 				server := "postfix"
@@ -69,10 +69,11 @@ func TestPostgresSettings(t *testing.T) {
 		}
 	}
 	for file, want := range map[string]string{
-		"dovecot-switchboard-sql.conf.ext": `connect = host=db.example port=6543 dbname=mail user=sb password='it\'s secret' sslmode=require`,
-		"pgsql-virtual-mailbox-maps.cf":    `FROM "tenant_a".mail_users WHERE email = '%s'`,
-		"pgsql-virtual-alias-maps.cf":      "hosts = inet:db.example:6543\nuser = sb\npassword = it's secret\ndbname = mail",
-		"main.cf.switchboard":              "virtual_transport = lmtp:inet:127.0.0.1:24",
+		"dovecot-switchboard-sql.conf.ext":       `connect = host=db.example port=6543 dbname=mail user=sb password='it\'s secret' sslmode=require`,
+		"pgsql-virtual-mailbox-maps.cf":          `FROM "tenant_a".mail_users WHERE email = '%s'`,
+		"pgsql-virtual-alias-maps.cf":            "hosts = inet:db.example:6543\nuser = sb\npassword = it's secret\ndbname = mail",
+		"main.cf.switchboard":                    "virtual_transport = lmtp:inet:127.0.0.1:24",
+		"dovecot-switchboard-apppw-sql.conf.ext": `FROM "tenant_a".mail_app_passwords WHERE email = '%u' AND handle = '%8w' AND protocol = '%s'`,
 	} {
 		if !strings.Contains(all[file], want) {
 			t.Errorf("%s lacks %q:\n%s", file, want, all[file])
@@ -99,5 +100,37 @@ func TestRefusals(t *testing.T) {
 				t.Fatalf("error %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// The SASL socket is given to Postfix relative to its queue directory when
+// it lies inside it (a chrooted smtpd sees only that tree), else as it is.
+func TestSASLSocketPath(t *testing.T) {
+	for _, tc := range []struct{ socket, dovecot, postfix string }{
+		{"", "unix_listener /var/spool/postfix/private/auth {", "smtpd_sasl_path = private/auth\n"},
+		{"/var/spool/postfix/private/dovecot-auth", "unix_listener /var/spool/postfix/private/dovecot-auth {", "smtpd_sasl_path = private/dovecot-auth\n"},
+		{"/run/dovecot/auth-postfix", "unix_listener /run/dovecot/auth-postfix {", "smtpd_sasl_path = /run/dovecot/auth-postfix\n"},
+	} {
+		t.Run("socket "+tc.socket, func(t *testing.T) {
+			files, err := Render(Options{MailRoot: "/m", DovecotDir: "/d", PostfixDir: "/p", SASLSocket: tc.socket})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := map[string]string{}
+			for _, f := range files {
+				all[filepath.Base(f.Path)] = string(f.Data)
+			}
+			if !strings.Contains(all["dovecot-switchboard.conf"], tc.dovecot) {
+				t.Errorf("dovecot-switchboard.conf lacks %q:\n%s", tc.dovecot, all["dovecot-switchboard.conf"])
+			}
+			if !strings.Contains(all["main.cf.switchboard"], "smtpd_sasl_type = dovecot\n") || !strings.Contains(all["main.cf.switchboard"], tc.postfix) {
+				t.Errorf("main.cf.switchboard lacks %q:\n%s", tc.postfix, all["main.cf.switchboard"])
+			}
+		})
+	}
+	for _, bad := range []string{"private/auth", "/run/auth\nsmtpd_sasl_auth_enable = yes"} {
+		if _, err := Render(Options{MailRoot: "/m", DovecotDir: "/d", PostfixDir: "/p", SASLSocket: bad}); err == nil {
+			t.Errorf("SASL socket %q accepted", bad)
+		}
 	}
 }

@@ -63,7 +63,8 @@ func TestMailPlane(t *testing.T) {
 			milterAddr := startMilter(t, svc)
 			lmtp := freeAddr(t)
 			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp, Milter: milterAddr,
-				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix")}
+				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix"),
+				SASLSocket: filepath.Join(root, "run", "auth-postfix")}
 			if _, err := mailconfig.Write(o); err != nil {
 				t.Fatal(err)
 			}
@@ -183,6 +184,7 @@ func checkMailPlane(t *testing.T, api *apiClient, imapAddr, smtpAddr, mailRoot s
 		waitForSubject(t, imapAddr, addr, "first-password-1", "Alias after the move")
 	})
 	checkCompat(t, api, imapAddr, smtpAddr)
+	t.Run("app passwords", func(t *testing.T) { checkAppPasswords(t, api, imapAddr, smtpAddr) })
 }
 
 // needMailServers skips where Dovecot or Postfix is not installed or the
@@ -389,7 +391,8 @@ biff = no
 smtpd_error_sleep_time = 0
 %s`, queue, data, root, logPath, generated))
 	// Every service runs unchrooted so that it can reach the test's files.
-	writeFile(t, filepath.Join(dir, "master.cf"), smtpAddr+` inet n - n - - smtpd
+	// SMTP AUTH (plaintext, on loopback) for the app password checks.
+	writeFile(t, filepath.Join(dir, "master.cf"), smtpAddr+` inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

@@ -41,6 +41,7 @@ type Services interface {
 	sb.ClientConfigService
 	sb.DeviceService
 	sb.APIKeyService
+	sb.AppPasswordService
 }
 
 // Config wires a Panel.
@@ -93,6 +94,7 @@ func New(cfg Config) *Panel {
 	p.mux.Handle("POST /panel/logout", p.public(p.postLogout))
 	p.mux.Handle("GET /panel/{$}", p.authed(p.getHome))
 	p.registerSelf()
+	p.registerAppPasswords()
 	p.registerSIPAdmin()
 	p.registerTenant()
 	p.mux.Handle("/panel/", p.public(func(w http.ResponseWriter, r *http.Request) error {

@@ -147,7 +147,7 @@ type accountFunc func(tx *store.Tx) (*sb.Account, *sb.Domain, error)
 // each algorithm, and of the SIP plane's, are written together (the other
 // HA1s are cleared), and
 // every other login of the account dies with the old password: its
-// JSON-RPC sessions but the caller's own, and its confirmation key, which
+// JSON-RPC sessions but the caller's own, its app passwords, and its confirmation key, which
 // would hand the new HA1 to whoever holds an old provisioning link.
 // then, if set, runs last in the same transaction.
 func (s *Service) setPassword(ctx context.Context, actor sb.Actor, load accountFunc, password string, algorithms []string,
@@ -180,6 +180,9 @@ func (s *Service) setPassword(ctx context.Context, actor sb.Actor, load accountF
 			return err
 		}
 		if err := tx.RevokeAccountLogins(ctx, a.ID, ownCredential(actor, a.ID)); err != nil {
+			return err
+		}
+		if err := revokeAppPasswords(ctx, tx, a); err != nil {
 			return err
 		}
 		if err := tx.SetConfirmationKey(ctx, a.ID, "", time.Time{}); err != nil {

@@ -84,6 +84,15 @@ var idTables = []idTable{
 	}},
 }
 
+// laterIDTables are the tables with an integer id created after 0013
+// (which TestUpgradeTo0013 cannot fill): TestIDsAreNeverReused checks them
+// too.
+var laterIDTables = []idTable{
+	{"app_passwords", func(ctx context.Context, tx *store.Tx, fx fixture, n int) (int64, error) {
+		return tx.CreateAppPassword(ctx, store.NewAppPassword{AccountID: fx.account.ID, Handle: fmt.Sprintf("handle%02d", n), Name: "n", Hash: "h"}, when)
+	}},
+}
+
 func TestIDsAreNeverReused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -114,7 +123,7 @@ func TestIDsAreNeverReused(t *testing.T) {
 					have = append(have, name)
 				}
 			}
-			for _, tc := range idTables {
+			for _, tc := range slices.Concat(idTables, laterIDTables) {
 				tested = append(tested, tc.table)
 			}
 			slices.Sort(tested)
@@ -122,7 +131,7 @@ func TestIDsAreNeverReused(t *testing.T) {
 				t.Fatalf("tables with an integer id %v, tested %v", have, tested)
 			}
 		})
-		for _, tc := range idTables {
+		for _, tc := range slices.Concat(idTables, laterIDTables) {
 			t.Run("a new row of "+tc.table+" never gets the id of a deleted one", func(t *testing.T) {
 				n := 0
 				create := func() int64 {
