@@ -20,6 +20,7 @@ type Services interface {
 	sb.AccountService
 	sb.AliasService
 	sb.DeviceService
+	sb.VacationService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -51,6 +52,8 @@ func NewAPI(svc Services, logger *slog.Logger) *Server {
 	s.Register("mail.passwordset", withSession(m, m.mailPasswordSet))
 	s.Register("mail.device.list", withSession(m, m.deviceList))
 	s.Register("mail.device.del", withSession(m, m.deviceDel))
+	s.Register("mail.vacation.get", withSession(m, m.vacationGet))
+	s.Register("mail.vacation.set", withSession(m, m.vacationSet))
 	s.Register("alias.add", withSession(m, m.aliasAdd))
 	s.Register("alias.list", withSession(m, m.aliasList))
 	s.Register("alias.del", withSession(m, m.aliasDel))
