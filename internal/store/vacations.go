@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -49,4 +50,39 @@ func (tx *Tx) SieveScript(ctx context.Context, username, name string) (id, scrip
 	err = tx.queryRow(ctx, `SELECT id, script FROM mail_sieve_scripts WHERE username = ? AND name = ?`,
 		username, name).Scan(&id, &script)
 	return id, script, classify("sieve script", err)
+}
+
+// EachVacation calls fn for the vacation settings of a domain's accounts,
+// in account order.
+func (tx *Tx) EachVacation(ctx context.Context, domainID int64, fn func(sb.Vacation) error) error {
+	rows, err := tx.query(ctx, "list vacations", `SELECT v.account_id, a.email, v.active, v.subject, v.body, v.start_date,
+		v.end_date, v.days, v.addresses, v.updated_at FROM vacations v JOIN accounts a ON a.id = v.account_id
+		WHERE a.domain_id = ? ORDER BY v.account_id`, domainID)
+	if err != nil {
+		return err
+	}
+	var list []sb.Vacation
+	err = each(rows, "list vacations", func(r *sql.Rows) error {
+		var v sb.Vacation
+		var addrs string
+		var updated int64
+		if err := r.Scan(&v.AccountID, &v.Email, &v.Active, &v.Subject, &v.Body, &v.Start, &v.End, &v.Days, &addrs, &updated); err != nil {
+			return err
+		}
+		if addrs != "" {
+			v.Addresses = strings.Split(addrs, ",")
+		}
+		v.UpdatedAt = fromUnix(updated)
+		list = append(list, v)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, v := range list {
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
