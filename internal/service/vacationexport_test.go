@@ -115,9 +115,10 @@ func handMadeArchive(t *testing.T, domain, email string, vacation map[string]any
 		}
 	}
 	local, _, _ := strings.Cut(email, "@")
-	lines("accounts.jsonl", "accounts", map[string]any{"local": local, "email": email,
-		"password_hash": "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
-		"active":        true, "activated": true, "admin": false, "provisioned": false, "created_at": now, "updated_at": now})
+	account := map[string]any{"local": local, "email": email, "active": true, "activated": true, "admin": false,
+		"provisioned": false, "created_at": now, "updated_at": now}
+	account["password_hash"] = "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+	lines("accounts.jsonl", "accounts", account)
 	lines("vacations.jsonl", "vacations", vacation)
 	var buf bytes.Buffer
 	if err := b.Write(&buf, domain, now); err != nil {
