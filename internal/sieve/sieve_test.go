@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/sieve"
 )
 
@@ -213,6 +214,22 @@ func FuzzVacation(f *testing.F) {
 		v := sb.Vacation{Subject: subject, Body: body, Start: start, End: end, Days: days % 1000,
 			Addresses: []string{"alias@example.org"}}
 		script := sieve.Vacation(v)
+		checkStrings(t, v, script)
+		compile(t, script)
+
+		// What the service's validation accepts reaches the script as it
+		// was accepted, without a replaced character.
+		sub, err1 := service.VacationSubject(subject)
+		text, err2 := service.VacationBody(body)
+		from, err3 := service.VacationDate("start_date", start)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return
+		}
+		if clean(sub) != sub || clean(text) != text {
+			t.Fatalf("validation let through what the script must replace: %q %q", sub, text)
+		}
+		v = sb.Vacation{Subject: sub, Body: text, Start: from, Days: 7}
+		script = sieve.Vacation(v)
 		checkStrings(t, v, script)
 		compile(t, script)
 	})
