@@ -97,7 +97,7 @@ func TestVacationREST(t *testing.T) {
 			{"days that are no number", path, tok, form{"days": "a week"}, 422, "days"},
 			{"days out of range", path, tok, form{"days": "0"}, 422, "between 1 and 365"},
 			{"active that is no boolean", path, tok, form{"active": "maybe"}, 422, "true or false"},
-			{"an empty body while on", path, tok, form{"body": " "}, 422, "body is required"},
+			{"neither subject nor body while on", path, tok, form{"subject": "", "body": " "}, 422, "a subject or a body is required"},
 			{"a body over 32 KiB", path, tok, form{"body": strings.Repeat("x", 32*1024+1)}, 422, "at most"},
 			{"an address that is none", path, tok, form{"additional_mail_addresses": "no-at-sign"}, 422, "additional_mail_addresses"},
 			{"a user id that is no number", "/vacation/ana", tok, form{"subject": "x"}, 400, "user_id"},

@@ -87,6 +87,17 @@ func TestVacationMethods(t *testing.T) {
 			e.call(ten, "mail.vacation.set", map[string]any{"mail": "ana@vac.test"}).ok(t)
 		})
 
+		t.Run("a subject alone will do, nothing at all will not", func(t *testing.T) {
+			e.call(ten, "mail.vacation.set", map[string]any{"mail": "ben@vac.test"}).fails(t, jsonrpc.CodeInvalid, "body")
+			if s := script("ben@vac.test"); s != "" {
+				t.Errorf("a refused set wrote a script:\n%s", s)
+			}
+			e.call(ten, "mail.vacation.set", map[string]any{"mail": "ben@vac.test", "subject": "Nur ein Betreff"}).ok(t)
+			if s := script("ben@vac.test"); !strings.Contains(s, `:subject "Nur ein Betreff" text:`) {
+				t.Errorf("script:\n%s", s)
+			}
+		})
+
 		before := get(t, ten, map[string]string{"mail": "ana@vac.test"})
 		beforeScript := script("ana@vac.test")
 		refusals := []struct {

@@ -104,8 +104,8 @@ func loadVacation(ctx context.Context, tx *store.Tx, a *sb.Account) (*sb.Vacatio
 }
 
 // applyVacation changes v as ch says, normalising each value, and checks
-// the result: a reply that is on needs a body, and the window must not end
-// before it starts.
+// the result: a reply that is on needs a subject or a body (mailbox.org's
+// body is optional), and the window must not end before it starts.
 func applyVacation(v *sb.Vacation, ch sb.VacationChange) error {
 	if ch.Subject != nil {
 		subject, err := VacationSubject(*ch.Subject)
@@ -154,8 +154,8 @@ func applyVacation(v *sb.Vacation, ch sb.VacationChange) error {
 	if v.Start != "" && v.End != "" && v.End < v.Start {
 		return sb.FieldError("end_date", "end_date (%s) is before start_date (%s)", v.End, v.Start)
 	}
-	if v.Active && strings.TrimSpace(v.Body) == "" {
-		return sb.FieldError("body", "body is required to turn the vacation reply on")
+	if v.Active && v.Subject == "" && strings.TrimSpace(v.Body) == "" {
+		return sb.FieldError("body", "a subject or a body is required to turn the vacation reply on")
 	}
 	return nil
 }

@@ -138,7 +138,7 @@ func TestVacations(t *testing.T) {
 			{"a body over 32 KiB", sb.VacationChange{Body: ptr(strings.Repeat("x", service.MaxVacationBody+1))}, "body"},
 			{"a body with a NUL", sb.VacationChange{Body: ptr("a\x00b")}, "body"},
 			{"a body that is not UTF-8", sb.VacationChange{Body: ptr("a\xc3")}, "body"},
-			{"an empty body while on", sb.VacationChange{Body: ptr("  \n ")}, "body"},
+			{"neither subject nor body while on", sb.VacationChange{Subject: ptr(""), Body: ptr("  \n ")}, "body"},
 			{"a start date that is no date", sb.VacationChange{Start: ptr("2026-13-01")}, "start_date"},
 			{"a start date in another format", sb.VacationChange{Start: ptr("01.12.2026")}, "start_date"},
 			{"an end date without zero padding", sb.VacationChange{End: ptr("2026-12-5")}, "end_date"},
