@@ -21,6 +21,7 @@ func mailconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	lmtp := fs.String("lmtp", "127.0.0.1:24", "host:port of Dovecot's LMTP listener, where Postfix delivers")
 	milter := fs.String("milter", "", "host:port of serve's DKIM signing milter (--milter-listen) for Postfix to call")
 	sasl := fs.String("sasl-socket", mailconfig.DefaultSASLSocket, "Dovecot's auth socket for Postfix's SMTP AUTH (smtpd_sasl_path)")
+	submission := fs.String("submission", "", "host:port of the SMTP server (Postfix) that Dovecot sends vacation replies through (default: Postfix's sendmail)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,7 +41,8 @@ func mailconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	files, err := mailconfig.Write(mailconfig.Options{DatabaseURL: sf.database, DataDir: sf.data,
-		MailRoot: root, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter, SASLSocket: *sasl})
+		MailRoot: root, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter, SASLSocket: *sasl,
+		Submission: *submission})
 	if err != nil {
 		return fmt.Errorf("mailconfig: %w", err)
 	}

@@ -45,6 +45,9 @@ Usage:
   switchboard account passwd EMAIL (--password-stdin | --password P) [--algorithm MD5|SHA-256] [flags]
   switchboard account set-admin EMAIL [--admin=false] [flags]
   switchboard account delete EMAIL [flags]                 with its mail
+  switchboard vacation show EMAIL [flags]                  a mailbox's vacation reply
+  switchboard vacation set EMAIL [--subject S] [--body B | --body-file F] [--start YYYY-MM-DD] [--end YYYY-MM-DD]
+                               [--days N] [--addresses A,B] [--off] [flags]   turns it on unless --off
   switchboard apikey create --account EMAIL [flags]   prints the key once
   switchboard apikey list [flags]
   switchboard apikey revoke ID [flags]
@@ -53,7 +56,7 @@ Usage:
   switchboard app-password revoke ID [flags]
   switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
-  switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [flags]
+  switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [--submission HOST:PORT] [flags]
                                       write Dovecot/Postfix files reading the store's mail views
   switchboard sipconfig --kamailio DIR [--algorithm MD5|SHA-256] [--listen HOST:PORT] [--transport udp,tcp] [flags]
                                       write a kamailio.cfg registering and routing the store's SIP accounts
@@ -205,6 +208,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return apikeyCmd(ctx, args[1:], stdout, stderr)
 	case "app-password":
 		return appPasswordCmd(ctx, args[1:], stdout, stderr)
+	case "vacation":
+		return vacationCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "export", "import":
 		if len(args) >= 2 && isHelp(args[1]) {
 			return &helpText{groupUsage(args[0])}

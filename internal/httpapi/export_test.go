@@ -117,7 +117,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		}
 		json.Unmarshal(files["manifest.json"], &m)
 		if m.Format != "switchboard-domain-export" || m.Counts["accounts"] != 3 || m.Counts["aliases"] != 1 || m.Counts["dkim_keys"] != 2 ||
-			m.Counts["certificates"] != 1 || len(m.Files) != 5 {
+			m.Counts["certificates"] != 1 || len(m.Files) != 6 {
 			t.Fatalf("manifest %s", files["manifest.json"])
 		}
 		if !bytes.Contains(files["accounts.jsonl"], []byte(`"password_hash":"{ARGON2ID}$argon2id$`)) {

@@ -26,6 +26,8 @@ func (s *Server) registerMailAdmin() {
 	s.handle("GET /aliases/{domain_id}", s.mailAdmin(s.withTenant(s.getAliases)))
 	s.handle("POST /alias/{domain_id}", s.mailAdmin(s.withTenant(s.postAlias)))
 	s.handle("DELETE /aliases", s.mailAdmin(s.withTenant(s.deleteAlias)))
+	s.handle("GET /vacation/{user_id}", s.mailAdmin(s.withTenant(s.getVacation)))
+	s.handle("POST /vacation/{user_id}", s.mailAdmin(s.withTenant(s.postVacation)))
 }
 
 // mailAdmin adapts a handler to the family's error format:

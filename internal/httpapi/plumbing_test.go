@@ -248,6 +248,7 @@ var publicWildcards = map[string]bool{
 	"/api/accounts/{id}/devices/{uuid}": true,
 	"/devices/{account_id}":             true,
 	"/devices/{account_id}/{uuid}":      true,
+	"/vacation/{user_id}":               true,
 }
 
 var wildcardRE = regexp.MustCompile(`\{[a-z_]+(\.\.\.)?\}`)

@@ -41,6 +41,7 @@ type Services interface {
 	sb.ClientConfigService
 	sb.DeviceService
 	sb.AppPasswordService
+	sb.VacationService
 	Ping(ctx context.Context) error
 }
 

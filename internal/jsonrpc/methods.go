@@ -22,6 +22,7 @@ type Services interface {
 	sb.DeviceService
 	sb.MailboxOrgService
 	sb.AppPasswordService
+	sb.VacationService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -56,6 +57,8 @@ func NewAPI(svc Services, logger *slog.Logger) *Server {
 	s.Register("mail.apppassword.list", withSession(m, m.appPasswordList))
 	s.Register("mail.apppassword.add", withSession(m, m.appPasswordAdd))
 	s.Register("mail.apppassword.del", withSession(m, m.appPasswordDel))
+	s.Register("mail.vacation.get", withSession(m, m.vacationGet))
+	s.Register("mail.vacation.set", withSession(m, m.vacationSet))
 	s.Register("alias.add", withSession(m, m.aliasAdd))
 	s.Register("alias.list", withSession(m, m.aliasList))
 	s.Register("alias.del", withSession(m, m.aliasDel))

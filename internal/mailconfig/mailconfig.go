@@ -44,6 +44,10 @@ type Options struct {
 	// /var/spool/postfix/ it is given to Postfix relative to it, which a
 	// chrooted smtpd finds too.
 	SASLSocket string
+	// Submission is the host:port of the SMTP server that Pigeonhole hands
+	// vacation replies to (Dovecot's submission_host), normally Postfix's
+	// smtpd; "" leaves them to sendmail_path, Postfix's sendmail.
+	Submission string
 }
 
 // DefaultSASLSocket is where Dovecot listens for Postfix's SMTP AUTH.
@@ -169,6 +173,9 @@ func Render(o Options) ([]File, error) {
 		if err := add(o.DovecotDir, "dovecot-switchboard-apppw-sql.conf.ext", "dovecot-switchboard-apppw-sql.conf.ext.tmpl", p, secret); err != nil {
 			return nil, err
 		}
+		if err := add(o.DovecotDir, "dovecot-switchboard-dict-sieve.conf.ext", "dovecot-switchboard-dict-sieve.conf.ext.tmpl", p, secret); err != nil {
+			return nil, err
+		}
 	}
 	if o.PostfixDir != "" {
 		if err := add(o.PostfixDir, "main.cf.switchboard", "main.cf.switchboard.tmpl", p, false); err != nil {
@@ -219,7 +226,7 @@ func resolve(o Options) (params, error) {
 			return p, err
 		}
 	}
-	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, p.SASLSocket, o.DatabaseURL, o.DataDir} {
+	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, p.SASLSocket, p.Submission, o.DatabaseURL, o.DataDir} {
 		if strings.ContainsAny(v, "\n\r") {
 			return p, fmt.Errorf("a path or URL holds a line break")
 		}
@@ -243,6 +250,11 @@ func resolve(o Options) (params, error) {
 	if p.Milter != "" {
 		if _, _, err := net.SplitHostPort(p.Milter); err != nil {
 			return p, fmt.Errorf("--milter %q: want host:port", p.Milter)
+		}
+	}
+	if p.Submission != "" {
+		if _, _, err := net.SplitHostPort(p.Submission); err != nil {
+			return p, fmt.Errorf("--submission %q: want host:port", p.Submission)
 		}
 	}
 	u := o.DatabaseURL

@@ -25,8 +25,8 @@ func TestContribMatchesTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(files) != 7 {
-				t.Fatalf("%d files, want 7", len(files))
+			if len(files) != 8 {
+				t.Fatalf("%d files, want 8", len(files))
 			}
 			for _, f := range files {
 				server := "postfix"
@@ -69,11 +69,12 @@ func TestPostgresSettings(t *testing.T) {
 		}
 	}
 	for file, want := range map[string]string{
-		"dovecot-switchboard-sql.conf.ext":       `connect = host=db.example port=6543 dbname=mail user=sb password='it\'s secret' sslmode=require`,
-		"pgsql-virtual-mailbox-maps.cf":          `FROM "tenant_a".mail_users WHERE email = '%s'`,
-		"pgsql-virtual-alias-maps.cf":            "hosts = inet:db.example:6543\nuser = sb\npassword = it's secret\ndbname = mail",
-		"main.cf.switchboard":                    "virtual_transport = lmtp:inet:127.0.0.1:24",
-		"dovecot-switchboard-apppw-sql.conf.ext": `FROM "tenant_a".mail_app_passwords WHERE email = '%u' AND handle = '%8w' AND protocol = '%s'`,
+		"dovecot-switchboard-sql.conf.ext":        `connect = host=db.example port=6543 dbname=mail user=sb password='it\'s secret' sslmode=require`,
+		"pgsql-virtual-mailbox-maps.cf":           `FROM "tenant_a".mail_users WHERE email = '%s'`,
+		"pgsql-virtual-alias-maps.cf":             "hosts = inet:db.example:6543\nuser = sb\npassword = it's secret\ndbname = mail",
+		"main.cf.switchboard":                     "virtual_transport = lmtp:inet:127.0.0.1:24",
+		"dovecot-switchboard-apppw-sql.conf.ext":  `FROM "tenant_a".mail_app_passwords WHERE email = '%u' AND handle = '%8w' AND protocol = '%s'`,
+		"dovecot-switchboard-dict-sieve.conf.ext": "connect = host=db.example port=6543 dbname=mail user=sb password='it\\'s secret' sslmode=require\n\nmap {\n  pattern = priv/sieve/name/$name\n  table = \"tenant_a\".mail_sieve_scripts",
 	} {
 		if !strings.Contains(all[file], want) {
 			t.Errorf("%s lacks %q:\n%s", file, want, all[file])

@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/mailconfig"
 	"github.com/switchboard/switchboard/internal/maildir"
+	"github.com/switchboard/switchboard/internal/notify/smtptest"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -62,15 +63,17 @@ func TestMailPlane(t *testing.T) {
 			api, svc := startAPI(t, st, mailRoot)
 			milterAddr := startMilter(t, svc)
 			lmtp := freeAddr(t)
+			replies := smtptest.Start(t, smtptest.Options{}) // where Pigeonhole's vacation replies go
 			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp, Milter: milterAddr,
 				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix"),
-				SASLSocket: filepath.Join(root, "run", "auth-postfix")}
+				SASLSocket: filepath.Join(root, "run", "auth-postfix"), Submission: replies.Addr}
 			if _, err := mailconfig.Write(o); err != nil {
 				t.Fatal(err)
 			}
 			imapAddr := startDovecot(t, root, o)
 			smtpAddr := startPostfix(t, root, o)
 			checkMailPlane(t, api, imapAddr, smtpAddr, mailRoot)
+			t.Run("vacation replies", func(t *testing.T) { checkVacation(t, api, imapAddr, smtpAddr, replies) })
 		})
 	}
 }
@@ -200,7 +203,7 @@ func needMailServers(t *testing.T) {
 		}
 	}
 	for _, mod := range []string{"/usr/lib/dovecot/modules/auth/libdriver_sqlite.so", "/usr/lib/dovecot/modules/auth/libdriver_pgsql.so",
-		"/usr/lib/dovecot/lmtp", "/usr/lib/dovecot/imap"} {
+		"/usr/lib/dovecot/lmtp", "/usr/lib/dovecot/imap", "/usr/lib/dovecot/modules/lib90_sieve_plugin.so"} {
 		if _, err := os.Stat(mod); err != nil {
 			missing = append(missing, mod)
 		}
@@ -220,7 +223,7 @@ func needMailServers(t *testing.T) {
 	why := ""
 	switch {
 	case len(missing) > 0:
-		why = "not installed: " + strings.Join(missing, ", ") + " (apt-get install dovecot-imapd dovecot-lmtpd dovecot-sqlite dovecot-pgsql postfix postfix-sqlite postfix-pgsql)"
+		why = "not installed: " + strings.Join(missing, ", ") + " (apt-get install dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-sqlite dovecot-pgsql postfix postfix-sqlite postfix-pgsql)"
 	case os.Geteuid() != 0:
 		why = "Dovecot and Postfix drop privileges to their own users, which needs root"
 	}

@@ -125,6 +125,9 @@ func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain strin
 		if err := errors.Join(err, aliases.Close("aliases")); err != nil {
 			return err
 		}
+		if err := exportVacations(ctx, tx, b, d); err != nil {
+			return err
+		}
 		keys, err := tx.DKIMKeys(ctx, d.ID)
 		if err != nil {
 			return err
@@ -307,6 +310,9 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			return tx.CreateAlias(ctx, al)
 		})
 		if err != nil {
+			return err
+		}
+		if err := importVacations(ctx, tx, a, d); err != nil {
 			return err
 		}
 		err = archive.EachLine(a, "dkim_keys.jsonl", func(r *dkimRecord) error {
