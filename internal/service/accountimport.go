@@ -84,13 +84,16 @@ func (s *Service) ImportAccounts(ctx context.Context, actor sb.Actor, ref sb.Dom
 		return nil, &sb.Error{Code: sb.EMALFORMED, Message: "the file could not be read", Err: err}
 	}
 	rows, faults := s.checkImportRows(d, f)
-	// Before the slow hashing; checked again inside the transaction.
-	taken, err := s.store.Read().TakenAddresses(ctx, importEmails(rows))
-	if err != nil {
-		return nil, err
-	}
-	if faults = append(faults, takenFaults(rows, taken)...); len(faults) > 0 {
-		return nil, refuseFile(faults)
+	if len(faults) > 0 || s.hasPlaintext(rows) {
+		// For a report of every fault, and before the slow hashing;
+		// the transaction checks again.
+		taken, err := s.store.Read().TakenAddresses(ctx, importEmails(rows))
+		if err != nil {
+			return nil, err
+		}
+		if faults = append(faults, takenFaults(rows, taken)...); len(faults) > 0 {
+			return nil, refuseFile(faults)
+		}
 	}
 	if err := s.hashImportRows(ctx, d, rows, progress); err != nil {
 		return nil, err
@@ -198,6 +201,9 @@ func (s *Service) checkImportRows(d *sb.Domain, f *accountcsv.File) ([]importRow
 		} else {
 			if err := s.checkPassword(accountcsv.ColPassword, in.Password); err != nil {
 				fault(accountcsv.ColPassword, sb.ErrorMessage(err))
+			} else if _, err := auth.ImportHash(in.Password); err == nil {
+				// Hashed as a password, it would lock the account out.
+				fault(accountcsv.ColPassword, "the password is a password hash: give it in the password_hash column")
 			}
 			r.password = in.Password
 			r.sip = in.SIP != accountcsv.No
@@ -208,6 +214,15 @@ func (s *Service) checkImportRows(d *sb.Domain, f *accountcsv.File) ([]importRow
 	}
 	slices.SortStableFunc(faults, func(a, b sb.LineError) int { return a.Line - b.Line })
 	return rows, faults
+}
+
+func (s *Service) hasPlaintext(rows []importRow) bool {
+	for _, r := range rows {
+		if !r.kept {
+			return true
+		}
+	}
+	return false
 }
 
 func importEmails(rows []importRow) []string {

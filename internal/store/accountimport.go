@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 )
 
@@ -24,33 +25,75 @@ func (tx *Tx) LockAddresses(ctx context.Context, domainID int64) error { return 
 // already an account or an alias, and which.
 func (tx *Tx) TakenAddresses(ctx context.Context, emails []string) (map[string]string, error) {
 	taken := map[string]string{}
-	for len(emails) > 0 {
-		n := min(takenChunk, len(emails))
-		marks := strings.TrimSuffix(strings.Repeat("?,", n), ",")
-		args := make([]any, n)
-		for i, e := range emails[:n] {
-			args[i] = e
-		}
-		for _, q := range []struct{ table, kind string }{{"accounts", TakenByAccount}, {"aliases", TakenByAlias}} {
-			rows, err := tx.query(ctx, "taken addresses", `SELECT email FROM `+q.table+` WHERE email IN (`+marks+`)`, args...)
-			if err != nil {
-				return nil, err
+	for _, q := range []struct{ table, kind string }{{"accounts", TakenByAccount}, {"aliases", TakenByAlias}} {
+		err := tx.inChunks(ctx, "taken addresses", `SELECT email FROM `+q.table+` WHERE email IN (%s)`, emails, func(r *sql.Rows) error {
+			var e string
+			if err := r.Scan(&e); err != nil {
+				return err
 			}
-			err = each(rows, "taken addresses", func(r *sql.Rows) error {
-				var e string
-				if err := r.Scan(&e); err != nil {
-					return err
-				}
-				taken[e] = q.kind
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
+			taken[e] = q.kind
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		emails = emails[n:]
 	}
 	return taken, nil
+}
+
+// inChunks runs query, whose %s takes a list of placeholders, for
+// takenChunk of keys at a time, and calls fn for every row. The statement
+// of a full chunk is prepared once: parsing 500 placeholders again for
+// each chunk took as long as the lookups.
+func (tx *Tx) inChunks(ctx context.Context, what, query string, keys []string, fn func(*sql.Rows) error) error {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for len(keys) > 0 {
+		n := min(takenChunk, len(keys))
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = k
+		}
+		text := tx.rebind(fmt.Sprintf(query, strings.TrimSuffix(strings.Repeat("?,", n), ",")))
+		var rows *sql.Rows
+		var err error
+		switch {
+		case n == takenChunk && full == nil && len(keys) > n:
+			if full, err = tx.prepare(ctx, what, text); err != nil {
+				return err
+			}
+			fallthrough
+		case n == takenChunk && full != nil:
+			rows, err = full.QueryContext(ctx, args...)
+		default:
+			rows, err = tx.q.QueryContext(ctx, text, args...)
+		}
+		if err != nil {
+			return classify(what, err)
+		}
+		if err := each(rows, what, fn); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// prepare prepares a statement (already rebound) on the transaction's
+// connection, or on the read pool outside one.
+func (tx *Tx) prepare(ctx context.Context, what, query string) (*sql.Stmt, error) {
+	p, ok := tx.q.(interface {
+		PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	})
+	if !ok {
+		return nil, classify(what, fmt.Errorf("%T cannot prepare statements", tx.q))
+	}
+	st, err := p.PrepareContext(ctx, query)
+	return st, classify(what, err)
 }
 
 // UpgradePasswordHash replaces an account's password hash by a new hash
