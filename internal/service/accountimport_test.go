@@ -164,7 +164,7 @@ func TestImportAccountsRefusesBadFiles(t *testing.T) {
 		file string
 		want []sb.LineError // Reason: a part of the reason
 	}{
-		{"an invalid address", header + good + "not an address,,"+hashSHA256+",\n", []sb.LineError{{Line: 3, Field: "email", Reason: "not a valid address"}}},
+		{"an invalid address", header + good + "not an address,," + hashSHA256 + ",\n", []sb.LineError{{Line: 3, Field: "email", Reason: "not a valid address"}}},
 		{"an address of another domain", header + good + "x@b.test,," + hashSHA256 + ",\n",
 			[]sb.LineError{{Line: 3, Field: "email", Reason: "the address is not in a.test"}}},
 		{"an address twice in the file, in any case", header + good + "GOOD@a.test,," + hashSHA256 + ",\n",

@@ -19,7 +19,9 @@ const takenChunk = 500
 // LockAddresses takes the lock of a domain's addresses until the
 // transaction ends (see lockAddresses): after it, what TakenAddresses
 // reports stays true until the transaction's inserts.
-func (tx *Tx) LockAddresses(ctx context.Context, domainID int64) error { return tx.lockAddresses(ctx, domainID) }
+func (tx *Tx) LockAddresses(ctx context.Context, domainID int64) error {
+	return tx.lockAddresses(ctx, domainID)
+}
 
 // TakenAddresses returns which of emails (normalised addresses) are
 // already an account or an alias, and which.
