@@ -37,7 +37,7 @@ func importAccounts(ctx context.Context, args []string, stdout, stderr io.Writer
 		},
 		run: func(ctx context.Context, svc *service.Service, _ []string) error {
 			start := time.Now()
-			p := &progressLine{w: stderr, now: time.Now}
+			p := newProgressLine(stderr, time.Now)
 			res, err := svc.ImportAccounts(ctx, sb.SystemActor, sb.DomainRef{Name: *domain}, f, p.report)
 			if le, ok := errors.AsType[*sb.LineErrors](err); ok {
 				for _, l := range le.Lines {
@@ -59,20 +59,30 @@ func importAccounts(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // progressLine prints an import's progress, "import: PHASE done/total
 // accounts (N accounts/s)", at most every progressEvery and at the end of
-// each phase.
+// each phase. A phase's rate counts from the end of the one before (the
+// first's from the start: reading and checking the file belong to it).
 type progressLine struct {
-	w          io.Writer
-	now        func() time.Time
-	phase      string
+	w     io.Writer
+	now   func() time.Time
+	phase string
+	// start is when the phase began, out when a line was last printed.
 	start, out time.Time
 }
 
 const progressEvery = time.Second
 
+func newProgressLine(w io.Writer, now func() time.Time) *progressLine {
+	t := now()
+	return &progressLine{w: w, now: now, start: t, out: t}
+}
+
 func (p *progressLine) report(ip sb.ImportProgress) {
 	now := p.now()
 	if ip.Phase != p.phase {
-		p.phase, p.start, p.out = ip.Phase, now, time.Time{}
+		if p.phase != "" {
+			p.start = p.out // the previous phase's last line, at its end
+		}
+		p.phase, p.out = ip.Phase, p.start
 	}
 	if ip.Done < ip.Total && now.Sub(p.out) < progressEvery {
 		return

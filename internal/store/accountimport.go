@@ -28,6 +28,25 @@ func (tx *Tx) LockAddresses(ctx context.Context, domainID int64) error {
 func (tx *Tx) TakenAddresses(ctx context.Context, emails []string) (map[string]string, error) {
 	taken := map[string]string{}
 	for _, q := range []struct{ table, kind string }{{"accounts", TakenByAccount}, {"aliases", TakenByAlias}} {
+		if tx.dialect == Postgres {
+			// One array parameter: no statement of 500 placeholders to parse.
+			rows, err := tx.q.QueryContext(ctx, `SELECT email FROM `+q.table+` WHERE email = ANY($1::text[])`, emails)
+			if err != nil {
+				return nil, classify("taken addresses", err)
+			}
+			err = each(rows, "taken addresses", func(r *sql.Rows) error {
+				var e string
+				if err := r.Scan(&e); err != nil {
+					return err
+				}
+				taken[e] = q.kind
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		err := tx.inChunks(ctx, "taken addresses", `SELECT email FROM `+q.table+` WHERE email IN (%s)`, emails, func(r *sql.Rows) error {
 			var e string
 			if err := r.Scan(&e); err != nil {
@@ -110,4 +129,41 @@ func (tx *Tx) UpgradePasswordHash(ctx context.Context, id int64, old, hash strin
 	}
 	n, err := res.RowsAffected()
 	return n == 1, classify("upgrade password hash", err)
+}
+
+// unnestChunk is how many rows one PostgreSQL statement of
+// insertAccountsUnnest writes.
+const unnestChunk = 5000
+
+// insertAccountsUnnest is InsertImportedAccounts on PostgreSQL: one
+// statement per unnestChunk rows, each column an array parameter, so the
+// server parses and plans one short statement instead of a 7,000-parameter
+// VALUES list per 500 rows.
+func (tx *Tx) insertAccountsUnnest(ctx context.Context, domainID int64, rows []ImportAccount) error {
+	const q = `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
+			contact_email, phone, activated, admin, provisioned, created_at, updated_at)
+		SELECT $1, l, e, h, NULLIF(m, ''), NULLIF(s, ''), a, NULLIF(c, ''), NULLIF(p, ''), ac, ad, pr, cr, up
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::text[],
+			$10::bool[], $11::bool[], $12::bool[], $13::bigint[], $14::bigint[])
+			AS r (l, e, h, m, s, a, c, p, ac, ad, pr, cr, up)`
+	for len(rows) > 0 {
+		n := min(unnestChunk, len(rows))
+		var (
+			local, email, hash, md5, sha, contact, phone = make([]string, n), make([]string, n), make([]string, n),
+				make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			active, activated, admin, provisioned = make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
+			created, updated                      = make([]int64, n), make([]int64, n)
+		)
+		for i, r := range rows[:n] {
+			local[i], email[i], hash[i], md5[i], sha[i] = r.Local, r.Email, r.Credentials.Hash, r.Credentials.HA1MD5, r.Credentials.HA1SHA256
+			contact[i], phone[i], active[i], activated[i], admin[i], provisioned[i] = r.ContactEmail, r.Phone, r.Active, r.Activated, r.Admin, r.Provisioned
+			created[i], updated[i] = unix(r.CreatedAt), unix(r.UpdatedAt)
+		}
+		if _, err := tx.q.ExecContext(ctx, q, domainID, local, email, hash, md5, sha, active, contact, phone,
+			activated, admin, provisioned, created, updated); err != nil {
+			return classify("import accounts", err)
+		}
+		rows = rows[n:]
+	}
+	return nil
 }

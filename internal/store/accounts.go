@@ -225,6 +225,9 @@ type ImportAccount struct {
 // InsertImportedAccounts inserts restored accounts in multi-row statements;
 // the statement of a full batch is prepared once.
 func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows []ImportAccount) error {
+	if tx.dialect == Postgres {
+		return tx.insertAccountsUnnest(ctx, domainID, rows)
+	}
 	const per = 500
 	var full *sql.Stmt
 	defer func() {
