@@ -140,8 +140,7 @@ func (s *Service) ImportAccounts(ctx context.Context, actor sb.Actor, ref sb.Dom
 			}
 		}
 		res.Imported = int64(len(rows))
-		if err := tx.Audit(ctx, now, actor.String(), "account.import",
-			"domain:"+d.Name+" accounts:"+strconv.Itoa(len(rows))); err != nil {
+		if err := tx.Audit(ctx, now, actor.String(), "account.import", "domain:"+d.Name); err != nil {
 			return err
 		}
 		res.Domain, err = tx.DomainByID(ctx, d.ID)
