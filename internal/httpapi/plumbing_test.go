@@ -232,6 +232,7 @@ var publicWildcards = map[string]bool{
 	"/user/{domain_id}":                   true,
 	"/aliases/{domain_id}":                true,
 	"/alias/{domain_id}":                  true,
+	"/import/accounts/{domain_id}":        true,
 	"/api/accounts/{id}":                  true,
 	"/api/accounts/{id}/activate":         true,
 	"/api/accounts/{id}/deactivate":       true,
