@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -355,4 +356,36 @@ func BenchmarkImportAccounts(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "accounts/s")
 		})
 	}
+}
+
+func TestImportAccountsOneAtATimePerTenant(t *testing.T) {
+	eachImportEnv(t, nil, func(t *testing.T, e *importEnv) {
+		ctx := context.Background()
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.s.ImportAccounts(ctx, e.acme, sb.DomainRef{ID: e.domain.ID}, pr, nil)
+			done <- err
+		}()
+		// The first import holds the tenant's lease while it reads its file.
+		if _, err := io.WriteString(pw, "email,password_hash\nfirst@a.test,"+hashBlowfish+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		file := "email,password_hash\nsecond@a.test," + hashBlowfish + "\n"
+		_, err := e.s.ImportAccounts(ctx, e.acme, sb.DomainRef{ID: e.domain.ID}, strings.NewReader(file), nil)
+		if sb.ErrorCode(err) != sb.ECONFLICT || !strings.Contains(sb.ErrorMessage(err), "already running") {
+			t.Fatalf("a second import of the tenant meanwhile: %v; want ECONFLICT", err)
+		}
+		if _, err := e.s.ImportAccounts(ctx, e.other, sb.DomainRef{Name: "b.test"},
+			strings.NewReader("email,password_hash\nx@b.test,"+hashBlowfish+"\n"), nil); err != nil {
+			t.Fatalf("another tenant's import meanwhile: %v", err)
+		}
+		pw.Close()
+		if err := <-done; err != nil {
+			t.Fatalf("the first import: %v", err)
+		}
+		if _, err := e.s.ImportAccounts(ctx, e.acme, sb.DomainRef{ID: e.domain.ID}, strings.NewReader(file), nil); err != nil {
+			t.Fatalf("an import after the first ended: %v", err)
+		}
+	})
 }
