@@ -56,6 +56,8 @@ Usage:
   switchboard app-password revoke ID [flags]
   switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
+  switchboard import accounts FILE.csv --domain DOMAIN [flags]
+                                      create a CSV file's accounts, all or none (see README)
   switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [--submission HOST:PORT] [flags]
                                       write Dovecot/Postfix files reading the store's mail views
   switchboard sipconfig --kamailio DIR [--algorithm MD5|SHA-256] [--listen HOST:PORT] [--transport udp,tcp] [flags]
@@ -214,7 +216,13 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if len(args) >= 2 && isHelp(args[1]) {
 			return &helpText{groupUsage(args[0])}
 		}
+		if args[0] == "import" && len(args) >= 2 && args[1] == "accounts" {
+			return importAccounts(ctx, args[2:], stdout, stderr)
+		}
 		if len(args) < 2 || args[1] != "domain" {
+			if args[0] == "import" {
+				return groupUsagef("import", "import: want \"import domain ...\" or \"import accounts ...\"")
+			}
 			return groupUsagef(args[0], "%s: want \"%s domain ...\"", args[0], args[0])
 		}
 		if args[0] == "export" {

@@ -68,8 +68,13 @@ func (h *Hasher) Hash(password string) (string, error) {
 var ErrMalformedHash = errors.New("malformed password hash")
 
 // Verify reports whether password matches the stored hash, in constant time
-// for a given hash.
+// for a given hash. Besides its own argon2id it verifies the schemes of
+// hashes kept from an import (ImportHash): {BLF-CRYPT}, {SHA512-CRYPT},
+// {SHA256-CRYPT} and {CRYPT} over those; NeedsRehash is true for them.
 func (h *Hasher) Verify(stored, password string) (bool, error) {
+	if scheme, _, prefixed := splitScheme(stored); prefixed && scheme != SchemeArgon2ID {
+		return verifyKept(stored, password)
+	}
 	p, salt, key, err := parsePHC(stored)
 	if err != nil {
 		return false, err
@@ -84,8 +89,10 @@ func (h *Hasher) VerifyDummy(password string) {
 	_, _ = h.Verify(h.dummy, password)
 }
 
-// NeedsRehash reports whether stored was made with other parameters than
-// the hasher's current ones.
+// NeedsRehash reports whether stored should be replaced by a new hash of
+// the same password at the next successful login: it is not the hasher's
+// argon2id (a kept bcrypt or SHA-crypt hash) or was made with other
+// parameters than the hasher's current ones.
 func (h *Hasher) NeedsRehash(stored string) bool {
 	p, salt, key, err := parsePHC(stored)
 	return err != nil || p.Memory != h.params.Memory || p.Time != h.params.Time ||
@@ -94,7 +101,12 @@ func (h *Hasher) NeedsRehash(stored string) bool {
 
 func parsePHC(s string) (Params, []byte, []byte, error) {
 	var p Params
-	s = strings.TrimPrefix(s, DovecotPrefix)
+	if scheme, body, prefixed := splitScheme(s); prefixed {
+		if scheme != SchemeArgon2ID {
+			return p, nil, nil, ErrMalformedHash
+		}
+		s = body
+	}
 	parts := strings.Split(s, "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {

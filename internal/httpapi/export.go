@@ -12,6 +12,8 @@ import (
 func (s *Server) registerExport() {
 	s.handle("GET /export/domain", s.mailAdmin(s.withTenant(s.getExport)))
 	s.handleLimit("POST /import/domain", s.maxImport, s.mailAdmin(s.withTenant(s.postImport)))
+	s.handleLimit("POST /import/accounts", s.maxImport, s.mailAdmin(s.withTenant(s.postAccountImport)))
+	s.handleLimit("POST /import/accounts/{domain_id}", s.maxImport, s.mailAdmin(s.withTenant(s.postAccountImport)))
 }
 
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {

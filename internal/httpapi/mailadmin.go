@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,7 +36,12 @@ func (s *Server) registerMailAdmin() {
 func (s *Server) mailAdmin(h handlerFunc) http.Handler { return s.adapt(writeMailAdminError, h) }
 
 func writeMailAdminError(w http.ResponseWriter, _ *http.Request, err error) {
-	writeJSON(w, statusOf(err), map[string]any{"result": false, "msg": sb.ErrorMessage(err)})
+	body := map[string]any{"result": false, "msg": sb.ErrorMessage(err)}
+	if le, ok := errors.AsType[*sb.LineErrors](err); ok && sb.ErrorCode(err) == sb.EINVALID {
+		// A refused import file: what is wrong, line by line.
+		body["errors"], body["errors_total"] = le.Lines, le.Total
+	}
+	writeJSON(w, statusOf(err), body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -234,6 +234,7 @@ var publicWildcards = map[string]bool{
 	"/alias/{domain_id}":                  true,
 	"/app-passwords/{user_id}":            true,
 	"/app-password/{user_id}":             true,
+	"/import/accounts/{domain_id}":        true,
 	"/api/accounts/{id}":                  true,
 	"/api/accounts/{id}/activate":         true,
 	"/api/accounts/{id}/deactivate":       true,

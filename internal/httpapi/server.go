@@ -35,6 +35,7 @@ type Services interface {
 	sb.DKIMService
 	sb.CertificateService
 	sb.ExportService
+	sb.AccountImportService
 	sb.SIPService
 	sb.LifecycleService
 	sb.OAuthService

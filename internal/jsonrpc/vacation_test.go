@@ -123,7 +123,7 @@ func TestVacationMethods(t *testing.T) {
 			{"another tenant's mailbox", other, "mail.vacation.set", map[string]any{"mail": "ana@vac.test", "subject": "x"}, jsonrpc.CodeNotFound, ""},
 			{"another tenant reading", other, "mail.vacation.get", map[string]any{"mail": "ana@vac.test"}, jsonrpc.CodeNotFound, ""},
 			{"an unknown mailbox", ten, "mail.vacation.set", map[string]any{"mail": "nobody@vac.test", "subject": "x"}, jsonrpc.CodeNotFound, ""},
-			{"no session", "", "mail.vacation.set", map[string]any{"mail": "ana@vac.test", "subject": "x"}, jsonrpc.CodeAccessDenied, ""},
+			{"no session", "", "mail.vacation.set", map[string]any{"mail": "ana@vac.test", "subject": "x"}, jsonrpc.CodeInvalidSession, ""},
 		}
 		for _, tc := range refusals {
 			t.Run("refuses "+tc.name, func(t *testing.T) {

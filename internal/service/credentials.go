@@ -112,12 +112,14 @@ func (s *Service) verifyMailbox(ctx context.Context, email, password, ip string)
 	}
 	var a *sb.Account
 	var d *sb.Domain
+	var hash string
 	err := s.guard(ctx, identity, ip, func() (bool, error) {
 		if nerr != nil {
 			return true, errBadPassword
 		}
 		tx := s.store.Read()
-		acc, hash, err := tx.AccountByEmail(ctx, local+"@"+domain)
+		acc, h, err := tx.AccountByEmail(ctx, local+"@"+domain)
+		hash = h
 		if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
 			return false, err
 		}
@@ -133,6 +135,7 @@ func (s *Service) verifyMailbox(ctx context.Context, email, password, ip string)
 	if err != nil {
 		return nil, nil, err
 	}
+	s.upgradeHash(ctx, a, hash, password)
 	return a, d, nil
 }
 

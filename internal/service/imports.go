@@ -40,6 +40,11 @@ type ImportLimits struct {
 	// renewal (default DefaultImportLeaseTTL); a killed import blocks its
 	// tenant's next one at most this long. It is renewed every LeaseTTL/4.
 	LeaseTTL time.Duration
+	// AccountMaxBytes and AccountMaxRows bound the CSV files of account
+	// imports (ImportAccounts): their size, and their accounts (defaults
+	// DefaultAccountImportMaxBytes and DefaultAccountImportMaxRows).
+	AccountMaxBytes int64
+	AccountMaxRows  int
 }
 
 // Defaults of ImportLimits.
@@ -62,6 +67,12 @@ func (l ImportLimits) withDefaults() ImportLimits {
 	}
 	if l.LeaseTTL <= 0 {
 		l.LeaseTTL = DefaultImportLeaseTTL
+	}
+	if l.AccountMaxBytes <= 0 {
+		l.AccountMaxBytes = DefaultAccountImportMaxBytes
+	}
+	if l.AccountMaxRows <= 0 {
+		l.AccountMaxRows = DefaultAccountImportMaxRows
 	}
 	return l
 }

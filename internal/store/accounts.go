@@ -230,9 +230,19 @@ type ImportAccount struct {
 	Mailbox *MailboxProfile
 }
 
-// InsertImportedAccounts inserts restored accounts in multi-row statements.
+// InsertImportedAccounts inserts restored accounts in multi-row statements;
+// the statement of a full batch is prepared once.
 func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows []ImportAccount) error {
+	if tx.dialect == Postgres {
+		return tx.insertAccountsUnnest(ctx, domainID, rows)
+	}
 	const per = 500
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
 	for len(rows) > 0 {
 		n := min(per, len(rows))
 		q := make([]byte, 0, 64+n*32)
@@ -254,7 +264,20 @@ func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows [
 				r.Activated, r.Admin, r.Provisioned, unix(r.CreatedAt), unix(r.UpdatedAt),
 				p.FirstName, p.LastName, strings.Join(p.Forwards, ","), p.InboxSave)
 		}
-		if _, err := tx.exec(ctx, "import accounts", string(q), args...); err != nil {
+		var err error
+		switch {
+		case n == per && full == nil && len(rows) > n:
+			if full, err = tx.prepare(ctx, "import accounts", tx.rebind(string(q))); err != nil {
+				return err
+			}
+			fallthrough
+		case n == per && full != nil:
+			_, err = full.ExecContext(ctx, args...)
+			err = classify("import accounts", err)
+		default:
+			_, err = tx.exec(ctx, "import accounts", string(q), args...)
+		}
+		if err != nil {
 			return err
 		}
 		rows = rows[n:]
