@@ -10,6 +10,7 @@ import (
 type MailboxChange struct {
 	Password *string
 	Active   *bool
+	Quota    *QuotaChange // nil: the quota stays
 }
 
 // NewDKIM is a new DKIM key with the DNS record to publish for it.

@@ -20,6 +20,8 @@ type Tenant struct {
 	CreatedAt time.Time
 	// DomainsCount is the number of domains it owns (set by ListTenants).
 	DomainsCount int64
+	// Limits bound what it may hold.
+	Limits TenantLimits
 }
 
 // Domain is a mail/SIP domain owned by one tenant.
@@ -50,6 +52,10 @@ type Account struct {
 	Admin        bool   // may manage the accounts of its domain
 	Provisioned  bool   // its provisioning XML was fetched once
 	Algorithms   []string
+
+	// Quota is the mailbox's limits; QuotaUsed what Dovecot recorded.
+	Quota     MailboxQuota
+	QuotaUsed QuotaUsage
 }
 
 // Alias is a forwarder: mail to Email goes to every address in

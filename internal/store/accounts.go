@@ -11,7 +11,7 @@ import (
 
 const accountColumns = `id, domain_id, local, email, active, created_at, updated_at,
 	COALESCE(contact_email, ''), COALESCE(phone, ''), activated, admin, provisioned,
-	ha1_md5 IS NOT NULL, ha1_sha256 IS NOT NULL`
+	ha1_md5 IS NOT NULL, ha1_sha256 IS NOT NULL, ` + quotaColumns
 
 // Credentials are what a password becomes: the argon2id hash and the SIP
 // digest HA1s of the algorithms it was set with ("" for none). They are
@@ -34,7 +34,8 @@ func scanAccount(row interface{ Scan(...any) error }, extra ...any) (*sb.Account
 	var created, updated int64
 	var md5, sha bool
 	dest := append([]any{&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated,
-		&a.ContactEmail, &a.Phone, &a.Activated, &a.Admin, &a.Provisioned, &md5, &sha}, extra...)
+		&a.ContactEmail, &a.Phone, &a.Activated, &a.Admin, &a.Provisioned, &md5, &sha,
+		&a.Quota.Bytes, &a.Quota.Messages, &a.Quota.Plan, &a.Quota.ExtraBytes, &a.QuotaUsed.Bytes, &a.QuotaUsed.Messages}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -64,10 +65,12 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, c Credentials) e
 		return &sb.Error{Code: sb.ECONFLICT, Field: "email", Message: "address " + a.Email + " is already an alias", Err: ErrAddressIsAlias}
 	}
 	err = tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
-			contact_email, phone, activated, admin, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			contact_email, phone, activated, admin, created_at, updated_at,
+			quota_bytes, quota_messages, quota_plan, quota_extra_bytes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.DomainID, a.Local, a.Email, c.Hash, nullable(c.HA1MD5), nullable(c.HA1SHA256), a.Active,
-		nullable(a.ContactEmail), nullable(a.Phone), a.Activated, a.Admin, unix(a.CreatedAt), unix(a.UpdatedAt)).Scan(&a.ID)
+		nullable(a.ContactEmail), nullable(a.Phone), a.Activated, a.Admin, unix(a.CreatedAt), unix(a.UpdatedAt),
+		a.Quota.Bytes, a.Quota.Messages, a.Quota.Plan, a.Quota.ExtraBytes).Scan(&a.ID)
 	return classify("account "+a.Email, err)
 }
 
@@ -220,6 +223,7 @@ type ImportAccount struct {
 	Activated, Admin     bool
 	Provisioned          bool
 	CreatedAt, UpdatedAt time.Time
+	Quota                sb.MailboxQuota
 }
 
 // InsertImportedAccounts inserts restored accounts in multi-row statements.
@@ -229,16 +233,18 @@ func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows [
 		n := min(per, len(rows))
 		q := make([]byte, 0, 64+n*32)
 		q = append(q, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
-			contact_email, phone, activated, admin, provisioned, created_at, updated_at) VALUES `...)
-		args := make([]any, 0, n*14)
+			contact_email, phone, activated, admin, provisioned, created_at, updated_at,
+			quota_bytes, quota_messages, quota_plan, quota_extra_bytes) VALUES `...)
+		args := make([]any, 0, n*18)
 		for i, r := range rows[:n] {
 			if i > 0 {
 				q = append(q, ',')
 			}
-			q = append(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"...)
+			q = append(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"...)
 			args = append(args, domainID, r.Local, r.Email, r.Credentials.Hash, nullable(r.Credentials.HA1MD5),
 				nullable(r.Credentials.HA1SHA256), r.Active, nullable(r.ContactEmail), nullable(r.Phone),
-				r.Activated, r.Admin, r.Provisioned, unix(r.CreatedAt), unix(r.UpdatedAt))
+				r.Activated, r.Admin, r.Provisioned, unix(r.CreatedAt), unix(r.UpdatedAt),
+				r.Quota.Bytes, r.Quota.Messages, r.Quota.Plan, r.Quota.ExtraBytes)
 		}
 		if _, err := tx.exec(ctx, "import accounts", string(q), args...); err != nil {
 			return err

@@ -20,8 +20,8 @@ func (tx *Tx) TenantByName(ctx context.Context, name string) (*sb.Tenant, string
 	var t sb.Tenant
 	var hash string
 	var created int64
-	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, password_hash FROM tenants WHERE name = ?`, name).
-		Scan(&t.ID, &t.Name, &t.Role, &created, &hash)
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, password_hash, `+limitColumns+` FROM tenants WHERE name = ?`, name).
+		Scan(append([]any{&t.ID, &t.Name, &t.Role, &created, &hash}, limitDest(&t.Limits)...)...)
 	if err != nil {
 		return nil, "", classify("tenant", err)
 	}
@@ -33,8 +33,8 @@ func (tx *Tx) TenantByName(ctx context.Context, name string) (*sb.Tenant, string
 func (tx *Tx) TenantByID(ctx context.Context, id int64) (*sb.Tenant, error) {
 	var t sb.Tenant
 	var created int64
-	err := tx.queryRow(ctx, `SELECT id, name, role, created_at FROM tenants WHERE id = ?`, id).
-		Scan(&t.ID, &t.Name, &t.Role, &created)
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, `+limitColumns+` FROM tenants WHERE id = ?`, id).
+		Scan(append([]any{&t.ID, &t.Name, &t.Role, &created}, limitDest(&t.Limits)...)...)
 	if err != nil {
 		return nil, classify("tenant", err)
 	}
@@ -45,7 +45,7 @@ func (tx *Tx) TenantByID(ctx context.Context, id int64) (*sb.Tenant, error) {
 // ListTenants returns every tenant, ordered by id.
 func (tx *Tx) ListTenants(ctx context.Context) ([]sb.Tenant, error) {
 	rows, err := tx.query(ctx, "list tenants", `SELECT id, name, role, created_at,
-		(SELECT COUNT(*) FROM domains d WHERE d.tenant_id = tenants.id) FROM tenants ORDER BY id`)
+		(SELECT COUNT(*) FROM domains d WHERE d.tenant_id = tenants.id), `+limitColumns+` FROM tenants ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (tx *Tx) ListTenants(ctx context.Context) ([]sb.Tenant, error) {
 	for rows.Next() {
 		var t sb.Tenant
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &created, &t.DomainsCount); err != nil {
+		if err := rows.Scan(append([]any{&t.ID, &t.Name, &t.Role, &created, &t.DomainsCount}, limitDest(&t.Limits)...)...); err != nil {
 			return nil, classify("list tenants", err)
 		}
 		t.CreatedAt = fromUnix(created)
