@@ -3,6 +3,8 @@ package switchboard
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 )
 
 // MailboxQuota is a mailbox's limits, which Dovecot enforces: storage in
@@ -83,6 +85,8 @@ type QuotaService interface {
 	// SetAccountQuota changes the quota of an account in a domain of the
 	// actor.
 	SetAccountQuota(ctx context.Context, actor Actor, domainID, accountID int64, ch QuotaChange) (*Account, error)
+	// CreateTenantWithLimits creates a tenant with limits; operators only.
+	CreateTenantWithLimits(ctx context.Context, actor Actor, name, password, role string, ch TenantLimitsChange) (*Tenant, error)
 	// SetTenantLimits changes a tenant's limits; operators only.
 	SetTenantLimits(ctx context.Context, actor Actor, tenant string, ch TenantLimitsChange) (*Tenant, error)
 	// TenantUsage returns what a tenant holds against its limits.
@@ -92,3 +96,48 @@ type QuotaService interface {
 // ErrLimit marks, in an Error's cause, a refusal because a tenant's limit
 // is reached; the message names the limit.
 var ErrLimit = errors.New("tenant limit reached")
+
+// Binary units of quota sizes.
+const (
+	KiB int64 = 1 << 10
+	MiB int64 = 1 << 20
+	GiB int64 = 1 << 30
+	TiB int64 = 1 << 40
+)
+
+// MaxQuotaBytes bounds every quota and limit in bytes (1 PiB), far below
+// where sums of them could overflow.
+const MaxQuotaBytes = 1 << 50
+
+// ParseSize reads a size in bytes as the APIs take it: a whole number of
+// bytes, or one with a binary unit K, M, G or T (optionally followed by
+// "B" or "iB"; case ignored), e.g. "102400", "100K", "2GiB". "0" is
+// unlimited.
+func ParseSize(field, s string) (int64, error) {
+	bad := FieldError(field, "%s must be a size in bytes, e.g. 104857600 or 100M (0: unlimited)", field)
+	t := strings.ToUpper(strings.TrimSpace(s))
+	digits := strings.TrimRight(t, "BIKMGT")
+	if digits == "" || len(digits) > 20 || strings.Trim(digits, "0123456789") != "" {
+		return 0, bad
+	}
+	var unit int64
+	switch t[len(digits):] {
+	case "", "B":
+		unit = 1
+	case "K", "KB", "KIB":
+		unit = KiB
+	case "M", "MB", "MIB":
+		unit = MiB
+	case "G", "GB", "GIB":
+		unit = GiB
+	case "T", "TB", "TIB":
+		unit = TiB
+	default:
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n > MaxQuotaBytes/unit {
+		return 0, FieldError(field, "%s must be at most %d bytes", field, int64(MaxQuotaBytes))
+	}
+	return n * unit, nil
+}

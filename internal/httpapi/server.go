@@ -40,6 +40,7 @@ type Services interface {
 	sb.OAuthService
 	sb.ClientConfigService
 	sb.DeviceService
+	sb.QuotaService
 	Ping(ctx context.Context) error
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	sb "github.com/switchboard/switchboard"
@@ -19,15 +18,15 @@ import (
 
 // Binary units of quota sizes.
 const (
-	KiB int64 = 1 << 10
-	MiB int64 = 1 << 20
-	GiB int64 = 1 << 30
-	TiB int64 = 1 << 40
+	KiB = sb.KiB
+	MiB = sb.MiB
+	GiB = sb.GiB
+	TiB = sb.TiB
 )
 
 // MaxQuotaBytes bounds every quota and limit in bytes (1 PiB), far below
 // where sums of them could overflow.
-const MaxQuotaBytes = 1 << 50
+const MaxQuotaBytes = sb.MaxQuotaBytes
 
 // MaxQuotaMessages bounds a message-count quota.
 const MaxQuotaMessages = 1 << 40
@@ -56,39 +55,6 @@ func planNames[V any](m map[string]V) string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
-}
-
-// ParseQuota reads a size in bytes as the APIs take it: a whole number of
-// bytes, or one with a binary unit K, M, G or T (optionally followed by
-// "B" or "iB"; case ignored), e.g. "102400", "100K", "2GiB". "0" is
-// unlimited.
-func ParseQuota(field, s string) (int64, error) {
-	bad := sb.FieldError(field, "%s must be a size in bytes, e.g. 104857600 or 100M (0: unlimited)", field)
-	t := strings.ToUpper(strings.TrimSpace(s))
-	digits := strings.TrimRight(t, "BIKMGT")
-	if digits == "" || len(digits) > 20 || strings.Trim(digits, "0123456789") != "" {
-		return 0, bad
-	}
-	var unit int64
-	switch t[len(digits):] {
-	case "", "B":
-		unit = 1
-	case "K", "KB", "KIB":
-		unit = KiB
-	case "M", "MB", "MIB":
-		unit = MiB
-	case "G", "GB", "GIB":
-		unit = GiB
-	case "T", "TB", "TIB":
-		unit = TiB
-	default:
-		return 0, bad
-	}
-	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || n > MaxQuotaBytes/unit {
-		return 0, sb.FieldError(field, "%s must be at most %d bytes", field, int64(MaxQuotaBytes))
-	}
-	return n * unit, nil
 }
 
 // checkSize checks a size in bytes or a count given as a number.
@@ -287,6 +253,12 @@ func (s *Service) setQuota(ctx context.Context, tx *store.Tx, actor sb.Actor, lo
 	}
 	a.Quota, a.UpdatedAt = q, now
 	return a, nil
+}
+
+// CreateTenantWithLimits creates a tenant with limits (a plan's preset
+// and limits given outright), in one transaction; operators only.
+func (s *Service) CreateTenantWithLimits(ctx context.Context, actor sb.Actor, name, password, role string, ch sb.TenantLimitsChange) (*sb.Tenant, error) {
+	return s.createTenant(ctx, actor, name, password, role, &ch)
 }
 
 // SetTenantLimits changes a tenant's limits; operators only. Limits below
