@@ -20,6 +20,7 @@ type Services interface {
 	sb.AccountService
 	sb.AliasService
 	sb.DeviceService
+	sb.QuotaService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -92,6 +93,7 @@ type (
 		Account  string `json:"account"`
 		Password string `json:"password"`
 		Level    string `json:"level"` // account.add: "account" (default) or "admin"
+		limitParams
 	}
 	domainParams struct {
 		Domain  string `json:"domain"`
@@ -101,6 +103,7 @@ type (
 		Mail     string  `json:"mail"`
 		Password *string `json:"password"`
 		Active   *bool   `json:"active"`
+		mailQuotaParams
 	}
 	mailListParams struct {
 		Domain string `json:"domain"`
@@ -147,6 +150,7 @@ type accountJSON struct {
 	Account string `json:"account"`
 	Level   string `json:"level"`
 	Created string `json:"created"`
+	limitsJSON
 }
 
 func toAccountJSON(t sb.Tenant) accountJSON {
@@ -154,7 +158,7 @@ func toAccountJSON(t sb.Tenant) accountJSON {
 	if t.Role == sb.RoleOperator {
 		level = sb.LevelAdmin
 	}
-	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339)}
+	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339), limitsJSON: toLimitsJSON(t.Limits)}
 }
 
 func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
@@ -169,7 +173,7 @@ func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountPara
 	default:
 		return nil, InvalidParams(`level must be "account" or "admin"`, "level")
 	}
-	t, err := m.svc.CreateTenant(ctx, actor, p.Account, p.Password, role)
+	t, err := m.createTenant(ctx, actor, p, role)
 	if err != nil {
 		return nil, renameField(err, "name", "account")
 	}
@@ -180,14 +184,31 @@ func (m *methods) accountGet(ctx context.Context, actor sb.Actor, p *accountPara
 	if p.Account == "" {
 		p.Account = actor.TenantName
 	}
-	t, err := m.svc.GetTenant(ctx, actor, p.Account)
+	t, u, err := m.svc.TenantUsage(ctx, actor, p.Account)
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, "tenant", "account")
 	}
-	return toAccountJSON(*t), nil
+	return withUsage(*t, *u), nil
 }
 
 func (m *methods) accountSet(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
+	ch, err := p.limitParams.change()
+	if err != nil {
+		return nil, err
+	}
+	if ch != nil {
+		// Limits without a password: the operator's call of mailbox.org's
+		// plan change.
+		if err := need("account", p.Account); err != nil {
+			return nil, err
+		}
+		if _, err := m.svc.SetTenantLimits(ctx, actor, p.Account, *ch); err != nil {
+			return nil, renameField(err, "tenant", "account")
+		}
+		if p.Password == "" {
+			return true, nil
+		}
+	}
 	if err := need("account", p.Account, "password", p.Password); err != nil {
 		return nil, err
 	}
@@ -296,11 +317,13 @@ type mailJSON struct {
 	Active  bool   `json:"active"`
 	Created string `json:"created"`
 	Updated string `json:"updated"`
+	mailQuotaJSON
 }
 
 func toMailJSON(a sb.Account) mailJSON {
 	return mailJSON{Mail: a.Email, Domain: a.Email[len(a.Local)+1:], Active: a.Active,
-		Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339)}
+		Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
+		mailQuotaJSON: toMailQuotaJSON(a)}
 }
 
 // mailbox answers with an account, or passes an error on.
@@ -328,18 +351,27 @@ func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (a
 		return nil, err
 	}
 	active := p.Active == nil || *p.Active
-	a, err := m.svc.CreateAccount(ctx, actor, sb.DomainRef{}, p.Mail, *p.Password, active)
+	q, err := p.mailQuotaParams.change()
+	if err != nil {
+		return nil, err
+	}
+	a, err := m.svc.CreateMailbox(ctx, actor, sb.DomainRef{}, sb.NewMailbox{Email: p.Mail, Password: *p.Password, Active: active, Quota: q})
 	return mailbox(a, renameField(err, "email", "mail"))
 }
 
 func (m *methods) mailGet(ctx context.Context, actor sb.Actor, p *struct {
-	Mail string `json:"mail"`
+	Mail              string `json:"mail"`
+	IncludeQuotaUsage bool   `json:"include_quota_usage"`
 }) (any, error) {
 	mail, err := own(actor, p.Mail)
 	if err != nil {
 		return nil, err
 	}
-	return mailbox(m.svc.GetMailbox(ctx, actor, mail))
+	a, err := m.svc.GetMailbox(ctx, actor, mail)
+	if err != nil || !p.IncludeQuotaUsage {
+		return mailbox(a, err)
+	}
+	return withQuotaUsage(*a), nil
 }
 
 func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailParams) (any, error) {
@@ -347,7 +379,11 @@ func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailParams) (a
 	if err != nil {
 		return nil, err
 	}
-	return mailbox(m.svc.UpdateMailbox(ctx, actor, mail, sb.MailboxChange{Password: p.Password, Active: p.Active}))
+	q, err := p.mailQuotaParams.change()
+	if err != nil {
+		return nil, err
+	}
+	return mailbox(m.svc.UpdateMailbox(ctx, actor, mail, sb.MailboxChange{Password: p.Password, Active: p.Active, Quota: q}))
 }
 
 func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {
