@@ -20,6 +20,7 @@ func mailconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	mailRoot := fs.String("mail-root", "", "root of the Maildirs, <mail-root>/<domain>/<local>/ (default <data>/mail)")
 	lmtp := fs.String("lmtp", "127.0.0.1:24", "host:port of Dovecot's LMTP listener, where Postfix delivers")
 	milter := fs.String("milter", "", "host:port of serve's DKIM signing milter (--milter-listen) for Postfix to call")
+	quotaStatus := fs.String("quota-status", "", "host:port for Dovecot's quota-status policy service, which Postfix asks at RCPT TO (\"\": none; LMTP still refuses mail to a full mailbox)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +40,8 @@ func mailconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	files, err := mailconfig.Write(mailconfig.Options{DatabaseURL: sf.database, DataDir: sf.data,
-		MailRoot: root, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter})
+		MailRoot: root, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter,
+		QuotaStatus: *quotaStatus})
 	if err != nil {
 		return fmt.Errorf("mailconfig: %w", err)
 	}

@@ -50,7 +50,7 @@ Usage:
   switchboard apikey revoke ID [flags]
   switchboard export domain NAME [-o FILE] [flags]   write a domain export (default stdout)
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
-  switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [flags]
+  switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [--quota-status HOST:PORT] [flags]
                                       write Dovecot/Postfix files reading the store's mail views
   switchboard sipconfig --kamailio DIR [--algorithm MD5|SHA-256] [--listen HOST:PORT] [--transport udp,tcp] [flags]
                                       write a kamailio.cfg registering and routing the store's SIP accounts

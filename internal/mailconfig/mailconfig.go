@@ -37,6 +37,10 @@ type Options struct {
 	// Milter is the host:port of serve's DKIM signing milter
 	// (--milter-listen); "" leaves Postfix's milters alone.
 	Milter string
+	// QuotaStatus is the host:port of Dovecot's quota-status policy
+	// service, which Postfix asks at RCPT TO; "" runs none (LMTP still
+	// refuses mail to a full mailbox, and Postfix bounces it).
+	QuotaStatus string
 }
 
 // PG is a PostgreSQL connection split into the parts both servers take.
@@ -50,6 +54,8 @@ type params struct {
 	SQLitePath         string
 	PG                 PG
 	LMTPHost, LMTPPort string
+	// QuotaStatusHost and QuotaStatusPort split QuotaStatus.
+	QuotaStatusHost, QuotaStatusPort string
 }
 
 func (p params) postgres() bool { return p.SQLitePath == "" }
@@ -140,6 +146,9 @@ func Render(o Options) ([]File, error) {
 		if err := add(o.DovecotDir, "dovecot-switchboard-sql.conf.ext", "dovecot-switchboard-sql.conf.ext.tmpl", p, secret); err != nil {
 			return nil, err
 		}
+		if err := add(o.DovecotDir, "dovecot-switchboard-dict-sql.conf.ext", "dovecot-switchboard-dict-sql.conf.ext.tmpl", p, secret); err != nil {
+			return nil, err
+		}
 	}
 	if o.PostfixDir != "" {
 		if err := add(o.PostfixDir, "main.cf.switchboard", "main.cf.switchboard.tmpl", p, false); err != nil {
@@ -190,7 +199,7 @@ func resolve(o Options) (params, error) {
 			return p, err
 		}
 	}
-	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, o.DatabaseURL, o.DataDir} {
+	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, p.QuotaStatus, o.DatabaseURL, o.DataDir} {
 		if strings.ContainsAny(v, "\n\r") {
 			return p, fmt.Errorf("a path or URL holds a line break")
 		}
@@ -207,6 +216,11 @@ func resolve(o Options) (params, error) {
 	if p.Milter != "" {
 		if _, _, err := net.SplitHostPort(p.Milter); err != nil {
 			return p, fmt.Errorf("--milter %q: want host:port", p.Milter)
+		}
+	}
+	if p.QuotaStatus != "" {
+		if p.QuotaStatusHost, p.QuotaStatusPort, err = net.SplitHostPort(p.QuotaStatus); err != nil {
+			return p, fmt.Errorf("--quota-status %q: want host:port", p.QuotaStatus)
 		}
 	}
 	u := o.DatabaseURL

@@ -21,12 +21,13 @@ func TestContribMatchesTemplates(t *testing.T) {
 		t.Run(tc.driver, func(t *testing.T) {
 			files, err := Render(Options{DatabaseURL: tc.url, DataDir: "/var/lib/switchboard",
 				MailRoot: "/var/vmail", DovecotDir: "/etc/dovecot/switchboard",
-				PostfixDir: "/etc/postfix/switchboard", LMTP: "127.0.0.1:24", Milter: "127.0.0.1:8891"})
+				PostfixDir: "/etc/postfix/switchboard", LMTP: "127.0.0.1:24", Milter: "127.0.0.1:8891",
+				QuotaStatus: "127.0.0.1:12340"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(files) != 6 {
-				t.Fatalf("%d files, want 6", len(files))
+			if len(files) != 7 {
+				t.Fatalf("%d files, want 7", len(files))
 			}
 			for _, f := range files {
 				server := "postfix"
@@ -69,10 +70,11 @@ func TestPostgresSettings(t *testing.T) {
 		}
 	}
 	for file, want := range map[string]string{
-		"dovecot-switchboard-sql.conf.ext": `connect = host=db.example port=6543 dbname=mail user=sb password='it\'s secret' sslmode=require`,
-		"pgsql-virtual-mailbox-maps.cf":    `FROM "tenant_a".mail_users WHERE email = '%s'`,
-		"pgsql-virtual-alias-maps.cf":      "hosts = inet:db.example:6543\nuser = sb\npassword = it's secret\ndbname = mail",
-		"main.cf.switchboard":              "virtual_transport = lmtp:inet:127.0.0.1:24",
+		"dovecot-switchboard-sql.conf.ext":      `connect = host=db.example port=6543 dbname=mail user=sb password='it\'s secret' sslmode=require`,
+		"pgsql-virtual-mailbox-maps.cf":         `FROM "tenant_a".mail_users WHERE email = '%s'`,
+		"pgsql-virtual-alias-maps.cf":           "hosts = inet:db.example:6543\nuser = sb\npassword = it's secret\ndbname = mail",
+		"main.cf.switchboard":                   "virtual_transport = lmtp:inet:127.0.0.1:24",
+		"dovecot-switchboard-dict-sql.conf.ext": "connect = host=db.example port=6543 dbname=mail user=sb password='it\\'s secret' sslmode=require\n\nmap {\n  pattern = priv/quota/storage\n  table = \"tenant_a\".quota_usage",
 	} {
 		if !strings.Contains(all[file], want) {
 			t.Errorf("%s lacks %q:\n%s", file, want, all[file])

@@ -63,13 +63,14 @@ func TestMailPlane(t *testing.T) {
 			milterAddr := startMilter(t, svc)
 			lmtp := freeAddr(t)
 			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp, Milter: milterAddr,
-				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix")}
+				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix"), QuotaStatus: freeAddr(t)}
 			if _, err := mailconfig.Write(o); err != nil {
 				t.Fatal(err)
 			}
 			imapAddr := startDovecot(t, root, o)
 			smtpAddr := startPostfix(t, root, o)
 			checkMailPlane(t, api, imapAddr, smtpAddr, mailRoot)
+			t.Run("quotas", func(t *testing.T) { checkQuota(t, api, imapAddr, smtpAddr, mailRoot, o) })
 		})
 	}
 }
