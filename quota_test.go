@@ -44,4 +44,3 @@ func FuzzParseSize(f *testing.F) {
 		}
 	})
 }
-
