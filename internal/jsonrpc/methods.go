@@ -93,7 +93,12 @@ type (
 		Account  string `json:"account"`
 		Password string `json:"password"`
 		Level    string `json:"level"` // account.add: "account" (default) or "admin"
-		limitParams
+		// Limits (quotas.go): a preset, then limits outright.
+		Plan         *string         `json:"plan"`
+		MaxDomains   *int64          `json:"max_domains"`
+		MaxMailboxes *int64          `json:"max_mailboxes"`
+		MaxQuota     json.RawMessage `json:"max_quota"`
+		DefaultQuota json.RawMessage `json:"default_quota"`
 	}
 	domainParams struct {
 		Domain  string `json:"domain"`
@@ -103,7 +108,11 @@ type (
 		Mail     string  `json:"mail"`
 		Password *string `json:"password"`
 		Active   *bool   `json:"active"`
-		mailQuotaParams
+		// The quota (quotas.go): bytes or a size, or a preset plus MiB.
+		Quota               json.RawMessage `json:"quota"`
+		QuotaMessages       *int64          `json:"quota_messages"`
+		Plan                *string         `json:"plan"`
+		AdditionalMailQuota json.RawMessage `json:"additional_mail_quota"`
 	}
 	mailListParams struct {
 		Domain string `json:"domain"`
@@ -192,7 +201,7 @@ func (m *methods) accountGet(ctx context.Context, actor sb.Actor, p *accountPara
 }
 
 func (m *methods) accountSet(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
-	ch, err := p.limitParams.change()
+	ch, err := p.limits()
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +360,7 @@ func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (a
 		return nil, err
 	}
 	active := p.Active == nil || *p.Active
-	q, err := p.mailQuotaParams.change()
+	q, err := p.quota()
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +388,7 @@ func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailParams) (a
 	if err != nil {
 		return nil, err
 	}
-	q, err := p.mailQuotaParams.change()
+	q, err := p.quota()
 	if err != nil {
 		return nil, err
 	}

@@ -14,16 +14,9 @@ import (
 // preset) and additional_mail_quota (MiB on top of it); account.add and
 // account.set take plan (a tenant limit preset) and limits outright.
 
-// mailQuotaParams are the quota members of mail.add and mail.set.
-type mailQuotaParams struct {
-	Quota               json.RawMessage `json:"quota"`
-	QuotaMessages       *int64          `json:"quota_messages"`
-	Plan                *string         `json:"plan"`
-	AdditionalMailQuota json.RawMessage `json:"additional_mail_quota"`
-}
-
-// change is the quota change the members ask for; nil for none.
-func (p mailQuotaParams) change() (*sb.QuotaChange, error) {
+// quota is the quota change mail.add's and mail.set's members ask for;
+// nil for none.
+func (p *mailParams) quota() (*sb.QuotaChange, error) {
 	var ch sb.QuotaChange
 	var err error
 	if ch.Bytes, err = sizeParam("quota", p.Quota, 1); err != nil {
@@ -102,17 +95,9 @@ func withQuotaUsage(a sb.Account) any {
 		Messages: a.QuotaUsed.Messages, MessagesLimit: a.Quota.Messages}}
 }
 
-// limitParams are the limit members of account.add and account.set.
-type limitParams struct {
-	Plan         *string         `json:"plan"`
-	MaxDomains   *int64          `json:"max_domains"`
-	MaxMailboxes *int64          `json:"max_mailboxes"`
-	MaxQuota     json.RawMessage `json:"max_quota"`
-	DefaultQuota json.RawMessage `json:"default_quota"`
-}
-
-// change is the limits change the members ask for; nil for none.
-func (p limitParams) change() (*sb.TenantLimitsChange, error) {
+// limits is the limits change account.add's and account.set's members
+// ask for; nil for none.
+func (p *accountParams) limits() (*sb.TenantLimitsChange, error) {
 	ch := sb.TenantLimitsChange{Plan: p.Plan, MaxDomains: p.MaxDomains, MaxMailboxes: p.MaxMailboxes}
 	var err error
 	if ch.MaxQuotaBytes, err = sizeParam("max_quota", p.MaxQuota, 1); err != nil {
@@ -143,7 +128,7 @@ func toLimitsJSON(l sb.TenantLimits) limitsJSON {
 
 // createTenant is account.add's create: with limits when any are given.
 func (m *methods) createTenant(ctx context.Context, actor sb.Actor, p *accountParams, role string) (*sb.Tenant, error) {
-	ch, err := p.limitParams.change()
+	ch, err := p.limits()
 	if err != nil {
 		return nil, err
 	}
