@@ -402,3 +402,45 @@ func TestConcurrentCreatesDoNotOvershoot(t *testing.T) {
 		}
 	})
 }
+
+func TestExportImportKeepsQuotas(t *testing.T) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
+		ctx := context.Background()
+		want := map[string]sb.MailboxQuota{
+			"plan@a.test": {Bytes: 2*service.GiB + 100*service.MiB, Messages: 1000, Plan: "light", ExtraBytes: 100 * service.MiB},
+			"size@a.test": {Bytes: 100 * service.KiB},
+			"none@a.test": {},
+		}
+		changes := map[string]*sb.QuotaChange{
+			"plan@a.test": {Plan: ptr("light"), ExtraBytes: ptr(100 * service.MiB), Messages: ptr(int64(1000))},
+			"size@a.test": {Bytes: ptr(100 * service.KiB)},
+			"none@a.test": nil,
+		}
+		for addr, ch := range changes {
+			if _, err := s.CreateMailbox(ctx, acme, sb.DomainRef{}, sb.NewMailbox{Email: addr, Password: "password123", Active: true, Quota: ch}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exp, err := s.ExportDomain(ctx, acme, "a.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var archive bytes.Buffer
+		if err := exp.Stream(&archive); err != nil {
+			t.Fatal(err)
+		}
+		exp.Close()
+		if err := s.DeleteDomain(ctx, acme, "a.test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ImportDomain(ctx, acme, "", &archive); err != nil {
+			t.Fatal(err)
+		}
+		for addr, q := range want {
+			a, err := s.GetMailbox(ctx, acme, addr)
+			if err != nil || a.Quota != q {
+				t.Errorf("%s imported with %+v (%v), want %+v", addr, a.Quota, err, q)
+			}
+		}
+	})
+}
