@@ -68,20 +68,12 @@ type TenantLimitsChange struct {
 	DefaultQuotaBytes *int64
 }
 
-// NewMailbox is a mailbox to create through the mail admin APIs. A nil
-// Quota gives it its tenant's default quota.
-type NewMailbox struct {
-	Email    string
-	Password string
-	Active   bool
-	Quota    *QuotaChange
-}
-
 // QuotaService manages mailbox quotas and tenant limits.
 type QuotaService interface {
-	// CreateMailbox creates a mailbox in the domain (zero: the address's
-	// own) with a quota.
-	CreateMailbox(ctx context.Context, actor Actor, domain DomainRef, in NewMailbox) (*Account, error)
+	// CreateMailboxWithQuota creates email in the domain (zero: the
+	// address's own) as CreateAccount does, with a quota (nil: its
+	// tenant's default).
+	CreateMailboxWithQuota(ctx context.Context, actor Actor, domain DomainRef, email, password string, active bool, quota *QuotaChange) (*Account, error)
 	// SetAccountQuota changes the quota of an account in a domain of the
 	// actor.
 	SetAccountQuota(ctx context.Context, actor Actor, domainID, accountID int64, ch QuotaChange) (*Account, error)

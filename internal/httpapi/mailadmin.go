@@ -222,7 +222,7 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.CreateMailbox(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, sb.NewMailbox{Email: v[0], Password: v[1], Active: true, Quota: q})
+	a, err := s.svc.CreateMailboxWithQuota(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, v[0], v[1], true, q)
 	if err != nil {
 		return err
 	}

@@ -364,7 +364,7 @@ func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (a
 	if err != nil {
 		return nil, err
 	}
-	a, err := m.svc.CreateMailbox(ctx, actor, sb.DomainRef{}, sb.NewMailbox{Email: p.Mail, Password: *p.Password, Active: active, Quota: q})
+	a, err := m.svc.CreateMailboxWithQuota(ctx, actor, sb.DomainRef{}, p.Mail, *p.Password, active, q)
 	return mailbox(a, renameField(err, "email", "mail"))
 }
 

@@ -18,8 +18,8 @@ func ptr[T any](v T) *T { return &v }
 func TestMailboxQuotas(t *testing.T) {
 	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()
-		a, err := s.CreateMailbox(ctx, acme, sb.DomainRef{}, sb.NewMailbox{Email: "q@a.test", Password: "password123", Active: true,
-			Quota: &sb.QuotaChange{Bytes: ptr(int64(100 * 1024)), Messages: ptr(int64(50))}})
+		a, err := s.CreateMailboxWithQuota(ctx, acme, sb.DomainRef{}, "q@a.test", "password123", true,
+			&sb.QuotaChange{Bytes: ptr(int64(100 * 1024)), Messages: ptr(int64(50))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +157,7 @@ func TestTenantLimitsRefuseEveryCreatePath(t *testing.T) {
 				return err
 			}},
 			{"a create with a quota", func() error {
-				_, err := s.CreateMailbox(ctx, lim, sb.DomainRef{}, sb.NewMailbox{Email: "third@one.test", Password: "password123", Quota: &sb.QuotaChange{Bytes: ptr(int64(1))}})
+				_, err := s.CreateMailboxWithQuota(ctx, lim, sb.DomainRef{}, "third@one.test", "password123", false, &sb.QuotaChange{Bytes: ptr(int64(1))})
 				return err
 			}},
 			{"the SIP API's create", func() error {
@@ -260,7 +260,7 @@ func TestTenantQuotaLimit(t *testing.T) {
 			if q != nil {
 				ch = &sb.QuotaChange{Bytes: q}
 			}
-			return s.CreateMailbox(ctx, lim, sb.DomainRef{}, sb.NewMailbox{Email: addr, Password: "password123", Active: true, Quota: ch})
+			return s.CreateMailboxWithQuota(ctx, lim, sb.DomainRef{}, addr, "password123", true, ch)
 		}
 		if _, err := mk("none@q.test", nil); !isLimit(err, "every mailbox needs a quota") {
 			t.Fatalf("a mailbox without a quota under max_quota: %v", err)
@@ -417,7 +417,7 @@ func TestExportImportKeepsQuotas(t *testing.T) {
 			"none@a.test": nil,
 		}
 		for addr, ch := range changes {
-			if _, err := s.CreateMailbox(ctx, acme, sb.DomainRef{}, sb.NewMailbox{Email: addr, Password: "password123", Active: true, Quota: ch}); err != nil {
+			if _, err := s.CreateMailboxWithQuota(ctx, acme, sb.DomainRef{}, addr, "password123", true, ch); err != nil {
 				t.Fatal(err)
 			}
 		}
