@@ -36,6 +36,11 @@ func TestQuotaContract(t *testing.T) {
 				t.Errorf("quota_rule of %s = %q (%v), want %q", tc.email, rule, err, tc.rule)
 			}
 		}
+		// mail_aliases reads mail_users, which 0020 replaced under it.
+		var self string
+		if err := s.Read().QueryRowSQL(ctx, `SELECT destination FROM mail_aliases WHERE source = ?`, full.Email).Scan(&self); err != nil || self != full.Email {
+			t.Errorf("mail_aliases of %s = %q (%v)", full.Email, self, err)
+		}
 		// What Dovecot's dict-sql writes.
 		for _, e := range []string{full.Email, free.Email} {
 			if err := s.ExecSQL(ctx, `INSERT INTO quota_usage (username, bytes, messages) VALUES (?, 4321, 3)`, e); err != nil {

@@ -38,16 +38,10 @@ CREATE TRIGGER accounts_quota_forget AFTER DELETE ON accounts
     FOR EACH ROW EXECUTE FUNCTION accounts_quota_forget();
 
 -- mail_users gains quota_rule (Dovecot's userdb extra field; bytes= is in
--- bytes, 0 is unlimited); mail_aliases reads mail_users and is rebuilt
--- with it, unchanged.
-DROP VIEW mail_aliases;
-DROP VIEW mail_users;
-CREATE VIEW mail_users AS
+-- bytes, 0 is unlimited) as a last column, which CREATE OR REPLACE allows,
+-- so mail_aliases, which reads mail_users, stays as it is.
+CREATE OR REPLACE VIEW mail_users AS
     SELECT a.email AS email, a.local AS local, d.name AS domain, a.password_hash AS password,
         '*:bytes=' || a.quota_bytes || ':messages=' || a.quota_messages AS quota_rule
     FROM accounts a JOIN domains d ON d.id = a.domain_id
     WHERE a.active;
-CREATE VIEW mail_aliases AS
-    SELECT email AS source, email AS destination FROM mail_users
-    UNION ALL
-    SELECT a.email AS source, a.destinations AS destination FROM aliases a;

@@ -34,16 +34,12 @@ BEGIN
 END;
 
 -- mail_users gains quota_rule (Dovecot's userdb extra field; bytes= is in
--- bytes, 0 is unlimited); mail_aliases reads mail_users and is rebuilt
--- with it, unchanged.
-DROP VIEW mail_aliases;
+-- bytes, 0 is unlimited). Only mail_users is replaced: mail_aliases, which
+-- reads it, stays as it is (SQLite resolves a view's views when it is
+-- queried), so this migration keeps whatever mail_aliases a later one made.
 DROP VIEW mail_users;
 CREATE VIEW mail_users AS
     SELECT a.email AS email, a.local AS local, d.name AS domain, a.password_hash AS password,
         '*:bytes=' || a.quota_bytes || ':messages=' || a.quota_messages AS quota_rule
     FROM accounts a JOIN domains d ON d.id = a.domain_id
     WHERE a.active;
-CREATE VIEW mail_aliases AS
-    SELECT email AS source, email AS destination FROM mail_users
-    UNION ALL
-    SELECT a.email AS source, a.destinations AS destination FROM aliases a;
