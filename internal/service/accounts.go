@@ -132,10 +132,7 @@ func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email strin
 	if ch.Active != nil && actor.IsMailbox() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not switch itself on or off")
 	}
-	if ch.Quota != nil && actor.IsMailbox() {
-		return nil, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not change its quota")
-	}
-	if _, err := applyQuota(sb.MailboxQuota{}, ch.Quota); err != nil {
+	if err := checkQuotaChange(actor, ch.Quota); err != nil {
 		return nil, err
 	}
 	load := func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
@@ -144,23 +141,14 @@ func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email strin
 			return nil, nil, err
 		}
 		d, err := tx.DomainByID(ctx, a.DomainID)
-		if err == nil && ch.Quota != nil {
-			// A quota change takes the tenant before any account row
-			// is written, as every path does (see lockTenant).
-			_, err = lockTenant(ctx, tx, d.TenantID)
+		if err == nil {
+			err = lockForQuota(ctx, tx, d, ch.Quota)
 		}
 		return a, d, err
 	}
 	setActive := func(tx *store.Tx, a *sb.Account) error {
-		if ch.Quota != nil {
-			q, err := s.setQuota(ctx, tx, actor, func(*store.Tx) (*sb.Account, *sb.Domain, error) {
-				d, err := tx.DomainByID(ctx, a.DomainID)
-				return a, d, err
-			}, *ch.Quota)
-			if err != nil {
-				return err
-			}
-			a.Quota, a.UpdatedAt = q.Quota, q.UpdatedAt
+		if err := s.changeQuota(ctx, tx, actor, a, ch.Quota); err != nil {
+			return err
 		}
 		if ch.Active == nil {
 			return nil

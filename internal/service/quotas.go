@@ -203,6 +203,47 @@ func (s *Service) CreateMailboxWithQuota(ctx context.Context, actor sb.Actor, re
 	return out.Account, nil
 }
 
+// checkQuotaChange refuses, before any slow work, a quota change a
+// mailbox makes to itself or one with values out of range (nil: none).
+func checkQuotaChange(actor sb.Actor, ch *sb.QuotaChange) error {
+	if ch == nil {
+		return nil
+	}
+	if actor.IsMailbox() {
+		return sb.Errorf(sb.EFORBIDDEN, "a mailbox may not change its quota")
+	}
+	_, err := applyQuota(sb.MailboxQuota{}, ch)
+	return err
+}
+
+// lockForQuota takes, for a quota change (nil: none), the tenant of domain
+// d before the path writes any account row, as every path does (see
+// lockTenant).
+func lockForQuota(ctx context.Context, tx *store.Tx, d *sb.Domain, ch *sb.QuotaChange) error {
+	if ch == nil {
+		return nil
+	}
+	_, err := lockTenant(ctx, tx, d.TenantID)
+	return err
+}
+
+// changeQuota applies a quota change (nil: none) to account a in the
+// caller's transaction, for UpdateMailbox.
+func (s *Service) changeQuota(ctx context.Context, tx *store.Tx, actor sb.Actor, a *sb.Account, ch *sb.QuotaChange) error {
+	if ch == nil {
+		return nil
+	}
+	q, err := s.setQuota(ctx, tx, actor, func(*store.Tx) (*sb.Account, *sb.Domain, error) {
+		d, err := tx.DomainByID(ctx, a.DomainID)
+		return a, d, err
+	}, *ch)
+	if err != nil {
+		return err
+	}
+	a.Quota, a.UpdatedAt = q.Quota, q.UpdatedAt
+	return nil
+}
+
 // SetAccountQuota changes the quota of an account in a domain of the actor;
 // a mailbox may not change its own.
 func (s *Service) SetAccountQuota(ctx context.Context, actor sb.Actor, domainID, accountID int64, ch sb.QuotaChange) (*sb.Account, error) {
