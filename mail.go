@@ -18,6 +18,7 @@ type MailboxChange struct {
 	// Aliases replaces the aliases that forward to this mailbox alone:
 	// missing ones are created, others of this mailbox deleted.
 	Aliases *[]string
+	Quota   *QuotaChange // nil: the quota stays
 }
 
 // NewDKIM is a new DKIM key with the DNS record to publish for it.

@@ -10,6 +10,7 @@ type NewMailbox struct {
 	FirstName, LastName string
 	Forwards            []string
 	InboxSave           bool
+	Quota               *QuotaChange // nil: the tenant's default
 }
 
 // DomainChange lists what an update of a domain changes; nil fields stay.
@@ -22,6 +23,7 @@ type DomainChange struct {
 type TenantChange struct {
 	Password *string
 	Memo     *string
+	Limits   *TenantLimitsChange // operators only
 }
 
 // Mailbox list orders (mailbox.org's mail.list sort_field values).

@@ -22,6 +22,8 @@ type Tenant struct {
 	DomainsCount int64
 	// Memo is the operator's free-text note on the tenant.
 	Memo string
+	// Limits bound what it may hold.
+	Limits TenantLimits
 }
 
 // Domain is a mail/SIP domain owned by one tenant.
@@ -61,6 +63,9 @@ type Account struct {
 	// mail is only forwarded. No forwards: mail stays in the mailbox.
 	Forwards  []string
 	InboxSave bool
+	// Quota is the mailbox's limits; QuotaUsed what Dovecot recorded.
+	Quota     MailboxQuota
+	QuotaUsed QuotaUsage
 }
 
 // Alias is a forwarder: mail to Email goes to every address in

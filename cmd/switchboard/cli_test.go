@@ -109,7 +109,7 @@ func TestBadCommandLinesPrintOneLineAndAHint(t *testing.T) {
 		{"an unknown sub-command", []string{"domain", "eat"},
 			nil, `switchboard: domain: unknown command "eat" (want create, delete or list)`, `run "switchboard domain --help" for the commands`},
 		{"a group without a sub-command", []string{"account"},
-			nil, "switchboard: account: want create, delete, list, passwd or set-admin", `run "switchboard account --help" for the commands`},
+			nil, "switchboard: account: want create, delete, list, passwd, quota or set-admin", `run "switchboard account --help" for the commands`},
 		{"mailconfig without a directory", []string{"mailconfig", "--data", dir},
 			nil, "switchboard: mailconfig: give --dovecot DIR, --postfix DIR or both", `run "switchboard mailconfig --help" for the flags`},
 		{"sipconfig without a directory", []string{"sipconfig", "--data", dir},

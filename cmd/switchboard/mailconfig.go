@@ -22,6 +22,7 @@ func mailconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	milter := fs.String("milter", "", "host:port of serve's DKIM signing milter (--milter-listen) for Postfix to call")
 	sasl := fs.String("sasl-socket", mailconfig.DefaultSASLSocket, "Dovecot's auth socket for Postfix's SMTP AUTH (smtpd_sasl_path)")
 	submission := fs.String("submission", "", "host:port of the SMTP server (Postfix) that Dovecot sends vacation replies through (default: Postfix's sendmail)")
+	quotaStatus := fs.String("quota-status", "", "host:port for Dovecot's quota-status policy service, which Postfix asks at RCPT TO (\"\": none; LMTP still refuses mail to a full mailbox)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func mailconfigCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	files, err := mailconfig.Write(mailconfig.Options{DatabaseURL: sf.database, DataDir: sf.data,
 		MailRoot: root, DovecotDir: *dovecot, PostfixDir: *postfix, LMTP: *lmtp, Milter: *milter, SASLSocket: *sasl,
-		Submission: *submission})
+		Submission: *submission, QuotaStatus: *quotaStatus})
 	if err != nil {
 		return fmt.Errorf("mailconfig: %w", err)
 	}

@@ -37,6 +37,8 @@ Usage:
   switchboard tenant create NAME (--password-stdin | --password P) [--operator] [flags]
   switchboard tenant list [flags]
   switchboard tenant passwd NAME [--password-stdin | --password P] [flags]
+  switchboard tenant limits NAME [--plan P] [--max-domains N] [--max-mailboxes N] [--max-quota SIZE] [--default-quota SIZE] [flags]
+                                      show (and change) a tenant's limits and what it holds
   switchboard domain create DOMAIN --tenant NAME [flags]   a domain without accounts
   switchboard domain list [--tenant NAME] [flags]
   switchboard domain delete DOMAIN [flags]                 with all its accounts and mail
@@ -44,6 +46,7 @@ Usage:
   switchboard account list DOMAIN [flags]
   switchboard account passwd EMAIL (--password-stdin | --password P) [--algorithm MD5|SHA-256] [flags]
   switchboard account set-admin EMAIL [--admin=false] [flags]
+  switchboard account quota EMAIL (SIZE | --plan P) [--messages N] [flags]   SIZE in bytes or with K, M, G, T; 0 unlimited
   switchboard account delete EMAIL [flags]                 with its mail
   switchboard vacation show EMAIL [flags]                  a mailbox's vacation reply
   switchboard vacation set EMAIL [--subject S] [--body B | --body-file F] [--start YYYY-MM-DD] [--end YYYY-MM-DD]
@@ -58,7 +61,7 @@ Usage:
   switchboard import domain FILE --tenant NAME [flags] restore a domain export, in one transaction
   switchboard import accounts FILE.csv --domain DOMAIN [flags]
                                       create a CSV file's accounts, all or none (see README)
-  switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [--submission HOST:PORT] [flags]
+  switchboard mailconfig --dovecot DIR --postfix DIR [--mail-root DIR] [--lmtp HOST:PORT] [--submission HOST:PORT] [--quota-status HOST:PORT] [flags]
                                       write Dovecot/Postfix files reading the store's mail views
   switchboard sipconfig --kamailio DIR [--algorithm MD5|SHA-256] [--listen HOST:PORT] [--transport udp,tcp] [flags]
                                       write a kamailio.cfg registering and routing the store's SIP accounts
@@ -238,6 +241,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			"create": func(a []string) error { return tenantCreate(ctx, a, stdin, stdout, stderr) },
 			"list":   func(a []string) error { return tenantList(ctx, a, stdout, stderr) },
 			"passwd": func(a []string) error { return tenantPasswd(ctx, a, stdin, stdout, stderr) },
+			"limits": func(a []string) error { return tenantLimits(ctx, a, stdout, stderr) },
 		})
 	case "oauth-client":
 		return subcommand("oauth-client", args[1:], map[string]func([]string) error{

@@ -24,6 +24,7 @@ func accountCmd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		"passwd":    func(a []string) error { return accountPasswd(ctx, a, stdin, stdout, stderr) },
 		"set-admin": func(a []string) error { return accountSetAdmin(ctx, a, stdout, stderr) },
 		"delete":    func(a []string) error { return accountDelete(ctx, a, stdout, stderr) },
+		"quota":     func(a []string) error { return accountQuota(ctx, a, stdout, stderr) },
 	})
 }
 

@@ -23,6 +23,7 @@ func (s *Server) registerMailAdmin() {
 	s.handle("GET /users/{domain_id}", s.mailAdmin(s.withTenant(s.getUsers)))
 	s.handle("POST /user/{domain_id}", s.mailAdmin(s.withTenant(s.postUser)))
 	s.handle("POST /user-change-password", s.mailAdmin(s.withTenant(s.postChangePassword)))
+	s.handle("POST /user-quota", s.mailAdmin(s.withTenant(s.postUserQuota)))
 	s.handle("DELETE /users", s.mailAdmin(s.withTenant(s.deleteUser)))
 	s.handle("GET /aliases/{domain_id}", s.mailAdmin(s.withTenant(s.getAliases)))
 	s.handle("POST /alias/{domain_id}", s.mailAdmin(s.withTenant(s.postAlias)))
@@ -85,6 +86,7 @@ type userJSON struct {
 	ID       int64  `json:"id"`
 	DomainID int64  `json:"domain_id"`
 	Email    string `json:"email"`
+	quotaJSON
 }
 
 type aliasJSON struct {
@@ -103,7 +105,7 @@ func toDomainJSON(d sb.Domain) domainJSON {
 }
 
 func toUserJSON(a sb.Account) userJSON {
-	return userJSON{ID: a.ID, DomainID: a.DomainID, Email: a.Email}
+	return userJSON{ID: a.ID, DomainID: a.DomainID, Email: a.Email, quotaJSON: toQuotaJSON(a)}
 }
 
 func (s *Server) postAuth(w http.ResponseWriter, r *http.Request) error {
@@ -220,11 +222,15 @@ func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {
-	domainID, _, v, err := readInDomain(r, "email", "password")
+	domainID, p, v, err := readInDomain(r, "email", "password")
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.CreateAccount(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, v[0], v[1], true)
+	q, err := readQuota(p)
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.CreateMailboxWithQuota(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, v[0], v[1], true, q)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,8 @@ func TestMailAdminWalkThrough(t *testing.T) {
 		}
 
 		res = e.do("GET", fmt.Sprintf("/users/%d", domainID), tok, nil).want(200)
-		want = fmt.Sprintf(`{"users":[{"id":%d,"domain_id":%d,"email":"admin@example.com"},{"id":%d,"domain_id":%d,"email":"bob@example.com"}]}`,
+		const noQuota = `"quota":0,"quota_messages":0,"quota_used":0,"quota_used_messages":0`
+		want = fmt.Sprintf(`{"users":[{"id":%d,"domain_id":%d,"email":"admin@example.com",`+noQuota+`},{"id":%d,"domain_id":%d,"email":"bob@example.com",`+noQuota+`}]}`,
 			adminID, domainID, bobID, domainID)
 		if strings.TrimSpace(res.body) != want {
 			t.Fatalf("GET /users = %s, want %s", res.body, want)

@@ -43,6 +43,7 @@ type Services interface {
 	sb.DeviceService
 	sb.AppPasswordService
 	sb.VacationService
+	sb.QuotaService
 	Ping(ctx context.Context) error
 }
 

@@ -175,13 +175,29 @@ func DecodeParams(p json.RawMessage, v any) error {
 	return nil
 }
 
+// memberPath is a decoding error's path without the names of embedded Go
+// structs (mailParams.quota -> quota): members are snake_case, the
+// embedded structs' names camelCase.
+func memberPath(path string) string {
+	parts := strings.Split(path, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if strings.ToLower(p) != p {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, ".")
+}
+
 // paramsError maps a decoding error to -32602.
 func paramsError(err error) error {
 	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		if e.Field == "" {
 			return InvalidParams("Invalid params: params have the wrong type", "")
 		}
-		return InvalidParams(fmt.Sprintf("Invalid params: %s has the wrong type", e.Field), e.Field)
+		field := memberPath(e.Field)
+		return InvalidParams(fmt.Sprintf("Invalid params: %s has the wrong type", field), field)
 	}
 	if _, ok := errors.AsType[*json.InvalidUnmarshalError](err); ok {
 		return err

@@ -50,9 +50,8 @@ type (
 		SortOrder *string `json:"sort_order"`
 	}
 	accountSetParams struct {
-		Account  string  `json:"account"`
-		Password string  `json:"password"`
-		Memo     *string `json:"memo"`
+		accountParams
+		Memo *string `json:"memo"`
 	}
 	accountListParams struct {
 		Query           string `json:"query"` // a part of the account name
@@ -133,7 +132,7 @@ func (p *mailSetParams) change(ch *sb.MailboxChange) error {
 }
 
 // mailboxWithAliases answers a mailbox with the aliases that forward to it.
-func (m *methods) mailboxWithAliases(ctx context.Context, actor sb.Actor, mail string) (any, error) {
+func (m *methods) mailboxWithAliases(ctx context.Context, actor sb.Actor, mail string, usage bool) (any, error) {
 	a, err := m.svc.GetMailbox(ctx, actor, mail)
 	if err != nil {
 		return nil, err
@@ -145,6 +144,9 @@ func (m *methods) mailboxWithAliases(ctx context.Context, actor sb.Actor, mail s
 	out := toMailJSON(*a)
 	list := aliases[a.Email]
 	out.Aliases = &list
+	if usage {
+		out.QuotaUsage = quotaUsage(*a)
+	}
 	return out, nil
 }
 

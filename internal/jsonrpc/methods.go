@@ -23,6 +23,7 @@ type Services interface {
 	sb.MailboxOrgService
 	sb.AppPasswordService
 	sb.VacationService
+	sb.QuotaService
 }
 
 // NewAPI returns the mailbox.org-style API: the envelope with every method
@@ -101,6 +102,12 @@ type (
 		Account  string `json:"account"`
 		Password string `json:"password"`
 		Level    string `json:"level"` // account.add: "account" (default) or "admin"
+		// Limits (quotas.go): a preset, then limits outright.
+		Plan         *string         `json:"plan"`
+		MaxDomains   *int64          `json:"max_domains"`
+		MaxMailboxes *int64          `json:"max_mailboxes"`
+		MaxQuota     json.RawMessage `json:"max_quota"`
+		DefaultQuota json.RawMessage `json:"default_quota"`
 	}
 	domainParams struct {
 		Domain  string `json:"domain"`
@@ -111,6 +118,11 @@ type (
 		Password *string `json:"password"`
 		Active   *bool   `json:"active"`
 		mailProfileParams
+		// The quota (quotas.go): bytes or a size, or a preset plus MiB.
+		Quota               json.RawMessage `json:"quota"`
+		QuotaMessages       *int64          `json:"quota_messages"`
+		Plan                *string         `json:"plan"`
+		AdditionalMailQuota json.RawMessage `json:"additional_mail_quota"`
 	}
 	mailListParams struct {
 		Domain string `json:"domain"`
@@ -158,6 +170,7 @@ type accountJSON struct {
 	Level   string `json:"level"`
 	Created string `json:"created"`
 	Memo    string `json:"memo"`
+	limitsJSON
 }
 
 func toAccountJSON(t sb.Tenant) accountJSON {
@@ -165,7 +178,8 @@ func toAccountJSON(t sb.Tenant) accountJSON {
 	if t.Role == sb.RoleOperator {
 		level = sb.LevelAdmin
 	}
-	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339), Memo: t.Memo}
+	return accountJSON{Account: t.Name, Level: level, Created: t.CreatedAt.UTC().Format(time.RFC3339), Memo: t.Memo,
+		limitsJSON: toLimitsJSON(t.Limits)}
 }
 
 func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
@@ -180,7 +194,7 @@ func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountPara
 	default:
 		return nil, InvalidParams(`level must be "account" or "admin"`, "level")
 	}
-	t, err := m.svc.CreateTenant(ctx, actor, p.Account, p.Password, role)
+	t, err := m.createTenant(ctx, actor, p, role)
 	if err != nil {
 		return nil, renameField(err, "name", "account")
 	}
@@ -191,25 +205,32 @@ func (m *methods) accountGet(ctx context.Context, actor sb.Actor, p *accountPara
 	if p.Account == "" {
 		p.Account = actor.TenantName
 	}
-	t, err := m.svc.GetTenant(ctx, actor, p.Account)
+	t, u, err := m.svc.TenantUsage(ctx, actor, p.Account)
 	if err != nil {
-		return nil, err
+		return nil, renameField(err, "tenant", "account")
 	}
-	return toAccountJSON(*t), nil
+	return withUsage(*t, *u), nil
 }
 
 func (m *methods) accountSet(ctx context.Context, actor sb.Actor, p *accountSetParams) (any, error) {
 	if err := need("account", p.Account); err != nil {
 		return nil, err
 	}
-	ch := sb.TenantChange{Memo: p.Memo}
+	lim, err := p.limits()
+	if err != nil {
+		return nil, err
+	}
+	ch := sb.TenantChange{Memo: p.Memo, Limits: lim}
 	if p.Password != "" {
 		ch.Password = &p.Password
 	}
-	if ch.Password == nil && ch.Memo == nil {
-		return nil, InvalidParams("password or memo is required", "password")
+	if ch.Password == nil && ch.Memo == nil && ch.Limits == nil {
+		return nil, InvalidParams("password, memo, plan or a limit is required", "password")
 	}
-	return true, m.svc.UpdateTenant(ctx, actor, p.Account, ch)
+	if err := m.svc.UpdateTenant(ctx, actor, p.Account, ch); err != nil {
+		return nil, renameField(err, "tenant", "account")
+	}
+	return true, nil
 }
 
 func (m *methods) accountDel(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
@@ -336,6 +357,9 @@ type mailJSON struct {
 	Forwards  []string  `json:"forwards"`
 	InboxSave bool      `json:"inboxsave"`
 	Aliases   *[]string `json:"aliases,omitempty"` // mail.get, mail.list with details
+	mailQuotaJSON
+	// QuotaUsage is mail.get's with include_quota_usage.
+	QuotaUsage *quotaUsageJSON `json:"quota_usage,omitempty"`
 }
 
 func toMailJSON(a sb.Account) mailJSON {
@@ -345,7 +369,8 @@ func toMailJSON(a sb.Account) mailJSON {
 	}
 	return mailJSON{Mail: a.Email, Domain: a.Email[len(a.Local)+1:], Active: a.Active,
 		Created: a.CreatedAt.UTC().Format(time.RFC3339), Updated: a.UpdatedAt.UTC().Format(time.RFC3339),
-		FirstName: a.FirstName, LastName: a.LastName, Forwards: fwd, InboxSave: a.InboxSave}
+		FirstName: a.FirstName, LastName: a.LastName, Forwards: fwd, InboxSave: a.InboxSave,
+		mailQuotaJSON: toMailQuotaJSON(a)}
 }
 
 // mailbox answers with an account, or passes an error on.
@@ -373,6 +398,10 @@ func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (a
 		return nil, err
 	}
 	in := sb.NewMailbox{Address: p.Mail, Password: *p.Password, Active: p.Active == nil || *p.Active, InboxSave: true}
+	var err error
+	if in.Quota, err = p.quota(); err != nil {
+		return nil, err
+	}
 	if err := p.mailProfileParams.apply(&in); err != nil {
 		return nil, err
 	}
@@ -381,13 +410,14 @@ func (m *methods) mailAdd(ctx context.Context, actor sb.Actor, p *mailParams) (a
 }
 
 func (m *methods) mailGet(ctx context.Context, actor sb.Actor, p *struct {
-	Mail string `json:"mail"`
+	Mail              string `json:"mail"`
+	IncludeQuotaUsage bool   `json:"include_quota_usage"`
 }) (any, error) {
 	mail, err := own(actor, p.Mail)
 	if err != nil {
 		return nil, err
 	}
-	return m.mailboxWithAliases(ctx, actor, mail)
+	return m.mailboxWithAliases(ctx, actor, mail, p.IncludeQuotaUsage)
 }
 
 func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailSetParams) (any, error) {
@@ -395,14 +425,18 @@ func (m *methods) mailSet(ctx context.Context, actor sb.Actor, p *mailSetParams)
 	if err != nil {
 		return nil, err
 	}
-	ch := sb.MailboxChange{Password: p.Password, Active: p.Active}
+	q, err := p.quota()
+	if err != nil {
+		return nil, err
+	}
+	ch := sb.MailboxChange{Password: p.Password, Active: p.Active, Quota: q}
 	if err := p.change(&ch); err != nil {
 		return nil, err
 	}
 	if _, err := m.svc.UpdateMailbox(ctx, actor, mail, ch); err != nil {
 		return nil, err
 	}
-	return m.mailboxWithAliases(ctx, actor, mail)
+	return m.mailboxWithAliases(ctx, actor, mail, false)
 }
 
 func (m *methods) mailDel(ctx context.Context, actor sb.Actor, p *struct {

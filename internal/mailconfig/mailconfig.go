@@ -48,6 +48,10 @@ type Options struct {
 	// vacation replies to (Dovecot's submission_host), normally Postfix's
 	// smtpd; "" leaves them to sendmail_path, Postfix's sendmail.
 	Submission string
+	// QuotaStatus is the host:port of Dovecot's quota-status policy
+	// service, which Postfix asks at RCPT TO; "" runs none (LMTP still
+	// refuses mail to a full mailbox, and Postfix bounces it).
+	QuotaStatus string
 }
 
 // DefaultSASLSocket is where Dovecot listens for Postfix's SMTP AUTH.
@@ -67,6 +71,8 @@ type params struct {
 	SQLitePath         string
 	PG                 PG
 	LMTPHost, LMTPPort string
+	// QuotaStatusHost and QuotaStatusPort split QuotaStatus.
+	QuotaStatusHost, QuotaStatusPort string
 }
 
 func (p params) postgres() bool { return p.SQLitePath == "" }
@@ -176,6 +182,9 @@ func Render(o Options) ([]File, error) {
 		if err := add(o.DovecotDir, "dovecot-switchboard-dict-sieve.conf.ext", "dovecot-switchboard-dict-sieve.conf.ext.tmpl", p, secret); err != nil {
 			return nil, err
 		}
+		if err := add(o.DovecotDir, "dovecot-switchboard-dict-sql.conf.ext", "dovecot-switchboard-dict-sql.conf.ext.tmpl", p, secret); err != nil {
+			return nil, err
+		}
 	}
 	if o.PostfixDir != "" {
 		if err := add(o.PostfixDir, "main.cf.switchboard", "main.cf.switchboard.tmpl", p, false); err != nil {
@@ -226,7 +235,7 @@ func resolve(o Options) (params, error) {
 			return p, err
 		}
 	}
-	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, p.SASLSocket, p.Submission, o.DatabaseURL, o.DataDir} {
+	for _, v := range []string{p.MailRoot, p.DovecotDir, p.PostfixDir, p.LMTP, p.Milter, p.SASLSocket, p.Submission, p.QuotaStatus, o.DatabaseURL, o.DataDir} {
 		if strings.ContainsAny(v, "\n\r") {
 			return p, fmt.Errorf("a path or URL holds a line break")
 		}
@@ -255,6 +264,11 @@ func resolve(o Options) (params, error) {
 	if p.Submission != "" {
 		if _, _, err := net.SplitHostPort(p.Submission); err != nil {
 			return p, fmt.Errorf("--submission %q: want host:port", p.Submission)
+		}
+	}
+	if p.QuotaStatus != "" {
+		if p.QuotaStatusHost, p.QuotaStatusPort, err = net.SplitHostPort(p.QuotaStatus); err != nil {
+			return p, fmt.Errorf("--quota-status %q: want host:port", p.QuotaStatus)
 		}
 	}
 	u := o.DatabaseURL

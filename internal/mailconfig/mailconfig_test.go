@@ -21,12 +21,13 @@ func TestContribMatchesTemplates(t *testing.T) {
 		t.Run(tc.driver, func(t *testing.T) {
 			files, err := Render(Options{DatabaseURL: tc.url, DataDir: "/var/lib/switchboard",
 				MailRoot: "/var/vmail", DovecotDir: "/etc/dovecot/switchboard",
-				PostfixDir: "/etc/postfix/switchboard", LMTP: "127.0.0.1:24", Milter: "127.0.0.1:8891"})
+				PostfixDir: "/etc/postfix/switchboard", LMTP: "127.0.0.1:24", Milter: "127.0.0.1:8891",
+				QuotaStatus: "127.0.0.1:12340"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(files) != 8 {
-				t.Fatalf("%d files, want 8", len(files))
+			if len(files) != 9 {
+				t.Fatalf("%d files, want 9", len(files))
 			}
 			for _, f := range files {
 				server := "postfix"
@@ -75,6 +76,7 @@ func TestPostgresSettings(t *testing.T) {
 		"main.cf.switchboard":                     "virtual_transport = lmtp:inet:127.0.0.1:24",
 		"dovecot-switchboard-apppw-sql.conf.ext":  `FROM "tenant_a".mail_app_passwords WHERE email = '%u' AND handle = '%8w' AND protocol = '%s'`,
 		"dovecot-switchboard-dict-sieve.conf.ext": "connect = host=db.example port=6543 dbname=mail user=sb password='it\\'s secret' sslmode=require\n\nmap {\n  pattern = priv/sieve/name/$name\n  table = \"tenant_a\".mail_sieve_scripts",
+		"dovecot-switchboard-dict-sql.conf.ext":   "connect = host=db.example port=6543 dbname=mail user=sb password='it\\'s secret' sslmode=require\n\nmap {\n  pattern = priv/quota/storage\n  table = \"tenant_a\".quota_usage",
 	} {
 		if !strings.Contains(all[file], want) {
 			t.Errorf("%s lacks %q:\n%s", file, want, all[file])

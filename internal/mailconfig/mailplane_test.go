@@ -66,7 +66,8 @@ func TestMailPlane(t *testing.T) {
 			replies := smtptest.Start(t, smtptest.Options{}) // where Pigeonhole's vacation replies go
 			o := mailconfig.Options{DatabaseURL: dbURL, MailRoot: mailRoot, LMTP: lmtp, Milter: milterAddr,
 				DovecotDir: filepath.Join(root, "dovecot"), PostfixDir: filepath.Join(root, "postfix"),
-				SASLSocket: filepath.Join(root, "run", "auth-postfix"), Submission: replies.Addr}
+				SASLSocket: filepath.Join(root, "run", "auth-postfix"), Submission: replies.Addr,
+				QuotaStatus: freeAddr(t)}
 			if _, err := mailconfig.Write(o); err != nil {
 				t.Fatal(err)
 			}
@@ -74,6 +75,7 @@ func TestMailPlane(t *testing.T) {
 			smtpAddr := startPostfix(t, root, o)
 			checkMailPlane(t, api, imapAddr, smtpAddr, mailRoot)
 			t.Run("vacation replies", func(t *testing.T) { checkVacation(t, api, imapAddr, smtpAddr, replies) })
+			t.Run("quotas", func(t *testing.T) { checkQuota(t, api, imapAddr, smtpAddr, mailRoot, o) })
 		})
 	}
 }

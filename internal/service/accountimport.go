@@ -38,15 +38,18 @@ type importRow struct {
 	creds        store.Credentials
 	// kept: the hash is the file's; sip: a SIP identity (HA1s).
 	kept, active, sip bool
-	// quota is the file's storage quota in bytes (-1: none). The store
-	// has no quota column yet: it is checked and carried to here, and
-	// writing it is one line in toStore when the column lands.
+	// quota is the file's storage quota in bytes (-1: none, the tenant's
+	// default_quota); the tenant's limits are checked after the write.
 	quota int64
 }
 
-func (r *importRow) toStore(now time.Time) store.ImportAccount {
+func (r *importRow) toStore(now time.Time, defaultQuota int64) store.ImportAccount {
+	q := sb.MailboxQuota{Bytes: defaultQuota}
+	if r.quota >= 0 {
+		q.Bytes = r.quota
+	}
 	return store.ImportAccount{Local: r.local, Email: r.email, Credentials: r.creds, Active: r.active,
-		Activated: true, CreatedAt: now, UpdatedAt: now}
+		Activated: true, CreatedAt: now, UpdatedAt: now, Quota: q}
 }
 
 // ImportAccounts creates the accounts of a CSV file in a domain of the
@@ -109,6 +112,12 @@ func (s *Service) ImportAccounts(ctx context.Context, actor sb.Actor, ref sb.Dom
 		if d2.ID != d.ID || d2.Realm != d.Realm {
 			return sb.Errorf(sb.ECONFLICT, "domain %s changed meanwhile, try again", d.Name)
 		}
+		// The tenant's limits: locked before the accounts are written,
+		// checked after.
+		t, err := lockTenant(ctx, tx, d2.TenantID)
+		if err != nil {
+			return err
+		}
 		if err := tx.LockAddresses(ctx, d.ID); err != nil {
 			return err
 		}
@@ -121,7 +130,7 @@ func (s *Service) ImportAccounts(ctx context.Context, actor sb.Actor, ref sb.Dom
 		}
 		batch := make([]store.ImportAccount, 0, importBatch)
 		for i := range rows {
-			batch = append(batch, rows[i].toStore(now))
+			batch = append(batch, rows[i].toStore(now, t.Limits.DefaultQuotaBytes))
 			if rows[i].kept {
 				res.Kept++
 			}
@@ -139,6 +148,9 @@ func (s *Service) ImportAccounts(ctx context.Context, actor sb.Actor, ref sb.Dom
 				progress(sb.ImportProgress{Phase: sb.PhaseWriting, Done: i + 1, Total: len(rows)})
 			}
 		}
+		if err := checkLimits(ctx, tx, t, limitMailboxes|limitQuota); err != nil {
+			return err
+		}
 		res.Imported = int64(len(rows))
 		if err := tx.Audit(ctx, now, actor.String(), "account.import", "domain:"+d.Name); err != nil {
 			return err
@@ -148,13 +160,6 @@ func (s *Service) ImportAccounts(ctx context.Context, actor sb.Actor, ref sb.Dom
 	})
 	if err != nil {
 		return nil, err
-	}
-	for _, r := range rows {
-		if r.quota >= 0 {
-			s.log.WarnContext(ctx, "account import: the quota column was checked but is not stored: this store has no mailbox quotas yet",
-				"domain", d.Name)
-			break
-		}
 	}
 	return res, nil
 }

@@ -36,6 +36,9 @@ type NewAccount struct {
 	// Mailbox, when set, is the mailbox's profile (names and forwarding,
 	// validated by the caller); nil: no names, no forwarding.
 	Mailbox *store.MailboxProfile
+	// Quota is the mailbox's quota, on top of its tenant's default (nil:
+	// the default).
+	Quota *sb.QuotaChange
 }
 
 // domainFunc resolves, and authorises for the actor, the domain an account
@@ -101,6 +104,15 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 			return sb.Errorf(sb.ECONFLICT, "domain %s changed meanwhile, try again", d.Name)
 		}
 		a.DomainID = d2.ID
+		// The tenant's limits: locked before the account is written,
+		// checked after.
+		t, err := lockTenant(ctx, tx, d2.TenantID)
+		if err != nil {
+			return err
+		}
+		if a.Quota, err = applyQuota(sb.MailboxQuota{Bytes: t.Limits.DefaultQuotaBytes}, in.Quota); err != nil {
+			return err
+		}
 		creds, kept, err := planeCredentials(ctx, tx, all, algs)
 		if err != nil {
 			return err
@@ -114,6 +126,9 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 			case sb.ErrorCode(err) == sb.ECONFLICT:
 				return &sb.Error{Code: sb.ECONFLICT, Field: field, Message: "account " + a.Email + " already exists", Err: sb.ErrTaken}
 			}
+			return err
+		}
+		if err := checkLimits(ctx, tx, t, limitMailboxes|limitQuota); err != nil {
 			return err
 		}
 		if out.ConfirmationKey != "" {

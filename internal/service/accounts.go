@@ -137,15 +137,24 @@ func (s *Service) UpdateMailbox(ctx context.Context, actor sb.Actor, email strin
 	if err := checkMailboxChange(actor, &ch); err != nil {
 		return nil, err
 	}
+	if err := checkQuotaChange(actor, ch.Quota); err != nil {
+		return nil, err
+	}
 	load := func(tx *store.Tx) (*sb.Account, *sb.Domain, error) {
 		a, err := visibleMailbox(ctx, tx, actor, email)
 		if err != nil {
 			return nil, nil, err
 		}
 		d, err := tx.DomainByID(ctx, a.DomainID)
+		if err == nil {
+			err = lockForQuota(ctx, tx, d, ch.Quota)
+		}
 		return a, d, err
 	}
 	apply := func(tx *store.Tx, a *sb.Account) error {
+		if err := s.changeQuota(ctx, tx, actor, a, ch.Quota); err != nil {
+			return err
+		}
 		if ch.Active != nil {
 			if err := s.setAccountState(ctx, tx, actor, a, AccountState{Active: ch.Active}); err != nil {
 				return err

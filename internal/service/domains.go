@@ -76,10 +76,17 @@ func (s *Service) CreateDomain(ctx context.Context, actor sb.Actor, in sb.NewDom
 		if err := checkDomainClaim(ctx, tx, actor, name); err != nil || !write {
 			return d, err
 		}
+		t, err := lockTenant(ctx, tx, d.TenantID)
+		if err != nil {
+			return nil, err
+		}
 		if err := tx.CreateDomain(ctx, d); err != nil {
 			if sb.ErrorCode(err) == sb.ECONFLICT {
 				return nil, &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists"}
 			}
+			return nil, err
+		}
+		if err := checkLimits(ctx, tx, t, limitDomains); err != nil {
 			return nil, err
 		}
 		return d, tx.Audit(ctx, now, actor.String(), "domain.create", "domain:"+name)
@@ -200,7 +207,13 @@ func (s *Service) UpdateDomain(ctx context.Context, actor sb.Actor, domain strin
 			if err != nil {
 				return err
 			}
+			if t, err = lockTenant(ctx, tx, t.ID); err != nil {
+				return err
+			}
 			if err := tx.SetDomainTenant(ctx, d.ID, t.ID); err != nil {
+				return err
+			}
+			if err := checkLimits(ctx, tx, t, limitAll); err != nil {
 				return err
 			}
 			d.TenantID, d.TenantName = t.ID, t.Name

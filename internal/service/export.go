@@ -43,6 +43,11 @@ type (
 		LastName  string   `json:"last_name,omitempty"`
 		Forwards  []string `json:"forwards,omitempty"`
 		InboxSave *bool    `json:"inboxsave,omitempty"`
+		// The quota; archives from before quotas have none (unlimited).
+		QuotaBytes      int64  `json:"quota_bytes,omitempty"`
+		QuotaMessages   int64  `json:"quota_messages,omitempty"`
+		QuotaPlan       string `json:"quota_plan,omitempty"`
+		QuotaExtraBytes int64  `json:"quota_extra_bytes,omitempty"`
 	}
 	aliasRecord struct {
 		Address   string    `json:"address"`
@@ -110,7 +115,8 @@ func (s *Service) ExportDomain(ctx context.Context, actor sb.Actor, domain strin
 			return accounts.Add(accountRecord{Local: a.Local, Email: a.Email, PasswordHash: c.Hash,
 				HA1MD5: c.HA1MD5, HA1SHA256: c.HA1SHA256, Active: a.Active, ContactEmail: a.ContactEmail, Phone: a.Phone,
 				Activated: a.Activated, Admin: a.Admin, Provisioned: a.Provisioned, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
-				FirstName: a.FirstName, LastName: a.LastName, Forwards: a.Forwards, InboxSave: &a.InboxSave})
+				FirstName: a.FirstName, LastName: a.LastName, Forwards: a.Forwards, InboxSave: &a.InboxSave,
+				QuotaBytes: a.Quota.Bytes, QuotaMessages: a.Quota.Messages, QuotaPlan: a.Quota.Plan, QuotaExtraBytes: a.Quota.ExtraBytes})
 		})
 		if err := errors.Join(err, accounts.Close("accounts")); err != nil {
 			return err
@@ -246,6 +252,9 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			return err
 		}
 		d := &sb.Domain{Name: name, TenantID: owner.ID, TenantName: owner.Name, CreatedAt: dr.CreatedAt}
+		if owner, err = lockTenant(ctx, tx, owner.ID); err != nil {
+			return err
+		}
 		if err := tx.CreateDomain(ctx, d); err != nil {
 			if sb.ErrorCode(err) == sb.ECONFLICT {
 				return &sb.Error{Code: sb.ECONFLICT, Field: "domain", Message: "domain " + name + " already exists here"}
@@ -282,10 +291,14 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			if err != nil {
 				return &archive.Error{Msg: "account " + r.Email + ": " + sb.ErrorMessage(err)}
 			}
+			q, err := importQuota(r)
+			if err != nil {
+				return &archive.Error{Msg: "account " + r.Email + ": " + sb.ErrorMessage(err)}
+			}
 			batch = append(batch, store.ImportAccount{Local: local, Email: local + "@" + dom,
 				Credentials: store.Credentials{Hash: r.PasswordHash, HA1MD5: r.HA1MD5, HA1SHA256: r.HA1SHA256},
 				Active:      r.Active, ContactEmail: r.ContactEmail, Phone: r.Phone, Activated: r.Activated, Admin: r.Admin,
-				Provisioned: r.Provisioned, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Mailbox: profile})
+				Provisioned: r.Provisioned, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Mailbox: profile, Quota: q})
 			res.Accounts++
 			if len(batch) == cap(batch) {
 				return flush()
@@ -296,6 +309,9 @@ func (s *Service) ImportDomain(ctx context.Context, actor sb.Actor, tenant strin
 			return err
 		}
 		if err := flush(); err != nil {
+			return err
+		}
+		if err := checkLimits(ctx, tx, owner, limitAll); err != nil {
 			return err
 		}
 		// After the accounts, so that an alias over an imported mailbox is
@@ -421,4 +437,23 @@ func importError(err error) error {
 		return sb.Errorf(sb.EINVALID, "%s", ae.Msg)
 	}
 	return err
+}
+
+// importQuota checks an imported account's quota by the rules of the
+// APIs: sizes in range, a known plan or none.
+func importQuota(r *accountRecord) (sb.MailboxQuota, error) {
+	q := sb.MailboxQuota{Bytes: r.QuotaBytes, Messages: r.QuotaMessages, Plan: r.QuotaPlan, ExtraBytes: r.QuotaExtraBytes}
+	if err := checkSize("quota", q.Bytes, MaxQuotaBytes); err != nil {
+		return q, err
+	}
+	if err := checkSize("quota_messages", q.Messages, MaxQuotaMessages); err != nil {
+		return q, err
+	}
+	if err := checkSize("additional_mail_quota", q.ExtraBytes, q.Bytes); err != nil {
+		return q, err
+	}
+	if _, ok := MailPlans[q.Plan]; q.Plan != "" && !ok {
+		return q, sb.FieldError("plan", "plan must be one of %s", planNames(MailPlans))
+	}
+	return q, nil
 }

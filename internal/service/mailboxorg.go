@@ -100,9 +100,12 @@ func (s *Service) CreateMailbox(ctx context.Context, actor sb.Actor, in sb.NewMa
 	if err != nil {
 		return nil, err
 	}
+	if _, err := applyQuota(sb.MailboxQuota{}, in.Quota); err != nil {
+		return nil, err // before the slow hash
+	}
 	ref := sb.DomainRef{Name: domain}
 	out, err := s.createAccount(ctx, actor, NewAccount{Address: in.Address, Field: "mail", Password: in.Password, Active: in.Active,
-		Activated: true, Mailbox: &store.MailboxProfile{FirstName: in.FirstName, LastName: in.LastName, Forwards: fwd, InboxSave: in.InboxSave}},
+		Activated: true, Quota: in.Quota, Mailbox: &store.MailboxProfile{FirstName: in.FirstName, LastName: in.LastName, Forwards: fwd, InboxSave: in.InboxSave}},
 		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return resolveDomain(ctx, tx, actor, ref) })
 	if err != nil {
 		return nil, err

@@ -98,6 +98,7 @@ var (
 	_ sb.DomainService  = (*Service)(nil)
 	_ sb.AccountService = (*Service)(nil)
 	_ sb.AliasService   = (*Service)(nil)
+	_ sb.QuotaService   = (*Service)(nil)
 
 	_ sb.OAuthService        = (*Service)(nil)
 	_ sb.ClientConfigService = (*Service)(nil)

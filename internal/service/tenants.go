@@ -11,6 +11,12 @@ import (
 
 // CreateTenant creates a tenant; only operators (and the command line) may.
 func (s *Service) CreateTenant(ctx context.Context, actor sb.Actor, name, password, role string) (*sb.Tenant, error) {
+	return s.createTenant(ctx, actor, name, password, role, nil)
+}
+
+// createTenant creates a tenant, with limits when ch is set, in one
+// transaction.
+func (s *Service) createTenant(ctx context.Context, actor sb.Actor, name, password, role string, ch *sb.TenantLimitsChange) (*sb.Tenant, error) {
 	if !actor.CanManageTenants() {
 		return nil, sb.Errorf(sb.EFORBIDDEN, "only operators may create tenants")
 	}
@@ -23,6 +29,13 @@ func (s *Service) CreateTenant(ctx context.Context, actor sb.Actor, name, passwo
 	if err := s.checkPassword("password", password); err != nil {
 		return nil, err
 	}
+	var limits sb.TenantLimits
+	if ch != nil {
+		var err error
+		if limits, err = applyLimits(limits, *ch); err != nil {
+			return nil, err
+		}
+	}
 	hash, err := s.hash(password)
 	if err != nil {
 		return nil, err
@@ -34,6 +47,12 @@ func (s *Service) CreateTenant(ctx context.Context, actor sb.Actor, name, passwo
 				return sb.Errorf(sb.ECONFLICT, "tenant %q already exists", name)
 			}
 			return err
+		}
+		if ch != nil {
+			if err := tx.SetTenantLimits(ctx, t.ID, limits, t.CreatedAt); err != nil {
+				return err
+			}
+			t.Limits = limits
 		}
 		return tx.Audit(ctx, t.CreatedAt, actor.String(), "tenant.create", "tenant:"+name)
 	})
@@ -78,6 +97,9 @@ func (s *Service) UpdateTenant(ctx context.Context, actor sb.Actor, name string,
 			return err
 		}
 	}
+	if ch.Limits != nil && !actor.CanManageTenants() {
+		return sb.Errorf(sb.EFORBIDDEN, "only operators may set tenant limits")
+	}
 	var hash string
 	if ch.Password != nil {
 		if err := s.checkPassword("password", *ch.Password); err != nil {
@@ -91,10 +113,15 @@ func (s *Service) UpdateTenant(ctx context.Context, actor sb.Actor, name string,
 	return s.store.InTx(ctx, func(tx *store.Tx) error {
 		t, _, err := tx.TenantByName(ctx, name)
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			return notFound("tenant")
+			return &sb.Error{Code: sb.ENOTFOUND, Field: "tenant", Message: "tenant not found"}
 		}
 		if err != nil {
 			return err
+		}
+		if ch.Limits != nil {
+			if _, err := s.setTenantLimits(ctx, tx, actor, t.ID, *ch.Limits); err != nil {
+				return err
+			}
 		}
 		now := s.now()
 		if ch.Memo != nil && *ch.Memo != t.Memo {

@@ -13,8 +13,6 @@ import (
 	"github.com/switchboard/switchboard/internal/testenv"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 // TestVacations checks the settings, their refusals and rights, and the
 // script Dovecot's dict lookups find in mail_sieve_scripts.
 func TestVacations(t *testing.T) {

@@ -142,11 +142,12 @@ const unnestChunk = 5000
 func (tx *Tx) insertAccountsUnnest(ctx context.Context, domainID int64, rows []ImportAccount) error {
 	const q = `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
 			contact_email, phone, activated, admin, provisioned, created_at, updated_at,
-			first_name, last_name, forwards, inboxsave)
-		SELECT $1, l, e, h, NULLIF(m, ''), NULLIF(s, ''), a, NULLIF(c, ''), NULLIF(p, ''), ac, ad, pr, cr, up, fn, ln, fw, ib
+			first_name, last_name, forwards, inboxsave, quota_bytes, quota_messages, quota_plan, quota_extra_bytes)
+		SELECT $1, l, e, h, NULLIF(m, ''), NULLIF(s, ''), a, NULLIF(c, ''), NULLIF(p, ''), ac, ad, pr, cr, up, fn, ln, fw, ib, qb, qm, qp, qx
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::text[],
-			$10::bool[], $11::bool[], $12::bool[], $13::bigint[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::bool[])
-			AS r (l, e, h, m, s, a, c, p, ac, ad, pr, cr, up, fn, ln, fw, ib)`
+			$10::bool[], $11::bool[], $12::bool[], $13::bigint[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::bool[],
+			$19::bigint[], $20::bigint[], $21::text[], $22::bigint[])
+			AS r (l, e, h, m, s, a, c, p, ac, ad, pr, cr, up, fn, ln, fw, ib, qb, qm, qp, qx)`
 	for len(rows) > 0 {
 		n := min(unnestChunk, len(rows))
 		var (
@@ -156,6 +157,8 @@ func (tx *Tx) insertAccountsUnnest(ctx context.Context, domainID int64, rows []I
 			created, updated                      = make([]int64, n), make([]int64, n)
 			first, last, forwards                 = make([]string, n), make([]string, n), make([]string, n)
 			inboxsave                             = make([]bool, n)
+			quotaBytes, quotaMessages, quotaExtra = make([]int64, n), make([]int64, n), make([]int64, n)
+			quotaPlan                             = make([]string, n)
 		)
 		for i, r := range rows[:n] {
 			local[i], email[i], hash[i], md5[i], sha[i] = r.Local, r.Email, r.Credentials.Hash, r.Credentials.HA1MD5, r.Credentials.HA1SHA256
@@ -166,9 +169,11 @@ func (tx *Tx) insertAccountsUnnest(ctx context.Context, domainID int64, rows []I
 				p = *r.Mailbox
 			}
 			first[i], last[i], forwards[i], inboxsave[i] = p.FirstName, p.LastName, strings.Join(p.Forwards, ","), p.InboxSave
+			quotaBytes[i], quotaMessages[i], quotaPlan[i], quotaExtra[i] = r.Quota.Bytes, r.Quota.Messages, r.Quota.Plan, r.Quota.ExtraBytes
 		}
 		if _, err := tx.q.ExecContext(ctx, q, domainID, local, email, hash, md5, sha, active, contact, phone,
-			activated, admin, provisioned, created, updated, first, last, forwards, inboxsave); err != nil {
+			activated, admin, provisioned, created, updated, first, last, forwards, inboxsave,
+			quotaBytes, quotaMessages, quotaPlan, quotaExtra); err != nil {
 			return classify("import accounts", err)
 		}
 		rows = rows[n:]

@@ -12,7 +12,7 @@ import (
 
 const accountColumns = `id, domain_id, local, email, active, created_at, updated_at,
 	COALESCE(contact_email, ''), COALESCE(phone, ''), activated, admin, provisioned,
-	ha1_md5 IS NOT NULL, ha1_sha256 IS NOT NULL, first_name, last_name, forwards, inboxsave`
+	ha1_md5 IS NOT NULL, ha1_sha256 IS NOT NULL, first_name, last_name, forwards, inboxsave, ` + quotaColumns
 
 // Credentials are what a password becomes: the argon2id hash and the SIP
 // digest HA1s of the algorithms it was set with ("" for none). They are
@@ -37,7 +37,8 @@ func scanAccount(row interface{ Scan(...any) error }, extra ...any) (*sb.Account
 	var forwards string
 	dest := append([]any{&a.ID, &a.DomainID, &a.Local, &a.Email, &a.Active, &created, &updated,
 		&a.ContactEmail, &a.Phone, &a.Activated, &a.Admin, &a.Provisioned, &md5, &sha,
-		&a.FirstName, &a.LastName, &forwards, &a.InboxSave}, extra...)
+		&a.FirstName, &a.LastName, &forwards, &a.InboxSave,
+		&a.Quota.Bytes, &a.Quota.Messages, &a.Quota.Plan, &a.Quota.ExtraBytes, &a.QuotaUsed.Bytes, &a.QuotaUsed.Messages}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -70,10 +71,12 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, c Credentials) e
 		return &sb.Error{Code: sb.ECONFLICT, Field: "email", Message: "address " + a.Email + " is already an alias", Err: ErrAddressIsAlias}
 	}
 	err = tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
-			contact_email, phone, activated, admin, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			contact_email, phone, activated, admin, created_at, updated_at,
+			quota_bytes, quota_messages, quota_plan, quota_extra_bytes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.DomainID, a.Local, a.Email, c.Hash, nullable(c.HA1MD5), nullable(c.HA1SHA256), a.Active,
-		nullable(a.ContactEmail), nullable(a.Phone), a.Activated, a.Admin, unix(a.CreatedAt), unix(a.UpdatedAt)).Scan(&a.ID)
+		nullable(a.ContactEmail), nullable(a.Phone), a.Activated, a.Admin, unix(a.CreatedAt), unix(a.UpdatedAt),
+		a.Quota.Bytes, a.Quota.Messages, a.Quota.Plan, a.Quota.ExtraBytes).Scan(&a.ID)
 	return classify("account "+a.Email, err)
 }
 
@@ -228,6 +231,7 @@ type ImportAccount struct {
 	CreatedAt, UpdatedAt time.Time
 	// Mailbox is its names and forwarding; nil: none, mail kept.
 	Mailbox *MailboxProfile
+	Quota   sb.MailboxQuota
 }
 
 // InsertImportedAccounts inserts restored accounts in multi-row statements;
@@ -248,13 +252,14 @@ func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows [
 		q := make([]byte, 0, 64+n*32)
 		q = append(q, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
 			contact_email, phone, activated, admin, provisioned, created_at, updated_at,
-			first_name, last_name, forwards, inboxsave) VALUES `...)
-		args := make([]any, 0, n*18)
+			first_name, last_name, forwards, inboxsave,
+			quota_bytes, quota_messages, quota_plan, quota_extra_bytes) VALUES `...)
+		args := make([]any, 0, n*22)
 		for i, r := range rows[:n] {
 			if i > 0 {
 				q = append(q, ',')
 			}
-			q = append(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"...)
+			q = append(q, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"...)
 			p := MailboxProfile{InboxSave: true}
 			if r.Mailbox != nil {
 				p = *r.Mailbox
@@ -262,7 +267,8 @@ func (tx *Tx) InsertImportedAccounts(ctx context.Context, domainID int64, rows [
 			args = append(args, domainID, r.Local, r.Email, r.Credentials.Hash, nullable(r.Credentials.HA1MD5),
 				nullable(r.Credentials.HA1SHA256), r.Active, nullable(r.ContactEmail), nullable(r.Phone),
 				r.Activated, r.Admin, r.Provisioned, unix(r.CreatedAt), unix(r.UpdatedAt),
-				p.FirstName, p.LastName, strings.Join(p.Forwards, ","), p.InboxSave)
+				p.FirstName, p.LastName, strings.Join(p.Forwards, ","), p.InboxSave,
+				r.Quota.Bytes, r.Quota.Messages, r.Quota.Plan, r.Quota.ExtraBytes)
 		}
 		var err error
 		switch {

@@ -20,8 +20,8 @@ func (tx *Tx) TenantByName(ctx context.Context, name string) (*sb.Tenant, string
 	var t sb.Tenant
 	var hash string
 	var created int64
-	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, memo, password_hash FROM tenants WHERE name = ?`, name).
-		Scan(&t.ID, &t.Name, &t.Role, &created, &t.Memo, &hash)
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, memo, password_hash, `+limitColumns+` FROM tenants WHERE name = ?`, name).
+		Scan(append([]any{&t.ID, &t.Name, &t.Role, &created, &t.Memo, &hash}, limitDest(&t.Limits)...)...)
 	if err != nil {
 		return nil, "", classify("tenant", err)
 	}
@@ -33,8 +33,8 @@ func (tx *Tx) TenantByName(ctx context.Context, name string) (*sb.Tenant, string
 func (tx *Tx) TenantByID(ctx context.Context, id int64) (*sb.Tenant, error) {
 	var t sb.Tenant
 	var created int64
-	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, memo FROM tenants WHERE id = ?`, id).
-		Scan(&t.ID, &t.Name, &t.Role, &created, &t.Memo)
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, memo, `+limitColumns+` FROM tenants WHERE id = ?`, id).
+		Scan(append([]any{&t.ID, &t.Name, &t.Role, &created, &t.Memo}, limitDest(&t.Limits)...)...)
 	if err != nil {
 		return nil, classify("tenant", err)
 	}
@@ -51,7 +51,7 @@ func (tx *Tx) ListTenants(ctx context.Context) ([]sb.Tenant, error) {
 // for all), ordered by id, at most limit of them (0: all).
 func (tx *Tx) listTenants(ctx context.Context, like string, limit int) ([]sb.Tenant, error) {
 	q := `SELECT id, name, role, created_at,
-		(SELECT COUNT(*) FROM domains d WHERE d.tenant_id = tenants.id), memo FROM tenants`
+		(SELECT COUNT(*) FROM domains d WHERE d.tenant_id = tenants.id), memo, ` + limitColumns + ` FROM tenants`
 	var args []any
 	if like != "" {
 		q += ` WHERE lower(name) LIKE ? ESCAPE '\'`
@@ -71,7 +71,7 @@ func (tx *Tx) listTenants(ctx context.Context, like string, limit int) ([]sb.Ten
 	for rows.Next() {
 		var t sb.Tenant
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Role, &created, &t.DomainsCount, &t.Memo); err != nil {
+		if err := rows.Scan(append([]any{&t.ID, &t.Name, &t.Role, &created, &t.DomainsCount, &t.Memo}, limitDest(&t.Limits)...)...); err != nil {
 			return nil, classify("list tenants", err)
 		}
 		t.CreatedAt = fromUnix(created)

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+)
+
+// quotaColumns end accountColumns: the mailbox's limits and the usage
+// Dovecot's quota dict recorded for its address (0 before it wrote any).
+const quotaColumns = `quota_bytes, quota_messages, quota_plan, quota_extra_bytes,
+	COALESCE((SELECT q.bytes FROM quota_usage q WHERE q.username = accounts.email), 0),
+	COALESCE((SELECT q.messages FROM quota_usage q WHERE q.username = accounts.email), 0)`
+
+// limitColumns are a tenant's limits, in limitDest's order.
+const limitColumns = `plan, max_domains, max_mailboxes, max_quota_bytes, default_quota_bytes`
+
+func limitDest(l *sb.TenantLimits) []any {
+	return []any{&l.Plan, &l.MaxDomains, &l.MaxMailboxes, &l.MaxQuotaBytes, &l.DefaultQuotaBytes}
+}
+
+// LockTenant returns a tenant's limits and, on PostgreSQL, holds its row
+// until the transaction ends, so that the creates of one tenant, which
+// count what it holds after writing, run one at a time and cannot
+// overshoot its limits together. NO KEY UPDATE leaves the foreign-key
+// checks of inserts referencing the tenant alone. SQLite's single writer
+// serialises them already.
+func (tx *Tx) LockTenant(ctx context.Context, id int64) (*sb.Tenant, error) {
+	lock := ""
+	if tx.dialect == Postgres {
+		lock = " FOR NO KEY UPDATE"
+	}
+	var t sb.Tenant
+	var created int64
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, `+limitColumns+` FROM tenants WHERE id = ?`+lock, id).
+		Scan(append([]any{&t.ID, &t.Name, &t.Role, &created}, limitDest(&t.Limits)...)...)
+	if err != nil {
+		return nil, classify("tenant", err)
+	}
+	t.CreatedAt = fromUnix(created)
+	return &t, nil
+}
+
+// SetTenantLimits replaces a tenant's limits.
+func (tx *Tx) SetTenantLimits(ctx context.Context, id int64, l sb.TenantLimits, now time.Time) error {
+	return tx.updateOne(ctx, "tenant", `UPDATE tenants SET plan = ?, max_domains = ?, max_mailboxes = ?, max_quota_bytes = ?,
+		default_quota_bytes = ?, updated_at = ? WHERE id = ?`,
+		l.Plan, l.MaxDomains, l.MaxMailboxes, l.MaxQuotaBytes, l.DefaultQuotaBytes, unix(now), id)
+}
+
+// TenantUsage counts what a tenant holds. The mailbox count comes from the
+// domains' users_count (kept by triggers); the quota sum reads the
+// tenant's accounts, so it is asked for only when needed (withQuota).
+func (tx *Tx) TenantUsage(ctx context.Context, id int64, withQuota bool) (*sb.TenantUsage, error) {
+	var u sb.TenantUsage
+	err := tx.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(users_count), 0) FROM domains WHERE tenant_id = ?`, id).
+		Scan(&u.Domains, &u.Mailboxes)
+	if err != nil {
+		return nil, classify("tenant usage", err)
+	}
+	if !withQuota {
+		return &u, nil
+	}
+	err = tx.queryRow(ctx, `SELECT COALESCE(SUM(a.quota_bytes), 0), COALESCE(SUM(CASE WHEN a.quota_bytes = 0 THEN 1 ELSE 0 END), 0)
+		FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE d.tenant_id = ?`, id).Scan(&u.QuotaBytes, &u.Unlimited)
+	if err != nil {
+		return nil, classify("tenant usage", err)
+	}
+	return &u, nil
+}
+
+// SetAccountQuota replaces a mailbox's quota.
+func (tx *Tx) SetAccountQuota(ctx context.Context, id int64, q sb.MailboxQuota, now time.Time) error {
+	return tx.updateOne(ctx, "account", `UPDATE accounts SET quota_bytes = ?, quota_messages = ?, quota_plan = ?,
+		quota_extra_bytes = ?, updated_at = ? WHERE id = ?`, q.Bytes, q.Messages, q.Plan, q.ExtraBytes, unix(now), id)
+}
