@@ -389,3 +389,42 @@ func TestImportAccountsOneAtATimePerTenant(t *testing.T) {
 		}
 	})
 }
+
+// TestImportAccountsQuotasAndLimits checks that a CSV file's quota column
+// is stored (absent: the tenant's default_quota) and that a file taking
+// the tenant past its limits is refused whole.
+func TestImportAccountsQuotasAndLimits(t *testing.T) {
+	eachImportEnv(t, nil, func(t *testing.T, e *importEnv) {
+		ctx := context.Background()
+		if _, err := e.s.SetTenantLimits(ctx, sb.SystemActor, "acme", sb.TenantLimitsChange{
+			MaxMailboxes: ptr(int64(3)), DefaultQuotaBytes: ptr(int64(5000))}); err != nil {
+			t.Fatal(err)
+		}
+		t.Run("a file past max_mailboxes is refused and writes nothing", func(t *testing.T) {
+			file := "email,password_hash\n" +
+				"q1@a.test," + hashBlowfish + "\nq2@a.test," + hashBlowfish + "\n" +
+				"q3@a.test," + hashBlowfish + "\nq4@a.test," + hashBlowfish + "\n"
+			_, err := e.s.ImportAccounts(ctx, e.acme, sb.DomainRef{ID: e.domain.ID}, strings.NewReader(file), nil)
+			if sb.ErrorCode(err) != sb.EINVALID || !strings.Contains(sb.ErrorMessage(err), "max_mailboxes") {
+				t.Fatalf("err = %v, want a refusal naming max_mailboxes", err)
+			}
+			if d, err := e.s.GetDomain(ctx, e.acme, "a.test"); err != nil || d.UsersCount != 0 {
+				t.Fatalf("users_count %d, %v; want 0", d.UsersCount, err)
+			}
+		})
+		t.Run("the quota column is stored and an absent one is the tenant's default", func(t *testing.T) {
+			file := "email,password_hash,quota\n" +
+				"big@a.test," + hashBlowfish + ",1000000\n" +
+				"dflt@a.test," + hashBlowfish + ",\n" +
+				"free@a.test," + hashBlowfish + ",0\n"
+			if _, err := e.s.ImportAccounts(ctx, e.acme, sb.DomainRef{ID: e.domain.ID}, strings.NewReader(file), nil); err != nil {
+				t.Fatal(err)
+			}
+			for email, want := range map[string]int64{"big@a.test": 1000000, "dflt@a.test": 5000, "free@a.test": 0} {
+				if a, _ := e.stored(t, email); a.Quota.Bytes != want {
+					t.Errorf("%s quota %d, want %d", email, a.Quota.Bytes, want)
+				}
+			}
+		})
+	})
+}
