@@ -96,17 +96,22 @@ func open(databaseURL, dataDir string) (*Store, error) {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
 		dsn := "file:" + uriPath(path) + "?" + q.Encode()
-		write, err := sql.Open("sqlite", dsn)
+		write, err := openSQLite(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		write.SetMaxOpenConns(1)
-		read, err := sql.Open("sqlite", dsn)
+		read, err := openSQLite(dsn)
 		if err != nil {
 			write.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		read.SetMaxOpenConns(8)
+		// Keep every read connection open: database/sql keeps two idle by
+		// default, so under load the others were closed and opened again
+		// on every burst, each opening reading the schema anew and losing
+		// its prepared statements.
+		read.SetMaxIdleConns(8)
 		return &Store{dialect: SQLite, write: write, read: read}, nil
 	default:
 		return nil, fmt.Errorf("unsupported database URL scheme (want postgres://, sqlite: or empty for the embedded default)")
