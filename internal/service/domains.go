@@ -19,6 +19,9 @@ func (s *Service) ListDomains(ctx context.Context, actor sb.Actor, tenant string
 	}
 	id := actor.TenantID
 	switch {
+	case tenant != "" && tenant == actor.TenantName && actor.TenantID != 0:
+		// Oneself (JSON-RPC domain.list names the session's own tenant
+		// by default): the actor was read with the session just now.
 	case tenant != "":
 		t, err := s.GetTenant(ctx, actor, tenant)
 		if err != nil {
