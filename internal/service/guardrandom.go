@@ -7,7 +7,8 @@ import (
 // guardRandom is guard for a credential of 256 random bits, such as an API
 // key, presented with no identity to name: the client IP's bucket is
 // read, and a client whose bucket is spent is refused as guard refuses it,
-// but an attempt is spent only when check fails. guard reserves an attempt
+// but an attempt is spent only when check fails (and a failure that finds
+// the bucket spent is refused as ERATELIMIT). guard reserves an attempt
 // before every check so that concurrent guesses of a password count;
 // nobody guesses 256 random bits, concurrently or not, while the two
 // writes of a reservation and its refund on every request were most of
@@ -24,8 +25,16 @@ func (s *Service) guardRandom(ctx context.Context, ip string, check func() (fail
 	}
 	failed, err := check()
 	if failed {
-		if _, rerr := s.store.ReserveAttempts(context.WithoutCancel(ctx), keys, s.attempts, s.now()); rerr != nil {
+		// A wrong key spends an attempt; one that finds the bucket spent
+		// (by the guesses running beside it) is answered as the bucket's
+		// refusal, so a burst of wrong keys is rate-limited as a burst of
+		// wrong passwords is.
+		ok, rerr := s.store.ReserveAttempts(context.WithoutCancel(ctx), keys, s.attempts, s.now())
+		if rerr != nil {
 			return rerr
+		}
+		if !ok {
+			return s.tooManyAttempts()
 		}
 	}
 	return err
