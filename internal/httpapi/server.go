@@ -494,8 +494,11 @@ func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Requ
 				latency.Store(o)
 			}
 			(*o).Observe(d.Seconds())
-			s.log.Info("request", "method", r.Method, "route", route, "path", path, "status", rec.status,
-				"bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "remote", clientIP(r))
+			// LogAttrs: the same line as Info with key-value pairs, without
+			// boxing each value (the access log is on every request).
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("route", route),
+				slog.String("path", path), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+				slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", clientIP(r)))
 		}()
 		h.ServeHTTP(rec, r)
 	})
