@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -41,11 +42,13 @@ var TestParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32
 type Hasher struct {
 	params Params
 	dummy  string // verified against when the user is unknown, to even out timing
+	// slots bounds the argon2id computations running at once (see idKey).
+	slots chan struct{}
 }
 
 // NewHasher returns a Hasher that makes new hashes with p.
 func NewHasher(p Params) *Hasher {
-	h := &Hasher{params: p}
+	h := &Hasher{params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	h.dummy, _ = h.Hash("switchboard-dummy-password")
 	return h
 }
@@ -59,9 +62,23 @@ func (h *Hasher) Hash(password string) (string, error) {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
 	p := h.params
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := h.idKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	return fmt.Sprintf("%s$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", DovecotPrefix, argon2.Version,
 		p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// idKey is argon2.IDKey run in one of GOMAXPROCS slots. Each computation
+// holds its memory (19 MiB with DefaultParams) and keeps a core busy: more
+// at once than there are cores finish no sooner in total, but hold more
+// memory, make the garbage collector run more often and thrash the caches.
+// So a burst of logins or account creations queues here, and the process
+// holds at most GOMAXPROCS argon2 buffers whatever the number of clients.
+func (h *Hasher) idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	if h.slots != nil {
+		h.slots <- struct{}{}
+		defer func() { <-h.slots }()
+	}
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 }
 
 // ErrMalformedHash is returned for a stored hash that cannot be parsed.
@@ -79,7 +96,7 @@ func (h *Hasher) Verify(stored, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	got := h.idKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 

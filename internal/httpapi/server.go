@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -457,6 +458,12 @@ func (s *Server) logError(r *http.Request, err error) {
 // metrics and a last panic recovery to a route. Logs show the path as
 // logPath words it (secrets redacted); metrics are labelled by route only.
 func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Request) string, h http.Handler) http.Handler {
+	// The route's latency series and its count of 200s are looked up on
+	// their first use and kept, not looked up on every request (a lookup
+	// hashes the labels under a lock); other statuses take the lookup.
+	// A series appears in /metrics only once used, as before.
+	var latency atomic.Pointer[prometheus.Observer]
+	var ok atomic.Pointer[prometheus.Counter]
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
@@ -474,11 +481,29 @@ func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Requ
 				s.answerPanic(rec, r, p, writePlainError)
 			}
 			d := time.Since(start)
-			status := strconv.Itoa(rec.status)
-			s.metrics.requests.WithLabelValues(route, status).Inc()
-			s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
-			s.log.Info("request", "method", r.Method, "route", route, "path", path, "status", rec.status,
-				"bytes", rec.bytes, "duration_ms", float64(d.Microseconds())/1000, "remote", clientIP(r))
+			if rec.status == http.StatusOK {
+				c := ok.Load()
+				if c == nil {
+					c = new(prometheus.Counter)
+					*c = s.metrics.requests.WithLabelValues(route, "200")
+					ok.Store(c)
+				}
+				(*c).Inc()
+			} else {
+				s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+			}
+			o := latency.Load()
+			if o == nil {
+				o = new(prometheus.Observer)
+				*o = s.metrics.latency.WithLabelValues(route)
+				latency.Store(o)
+			}
+			(*o).Observe(d.Seconds())
+			// LogAttrs: the same line as Info with key-value pairs, without
+			// boxing each value (the access log is on every request).
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("route", route),
+				slog.String("path", path), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+				slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", clientIP(r)))
 		}()
 		h.ServeHTTP(rec, r)
 	})

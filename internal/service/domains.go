@@ -29,6 +29,9 @@ func (s *Service) domainsOf(ctx context.Context, actor sb.Actor, tenant string) 
 		return 0, sb.Errorf(sb.EFORBIDDEN, "a mailbox may not list domains")
 	}
 	switch {
+	case tenant != "" && tenant == actor.TenantName && actor.TenantID != 0:
+		// Oneself (JSON-RPC domain.list names the session's own tenant
+		// by default): the actor was read with the session just now.
 	case tenant != "":
 		t, err := s.GetTenant(ctx, actor, tenant)
 		if err != nil {

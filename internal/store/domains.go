@@ -91,7 +91,9 @@ func eachChunk[T any](ctx context.Context, tx *Tx, what string, page sb.Page,
 	query func(after int64, limit int) (string, []any), scan func(*sql.Rows) (T, error),
 	key func(T) int64, fn func(T) error) error {
 	after, left := page.After, page.Limit
-	chunk := make([]T, 0, chunkRows)
+	// A page of a few rows (the usual first page) needs no room for a
+	// whole chunk; append grows it for the long lists.
+	chunk := make([]T, 0, min(chunkRows, max(page.Limit, 16)))
 	for {
 		limit := chunkRows
 		if page.Limit > 0 {

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +48,7 @@ type Store struct {
 	dialect Dialect
 	write   *sql.DB
 	read    *sql.DB
+	rebound *reboundCache // PostgreSQL's spelling of each query
 }
 
 // Open opens the database named by databaseURL, or the embedded SQLite file
@@ -76,7 +79,7 @@ func open(databaseURL, dataDir string) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		return &Store{dialect: Postgres, write: db, read: db}, nil
+		return &Store{dialect: Postgres, write: db, read: db, rebound: &reboundCache{}}, nil
 	case databaseURL == "" || strings.HasPrefix(databaseURL, "sqlite:") || strings.HasPrefix(databaseURL, "file:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite:"), "file:")
 		path = strings.TrimPrefix(path, "//")
@@ -96,17 +99,22 @@ func open(databaseURL, dataDir string) (*Store, error) {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
 		dsn := "file:" + uriPath(path) + "?" + q.Encode()
-		write, err := sql.Open("sqlite", dsn)
+		write, err := openSQLite(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		write.SetMaxOpenConns(1)
-		read, err := sql.Open("sqlite", dsn)
+		read, err := openSQLite(dsn)
 		if err != nil {
 			write.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		read.SetMaxOpenConns(8)
+		// Keep every read connection open: database/sql keeps two idle by
+		// default, so under load the others were closed and opened again
+		// on every burst, each opening reading the schema anew and losing
+		// its prepared statements.
+		read.SetMaxIdleConns(8)
 		return &Store{dialect: SQLite, write: write, read: read}, nil
 	default:
 		return nil, fmt.Errorf("unsupported database URL scheme (want postgres://, sqlite: or empty for the embedded default)")
@@ -146,6 +154,7 @@ type querier interface {
 type Tx struct {
 	q       querier
 	dialect Dialect
+	rebound *reboundCache
 }
 
 // InTx runs fn in one transaction, committed when fn returns nil and rolled
@@ -155,7 +164,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return sb.Internal(fmt.Errorf("begin transaction: %w", err))
 	}
-	if err := fn(&Tx{q: t, dialect: s.dialect}); err != nil {
+	if err := fn(&Tx{q: t, dialect: s.dialect, rebound: s.rebound}); err != nil {
 		_ = t.Rollback()
 		return err
 	}
@@ -178,17 +187,48 @@ func (s *Store) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return sb.Internal(fmt.Errorf("begin read transaction: %w", err))
 	}
 	defer t.Rollback()
-	return fn(&Tx{q: t, dialect: s.dialect})
+	return fn(&Tx{q: t, dialect: s.dialect, rebound: s.rebound})
 }
 
 // Read returns a handle for reads outside a transaction.
-func (s *Store) Read() *Tx { return &Tx{q: s.read, dialect: s.dialect} }
+func (s *Store) Read() *Tx { return &Tx{q: s.read, dialect: s.dialect, rebound: s.rebound} }
 
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (tx *Tx) rebind(query string) string {
 	if tx.dialect != Postgres {
 		return query
 	}
+	return tx.rebound.get(query)
+}
+
+// reboundCache keeps the $n spelling of each query, the store's queries
+// being a few hundred constant texts; past maxRebound texts (queries built
+// with a variable number of placeholders) it spells them anew each time.
+type reboundCache struct {
+	m sync.Map // query -> rebound query
+	n atomic.Int64
+}
+
+const maxRebound = 1024
+
+func (c *reboundCache) get(query string) string {
+	if c == nil {
+		return rebind(query)
+	}
+	if r, ok := c.m.Load(query); ok {
+		return r.(string)
+	}
+	r := rebind(query)
+	if c.n.Load() < maxRebound {
+		if _, loaded := c.m.LoadOrStore(query, r); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return r
+}
+
+// rebind turns ? placeholders into $n.
+func rebind(query string) string {
 	var b strings.Builder
 	n := 0
 	for i := 0; i < len(query); i++ {

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// request builds the i-th request of a scenario (i counts from 1, across
+// all connections).
+type request func(i int64) (*http.Request, error)
+
+// load is the outcome of one scenario, or of its rounds added up.
+type load struct {
+	requests, errors int64
+	elapsed          time.Duration
+	lat              []time.Duration // of every request counted
+	cpu              time.Duration   // CPU time of the process (server and client) while measured
+	firstErr         string
+}
+
+// add counts other in l.
+func (l *load) add(other load) {
+	l.requests += other.requests
+	l.errors += other.errors
+	l.elapsed += other.elapsed
+	l.lat = append(l.lat, other.lat...)
+	l.cpu += other.cpu
+	if l.firstErr == "" {
+		l.firstErr = other.firstErr
+	}
+}
+
+func (l load) rps() float64 {
+	if l.elapsed <= 0 {
+		return 0
+	}
+	return float64(l.requests) / l.elapsed.Seconds()
+}
+
+// newClient is an HTTP client keeping up to conns connections open to one
+// host, as a load generator with that many connections does.
+func newClient(conns int) *http.Client {
+	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
+		IdleConnTimeout: time.Minute, DisableCompression: true}
+	return &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+}
+
+// run drives conns connections, each sending the next request as soon as
+// the last answer is read, for warmup (not counted) and then d, and
+// reports the requests answered with want in d, the failures and the
+// latency percentiles.
+func run(ctx context.Context, conns int, warmup, d time.Duration, want int, next request) load {
+	c := newClient(conns)
+	defer c.CloseIdleConnections()
+	var seq atomic.Int64
+	var mu sync.Mutex
+	var out load
+	var all []time.Duration
+	start := time.Now()
+	measureFrom, end := start.Add(warmup), start.Add(warmup+d)
+	var cpu0 time.Duration
+	cpuTimer := time.AfterFunc(warmup, func() { cpu0 = cpuTime() })
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 4096)
+			var n, errs int64
+			var first string
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(end) {
+					break
+				}
+				err := do(c, next, seq.Add(1), want)
+				t1 := time.Now()
+				if t0.Before(measureFrom) || t1.After(end) {
+					continue // warm-up, or past the end: not counted
+				}
+				if err != nil {
+					errs++
+					if first == "" {
+						first = err.Error()
+					}
+					continue
+				}
+				n++
+				lat = append(lat, t1.Sub(t0))
+			}
+			mu.Lock()
+			out.requests += n
+			out.errors += errs
+			if out.firstErr == "" {
+				out.firstErr = first
+			}
+			all = append(all, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	cpuTimer.Stop()
+	if cpu0 > 0 {
+		out.cpu = cpuTime() - cpu0
+	}
+	out.elapsed = min(time.Since(measureFrom), d)
+	out.lat = all
+	return out
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// do sends one request and reads its answer through.
+func do(c *http.Client, next request, i int64, want int) error {
+	req, err := next(i)
+	if err != nil {
+		return err
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != want {
+		return fmt.Errorf("%s %s: status %d, want %d", req.Method, req.URL.Path, res.StatusCode, want)
+	}
+	return err
+}
+
+// percentile is the q-quantile of ds (sorted in place), 0 for none.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := int(q*float64(len(ds))+0.5) - 1
+	return ds[min(max(i, 0), len(ds)-1)]
+}
+
+// get is a request for GET url with the given headers.
+func get(url string, headers ...string) request {
+	return func(int64) (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		return req, nil
+	}
+}
+
+// post is a request for POST url with the body body(i) and the given
+// headers.
+func post(url string, body func(i int64) string, headers ...string) request {
+	return func(i int64) (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body(i)))
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		return req, nil
+	}
+}
+
+// hashCeiling hashes with h on GOMAXPROCS goroutines for d: the most
+// accounts per second any server could create on this machine with these
+// parameters; its latencies are one hash's time.
+func hashCeiling(ctx context.Context, hash func(string) (string, error), d time.Duration) load {
+	procs := runtime.GOMAXPROCS(0)
+	var mu sync.Mutex
+	var out load
+	start := time.Now()
+	end := start.Add(d)
+	cpu0 := cpuTime()
+	var wg sync.WaitGroup
+	for range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			var first string
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if !t0.Before(end) {
+					break
+				}
+				if _, err := hash("load-test-password"); err != nil {
+					first = err.Error()
+					break
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			out.add(load{requests: int64(len(lat)), lat: lat, firstErr: first})
+			if first != "" {
+				out.errors++
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	out.elapsed = time.Since(start)
+	out.cpu = cpuTime() - cpu0
+	return out
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/internal/store/storetest"
+)
+
+// The tool itself, briefly, on a tiny seed: every scenario must have
+// answered with what it expects (no errors) at some rate, and the table
+// must hold one line per scenario. Nothing here asserts a time or a ratio.
+func TestLoadToolPrintsASaneTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and loads them")
+	}
+	databases := []struct{ name, url string }{{"sqlite", ""}}
+	if dsn := os.Getenv(storetest.EnvPostgres); dsn != "" {
+		databases = append(databases, struct{ name, url string }{"postgres", dsn})
+	}
+	for _, db := range databases {
+		t.Run(db.name, func(t *testing.T) {
+			args := []string{"--duration", "600ms", "--rounds", "2", "--warmup", "100ms", "--conns", "4", "--create-conns", "2",
+				"--accounts", "150", "--big", "--big-accounts", "300", "--argon2", "test", "--markdown"}
+			if db.url != "" {
+				args = append(args, "--database", db.url)
+			}
+			cfg, err := ParseFlags(args, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res, err := Run(ctx, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{scBare, scDomains, scUsers, scMe, scRPC, scCeiling, scCreate, "big-first-page", "big-stream"}
+			if len(res.Rows) != len(want) {
+				t.Fatalf("%d rows, want %d: %+v", len(res.Rows), len(want), res.Rows)
+			}
+			for i, r := range res.Rows {
+				if r.Scenario != want[i] {
+					t.Errorf("row %d is %q, want %q", i, r.Scenario, want[i])
+				}
+				if r.Errors != 0 || r.Requests == 0 || !(r.RPS > 0) {
+					t.Errorf("%s: %d requests, %d errors (first: %s), %.1f rps; want requests, no errors", r.Scenario, r.Requests, r.Errors, r.FirstError, r.RPS)
+				}
+			}
+			for _, r := range res.Rows {
+				switch r.Scenario {
+				case scDomains, scUsers, scMe, scRPC, scCreate:
+					if !(r.Ratio > 0) {
+						t.Errorf("%s: ratio %v, want a positive number", r.Scenario, r.Ratio)
+					}
+				case "big-stream":
+					if !strings.Contains(r.Note, "300 accounts") {
+						t.Errorf("big-stream: %q does not tell the 300 accounts streamed", r.Note)
+					}
+				}
+			}
+			var out bytes.Buffer
+			if err := res.Markdown(&out); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			// caption, blank, header, separator, one line per row
+			if len(lines) != 4+len(want) || !strings.HasPrefix(lines[2], "| scenario |") {
+				t.Fatalf("markdown table:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestFlagsRefuseNonsense(t *testing.T) {
+	for _, args := range [][]string{
+		{"--scenarios", "bare,nonsense"},
+		{"--duration", "0s"},
+		{"--conns", "0"},
+		{"--rounds", "0"},
+		{"--argon2", "weak"},
+		{"stray"},
+	} {
+		if _, err := ParseFlags(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}

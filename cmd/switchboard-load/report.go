@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+var header = []string{"scenario", "conns", "requests", "errors", "rps", "p50", "p99", "cpu/req", "ratio", "what"}
+
+func (r Row) cells() []string {
+	ratio := "-"
+	if !math.IsNaN(r.Ratio) && !math.IsInf(r.Ratio, 0) {
+		ratio = fmt.Sprintf("%.2f", r.Ratio)
+	}
+	return []string{r.Scenario, fmt.Sprint(r.Conns), fmt.Sprint(r.Requests), fmt.Sprint(r.Errors),
+		fmt.Sprintf("%.0f", r.RPS), ms(r.P50), ms(r.P99), us(r.CPU), ratio, r.Note}
+}
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000)
+}
+
+func us(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d µs", d.Microseconds())
+}
+
+func (res *Result) caption() string {
+	return fmt.Sprintf("database %s, GOMAXPROCS %d, %s per scenario in %d rounds", res.Database, res.GOMAXPROCS, res.Duration, res.Rounds)
+}
+
+// Text writes the table aligned in columns, and the first error of any
+// scenario that had one.
+func (res *Result) Text(w io.Writer) error {
+	fmt.Fprintln(w, res.caption())
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range res.Rows {
+		fmt.Fprintln(tw, strings.Join(r.cells(), "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return res.errors(w)
+}
+
+// Markdown writes the table as GitHub Markdown.
+func (res *Result) Markdown(w io.Writer) error {
+	fmt.Fprintf(w, "%s\n\n", res.caption())
+	fmt.Fprintf(w, "| %s |\n", strings.Join(header, " | "))
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(header)))
+	for _, r := range res.Rows {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(r.cells(), " | "))
+	}
+	return res.errors(w)
+}
+
+func (res *Result) errors(w io.Writer) error {
+	for _, r := range res.Rows {
+		if r.FirstError != "" {
+			if _, err := fmt.Fprintf(w, "%s: first error: %s\n", r.Scenario, r.FirstError); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/auth"
+)
+
+// Result is the table of one run.
+type Result struct {
+	Database   string
+	GOMAXPROCS int
+	Conns      int
+	Duration   time.Duration
+	Rounds     int
+	Rows       []Row
+}
+
+// Row is one scenario's line.
+type Row struct {
+	Scenario string
+	Conns    int
+	Requests int64
+	Errors   int64
+	RPS      float64
+	P50, P99 time.Duration
+	// CPU is the process's CPU time (server and client) per request
+	// while measured: less disturbed than RPS by other load.
+	CPU time.Duration
+	// Ratio is RPS over the bare handler's (GET scenarios) or over the
+	// argon2id ceiling (account creation); NaN when there is none.
+	Ratio float64
+	Note  string
+	// FirstError is the first failure seen, for the log.
+	FirstError string
+}
+
+// Run starts the servers, seeds them, runs the scenarios in order and
+// returns the table. progress gets a line per scenario as it starts.
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	fmt.Fprintf(progress, "starting and seeding (%d accounts)...\n", cfg.Accounts)
+	e, err := start(ctx, cfg, progress)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res := &Result{Database: string(e.dialect), GOMAXPROCS: runtime.GOMAXPROCS(0), Conns: cfg.Conns, Duration: cfg.Duration,
+		Rounds: cfg.Rounds}
+	// The scenarios run in rounds, each round giving every scenario its
+	// share of --duration in turn, so that load from elsewhere on the
+	// machine weighs on all of them alike; the big list runs once, after.
+	specs := e.specs(cfg)
+	totals := make([]load, len(specs))
+	for round := range cfg.Rounds {
+		for i, sp := range specs {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			fmt.Fprintf(progress, "round %d/%d: %s...\n", round+1, cfg.Rounds, sp.name)
+			totals[i].add(sp.run(ctx, cfg.Warmup/time.Duration(cfg.Rounds), cfg.Duration/time.Duration(cfg.Rounds)))
+		}
+	}
+	bare, ceiling := math.NaN(), math.NaN()
+	for i, sp := range specs {
+		switch sp.name {
+		case scBare:
+			bare = totals[i].rps()
+		case scCeiling:
+			ceiling = totals[i].rps()
+		}
+	}
+	for i, sp := range specs {
+		ratio := math.NaN()
+		switch sp.ratio {
+		case ratioToBare:
+			ratio = totals[i].rps() / bare
+		case ratioToCeiling:
+			ratio = totals[i].rps() / ceiling
+		case ratioOne:
+			ratio = 1
+		}
+		res.Rows = append(res.Rows, row(sp.name, sp.conns, totals[i], ratio, sp.note))
+	}
+	if cfg.has(scBig) {
+		fmt.Fprintf(progress, "big...\n")
+		rows, err := e.big(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("scenario big: %w", err)
+		}
+		res.Rows = append(res.Rows, rows...)
+	}
+	return res, nil
+}
+
+// What a row's ratio is to.
+const (
+	ratioNone = iota
+	ratioOne
+	ratioToBare
+	ratioToCeiling
+)
+
+// scCeiling names the argon2id ceiling's row, which the create scenario
+// brings.
+const scCeiling = "argon2id"
+
+// spec is one measured scenario: run measures it for d after warmup.
+type spec struct {
+	name  string
+	conns int
+	ratio int
+	note  string
+	run   func(ctx context.Context, warmup, d time.Duration) load
+}
+
+func row(name string, conns int, l load, ratio float64, note string) Row {
+	r := Row{Scenario: name, Conns: conns, Requests: l.requests, Errors: l.errors, RPS: l.rps(),
+		P50: percentile(l.lat, 0.50), P99: percentile(l.lat, 0.99), Ratio: ratio, Note: note, FirstError: l.firstErr}
+	if l.requests > 0 {
+		r.CPU = l.cpu / time.Duration(l.requests)
+	}
+	return r
+}
+
+// specs are the scenarios of cfg but the big list, in order.
+func (e *env) specs(cfg Config) []spec {
+	conns := cfg.Conns
+	httpSpec := func(name string, want int, next request, note string) spec {
+		ratio := ratioToBare
+		if name == scBare {
+			ratio = ratioOne
+		}
+		return spec{name: name, conns: conns, ratio: ratio, note: note,
+			run: func(ctx context.Context, w, d time.Duration) load { return run(ctx, conns, w, d, want, next) }}
+	}
+	var out []spec
+	for _, name := range cfg.Scenarios {
+		switch name {
+		case scBare:
+			out = append(out, httpSpec(name, 200, get(e.bareURL+"/domains"), "net/http hello handler, same client"))
+		case scDomains:
+			out = append(out, httpSpec(name, 200, get(e.url+"/domains", "Auth-token", e.token), "GET /domains, Auth-token, 10 domains"))
+		case scUsers:
+			url := fmt.Sprintf("%s/users/%d?limit=100", e.url, e.listDomain)
+			out = append(out, httpSpec(name, 200, get(url, "Auth-token", e.token),
+				fmt.Sprintf("GET /users/{id}?limit=100, first page of %d", cfg.Accounts)))
+		case scMe:
+			out = append(out, httpSpec(name, 200, get(e.url+"/api/accounts/me", "x-api-key", e.apiKey, "Accept", "application/json"),
+				"GET /api/accounts/me, x-api-key"))
+		case scRPC:
+			body := func(int64) string { return `{"jsonrpc":"2.0","id":1,"method":"domain.list","params":{}}` }
+			out = append(out, httpSpec(name, 200, post(e.url+"/v1/", body, "HPLS-AUTH", e.session, "Content-Type", "application/json"),
+				"JSON-RPC domain.list, HPLS-AUTH session"))
+		case scCreate:
+			hasher := auth.NewHasher(e.params)
+			out = append(out, spec{name: scCeiling, conns: runtime.GOMAXPROCS(0), ratio: ratioNone,
+				note: fmt.Sprintf("hash ceiling: GOMAXPROCS goroutines hashing, m=%d KiB t=%d p=%d", e.params.Memory, e.params.Time, e.params.Threads),
+				run:  func(ctx context.Context, _, d time.Duration) load { return hashCeiling(ctx, hasher.Hash, d) }})
+			cc := cfg.CreateConns
+			url := fmt.Sprintf("%s/user/%d", e.url, e.createDomain)
+			// Numbered across the rounds: each address is created once.
+			var n atomic.Int64
+			body := func(int64) string {
+				return fmt.Sprintf(`{"email":"new%d@%s","password":%q}`, n.Add(1), e.createName, seedPassword)
+			}
+			next := post(url, body, "Auth-token", e.token, "Content-Type", "application/json")
+			out = append(out, spec{name: scCreate, conns: cc, ratio: ratioToCeiling, note: "POST /user/{id}, ratio to the argon2id ceiling",
+				run: func(ctx context.Context, w, d time.Duration) load {
+					return run(ctx, cc, w, d, http.StatusCreated, next)
+				}})
+		}
+	}
+	return out
+}
+
+// big seeds a domain of cfg.BigAccounts accounts, then measures its first
+// page (one connection) and one full streamed list, with the growth of
+// the process's resident memory while it streams.
+func (e *env) big(ctx context.Context, cfg Config) ([]Row, error) {
+	d, _, err := e.svc.CreateDomain(ctx, sb.Actor{TenantID: 1, TenantName: e.tenant, Role: sb.RoleTenant},
+		sb.NewDomain{Name: "big.load.test"})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.bulkAccounts(ctx, d, cfg.BigAccounts, e.progress); err != nil {
+		return nil, err
+	}
+	url := fmt.Sprintf("%s/users/%d", e.url, d.ID)
+	first := run(ctx, 1, cfg.Warmup, cfg.Duration, 200, get(url+"?limit=100", "Auth-token", e.token))
+	rows := []Row{row("big-first-page", 1, first, math.NaN(), fmt.Sprintf("GET /users/{id}?limit=100 of %d accounts", cfg.BigAccounts))}
+
+	runtime.GC()
+	debug.FreeOSMemory()
+	base, err := rss()
+	if err != nil {
+		return nil, err
+	}
+	peak := base
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if r, err := rss(); err == nil && r > peak {
+					peak = r
+				}
+			}
+		}
+	}()
+	t0 := time.Now()
+	n, err := streamCount(ctx, url, e.token)
+	took := time.Since(t0)
+	close(stop)
+	wg.Wait()
+	l := load{requests: 1, elapsed: took, lat: []time.Duration{took}}
+	if err != nil {
+		l = load{errors: 1, elapsed: took, firstErr: err.Error()}
+	} else if n != cfg.BigAccounts {
+		l = load{errors: 1, elapsed: took, firstErr: fmt.Sprintf("streamed %d accounts, want %d", n, cfg.BigAccounts)}
+	}
+	growth := float64(peak-base) / (1 << 20)
+	r := row("big-stream", 1, l, math.NaN(), fmt.Sprintf("full list, %d accounts in %.1fs (%.0f/s), RSS +%.1f MiB",
+		n, took.Seconds(), float64(n)/took.Seconds(), growth))
+	return append(rows, r), nil
+}
+
+// streamCount reads a full GET /users list and counts its entries, in
+// constant memory.
+func streamCount(ctx context.Context, url, token string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Auth-token", token)
+	res, err := newClient(1).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		return 0, fmt.Errorf("status %d", res.StatusCode)
+	}
+	br := bufio.NewReaderSize(res.Body, 64<<10)
+	marker := []byte(`"email":`)
+	n := 0
+	var tail []byte
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := br.Read(buf)
+		chunk := append(tail, buf[:k]...)
+		n += bytes.Count(chunk, marker)
+		// Keep the last bytes, less than a marker, for a marker split
+		// between two reads.
+		keep := min(len(chunk), len(marker)-1)
+		tail = append(tail[:0], chunk[len(chunk)-keep:]...)
+		if errors.Is(err, io.EOF) {
+			if !bytes.HasSuffix(bytes.TrimSpace(chunk), []byte("]}")) {
+				return n, errors.New("list did not end with ]}")
+			}
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// rss is the process's resident set size in bytes, from /proc.
+func rss() (int64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc/self/status")
+}
