@@ -106,8 +106,8 @@ func TestRevocationReachesAnotherInstanceAtOnce(t *testing.T) {
 				if _, code := rpc(t, c, urls[1], one.Session, "deauth", nil); code != 0 {
 					t.Fatalf("deauth: code %d", code)
 				}
-				if _, code := rpc(t, c, urls[0], one.Session, "domain.list", nil); code != 2 {
-					t.Fatalf("domain.list with the ended session: code %d, want 2", code)
+				if _, code := rpc(t, c, urls[0], one.Session, "domain.list", nil); code != 253 {
+					t.Fatalf("domain.list with the ended session: code %d, want 253 (This Auth-ID is invalid)", code)
 				}
 			})
 		})
