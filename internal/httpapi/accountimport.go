@@ -1,9 +1,6 @@
 package httpapi
 
 import (
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 
 	sb "github.com/switchboard/switchboard"
@@ -26,33 +23,14 @@ func (s *Server) postAccountImport(w http.ResponseWriter, r *http.Request) error
 	} else {
 		ref.Name = r.URL.Query().Get("domain")
 	}
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var name string
+	body, err := uploadBody(r, errCSVBody.Message, []string{"text/csv", "application/csv", "text/plain", "application/octet-stream"},
+		map[string]*string{"domain": &name})
 	if err != nil {
-		return errCSVBody
+		return err
 	}
-	var body io.Reader
-	switch mt {
-	case "text/csv", "application/csv", "text/plain", "application/octet-stream":
-		body = r.Body
-	case "multipart/form-data":
-		mr := multipart.NewReader(r.Body, params["boundary"])
-		for body == nil {
-			part, err := mr.NextPart()
-			if err != nil {
-				return sb.FieldError("file", "the multipart body has no \"file\" field")
-			}
-			switch part.FormName() {
-			case "file":
-				body = part
-			case "domain":
-				if ref.ID == 0 {
-					v, _ := io.ReadAll(io.LimitReader(part, 256))
-					ref.Name = string(v)
-				}
-			}
-		}
-	default:
-		return errCSVBody
+	if ref.ID == 0 && name != "" {
+		ref.Name = name
 	}
 	if ref == (sb.DomainRef{}) {
 		return sb.FieldError("domain", "name the domain: POST /import/accounts/{domain_id} or ?domain=NAME")

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 
 	sb "github.com/switchboard/switchboard"
 )
@@ -44,31 +45,11 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 // multipart field before the file).
 func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 	tenant := r.URL.Query().Get("tenant")
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	body, err := uploadBody(r, "send the archive as application/gzip or as the multipart field \"file\"",
+		[]string{"application/gzip", "application/x-gzip", "application/octet-stream"},
+		map[string]*string{"tenant": &tenant})
 	if err != nil {
-		return sb.Errorf(sb.EMALFORMED, "send the archive as application/gzip or as the multipart field \"file\"")
-	}
-	var body io.Reader
-	switch mt {
-	case "application/gzip", "application/x-gzip", "application/octet-stream":
-		body = r.Body
-	case "multipart/form-data":
-		mr := multipart.NewReader(r.Body, params["boundary"])
-		for body == nil {
-			part, err := mr.NextPart()
-			if err != nil {
-				return sb.FieldError("file", "the multipart body has no \"file\" field")
-			}
-			switch part.FormName() {
-			case "file":
-				body = part
-			case "tenant":
-				v, _ := io.ReadAll(io.LimitReader(part, 256))
-				tenant = string(v)
-			}
-		}
-	default:
-		return sb.Errorf(sb.EMALFORMED, "send the archive as application/gzip or as the multipart field \"file\"")
+		return err
 	}
 	spy := &limitSpy{r: body}
 	res, err := s.svc.ImportDomain(r.Context(), actorOf(r), tenant, spy)
@@ -80,6 +61,36 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"result": true, "domain": toDomainJSON(*res.Domain),
 		"accounts": res.Accounts, "aliases": res.Aliases, "dkim_keys": res.DKIMKeys, "certificates": res.Certificates})
+}
+
+// uploadBody is an uploaded file: the raw body when its media type is one
+// of raw, or the multipart field "file"; the multipart fields named in
+// fields (before the file, at most 256 bytes each) are read into them.
+// refusal is the message for any other body.
+func uploadBody(r *http.Request, refusal string, raw []string, fields map[string]*string) (io.Reader, error) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case err != nil:
+		return nil, sb.Errorf(sb.EMALFORMED, "%s", refusal)
+	case slices.Contains(raw, mt):
+		return r.Body, nil
+	case mt != "multipart/form-data":
+		return nil, sb.Errorf(sb.EMALFORMED, "%s", refusal)
+	}
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, sb.FieldError("file", "the multipart body has no \"file\" field")
+		}
+		if part.FormName() == "file" {
+			return part, nil
+		}
+		if dst, ok := fields[part.FormName()]; ok {
+			v, _ := io.ReadAll(io.LimitReader(part, 256))
+			*dst = string(v)
+		}
+	}
 }
 
 // limitSpy notices when the body limit cuts an upload short, so the sender
