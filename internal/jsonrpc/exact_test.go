@@ -44,6 +44,8 @@ func TestParamsAreExact(t *testing.T) {
 			{"domain.add with positional params is refused", ten, "domain.add", []string{"positional.test"}, ""},
 			{"mail.add with positional params is refused", ten, "mail.add", []string{"b@exact.test", "password123"}, ""},
 			{"hello.world with empty positional params is refused", "", "hello.world", []any{}, ""},
+			{"account.del takes no limit", ten, "account.del", map[string]any{"account": "test_account", "max_domains": 1}, "max_domains"},
+			{"account.get takes no plan", ten, "account.get", map[string]any{"account": "test_account", "plan": "basic"}, "plan"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

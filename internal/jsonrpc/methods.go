@@ -98,6 +98,12 @@ func need(pairs ...string) error {
 
 // Parameter objects, named as mailbox.org names them.
 type (
+	// accountRefParams names a tenant (account.get, account.del).
+	accountRefParams struct {
+		Account  string `json:"account"`
+		Password string `json:"password"`
+		Level    string `json:"level"`
+	}
 	accountParams struct {
 		Account  string `json:"account"`
 		Password string `json:"password"`
@@ -201,7 +207,7 @@ func (m *methods) accountAdd(ctx context.Context, actor sb.Actor, p *accountPara
 	return toAccountJSON(*t), nil
 }
 
-func (m *methods) accountGet(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
+func (m *methods) accountGet(ctx context.Context, actor sb.Actor, p *accountRefParams) (any, error) {
 	if p.Account == "" {
 		p.Account = actor.TenantName
 	}
@@ -233,7 +239,7 @@ func (m *methods) accountSet(ctx context.Context, actor sb.Actor, p *accountSetP
 	return true, nil
 }
 
-func (m *methods) accountDel(ctx context.Context, actor sb.Actor, p *accountParams) (any, error) {
+func (m *methods) accountDel(ctx context.Context, actor sb.Actor, p *accountRefParams) (any, error) {
 	if err := need("account", p.Account); err != nil {
 		return nil, err
 	}
