@@ -2,9 +2,11 @@ package switchboard
 
 import "context"
 
-// NewMailbox is a mailbox to create with its profile (mailbox.org's
-// mail.add): names and forwarding besides the address and password.
+// NewMailbox is a mailbox to create: its address and password, and its
+// profile (mailbox.org's mail.add: names and forwarding) and quota.
 type NewMailbox struct {
+	// Domain is the domain to create it in (zero: the address's own).
+	Domain              DomainRef
 	Address, Password   string
 	Active              bool
 	FirstName, LastName string
@@ -66,9 +68,6 @@ const MaxSearchResults = 50
 // MailboxOrgService holds the operations mailbox.org's API has beyond the
 // core ones: mailbox profiles, memos, searches and permission tests.
 type MailboxOrgService interface {
-	// CreateMailbox creates a mailbox with its profile in its address's
-	// domain.
-	CreateMailbox(ctx context.Context, actor Actor, in NewMailbox) (*Account, error)
 	// MailboxAliases returns, for each of the mailboxes (addresses the
 	// actor may see), the aliases that forward to it alone.
 	MailboxAliases(ctx context.Context, actor Actor, emails []string) (map[string][]string, error)

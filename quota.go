@@ -70,10 +70,6 @@ type TenantLimitsChange struct {
 
 // QuotaService manages mailbox quotas and tenant limits.
 type QuotaService interface {
-	// CreateMailboxWithQuota creates email in the domain (zero: the
-	// address's own) as CreateAccount does, with a quota (nil: its
-	// tenant's default).
-	CreateMailboxWithQuota(ctx context.Context, actor Actor, domain DomainRef, email, password string, active bool, quota *QuotaChange) (*Account, error)
 	// SetAccountQuota changes the quota of an account in a domain of the
 	// actor.
 	SetAccountQuota(ctx context.Context, actor Actor, domainID, accountID int64, ch QuotaChange) (*Account, error)

@@ -216,8 +216,9 @@ type DomainService interface {
 // AccountService manages accounts (mailboxes and SIP identities).
 type AccountService interface {
 	ListAccounts(ctx context.Context, actor Actor, domain DomainRef, page Page, fn func(Account) error) error
-	// CreateAccount creates email in the domain (zero: the address's own).
-	CreateAccount(ctx context.Context, actor Actor, domain DomainRef, email, password string, active bool) (*Account, error)
+	// CreateMailbox creates a mailbox (with its SIP identity), its profile
+	// and quota, in the domain in.Domain names (zero: the address's own).
+	CreateMailbox(ctx context.Context, actor Actor, in NewMailbox) (*Account, error)
 	GetMailbox(ctx context.Context, actor Actor, email string) (*Account, error)
 	SetAccountPassword(ctx context.Context, actor Actor, domainID, accountID int64, password string) error
 	UpdateMailbox(ctx context.Context, actor Actor, email string, ch MailboxChange) (*Account, error)

@@ -225,7 +225,7 @@ func TestMailboxOverAliasOnEveryPath(t *testing.T) {
 		})
 		t.Run("the service refuses it by address", func(t *testing.T) {
 			before := e.snapshot()
-			_, err := e.svc.CreateAccount(ctx, sb.SystemActor, sb.DomainRef{}, "carol1@sip.example.org", "password123", true)
+			_, err := e.svc.CreateMailbox(ctx, sb.SystemActor, sb.NewMailbox{Address: "carol1@sip.example.org", Password: "password123", Active: true, InboxSave: true})
 			if sb.ErrorCode(err) != sb.ECONFLICT {
 				t.Fatalf("got %v, want ECONFLICT", err)
 			}

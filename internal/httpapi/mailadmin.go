@@ -230,7 +230,8 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.CreateMailboxWithQuota(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, v[0], v[1], true, q)
+	a, err := s.svc.CreateMailbox(r.Context(), actorOf(r), sb.NewMailbox{Domain: sb.DomainRef{ID: domainID},
+		Address: v[0], Password: v[1], Active: true, InboxSave: true, Quota: q})
 	if err != nil {
 		return err
 	}

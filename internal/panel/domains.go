@@ -236,7 +236,8 @@ func (p *Panel) postMailbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	email := inDomain(r.PostFormValue("email"), d.Name)
-	a, err := p.svc.CreateAccount(r.Context(), actorOf(r), sb.DomainRef{ID: d.ID}, email, r.PostFormValue("password"), true)
+	a, err := p.svc.CreateMailbox(r.Context(), actorOf(r), sb.NewMailbox{Domain: sb.DomainRef{ID: d.ID},
+		Address: email, Password: r.PostFormValue("password"), Active: true, InboxSave: true})
 	if err != nil {
 		return p.done(w, r, domainURL(d.Name)+"#mailboxes", err, "")
 	}

@@ -193,7 +193,7 @@ func TestImportAccountsRefusesBadFiles(t *testing.T) {
 	}
 	eachImportEnv(t, nil, func(t *testing.T, e *importEnv) {
 		ctx := context.Background()
-		if _, err := e.s.CreateAccount(ctx, e.acme, sb.DomainRef{}, "taken@a.test", "taken-password", true); err != nil {
+		if _, err := e.s.CreateMailbox(ctx, e.acme, sb.NewMailbox{Address: "taken@a.test", Password: "taken-password", Active: true, InboxSave: true}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.s.CreateAlias(ctx, e.acme, sb.DomainRef{}, "alias@a.test", []string{"taken@a.test"}); err != nil {
@@ -253,7 +253,7 @@ func TestImportAccountsAuthorisation(t *testing.T) {
 			t.Fatal(err)
 		}
 		operator := sb.Actor{TenantID: op.ID, TenantName: op.Name, Role: op.Role}
-		acc, err := e.s.CreateAccount(ctx, e.acme, sb.DomainRef{}, "box@a.test", "box-password", true)
+		acc, err := e.s.CreateMailbox(ctx, e.acme, sb.NewMailbox{Address: "box@a.test", Password: "box-password", Active: true, InboxSave: true})
 		if err != nil {
 			t.Fatal(err)
 		}

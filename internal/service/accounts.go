@@ -23,24 +23,6 @@ func (s *Service) ListAccounts(ctx context.Context, actor sb.Actor, ref sb.Domai
 	return tx.EachAccount(ctx, d.ID, page, fn)
 }
 
-// CreateAccount creates an account (a mailbox with its SIP identity) in a
-// domain of the actor: the one ref names, or the address's own.
-func (s *Service) CreateAccount(ctx context.Context, actor sb.Actor, ref sb.DomainRef, email, password string, active bool) (*sb.Account, error) {
-	if ref == (sb.DomainRef{}) {
-		_, domain, err := NormalizeEmail("email", email)
-		if err != nil {
-			return nil, err
-		}
-		ref.Name = domain
-	}
-	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Password: password, Active: active, Activated: true},
-		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return resolveDomain(ctx, tx, actor, ref) })
-	if err != nil {
-		return nil, err
-	}
-	return out.Account, nil
-}
-
 // SetAccountPassword changes the password of an account in a domain of the
 // actor.
 func (s *Service) SetAccountPassword(ctx context.Context, actor sb.Actor, domainID, accountID int64, password string) error {

@@ -15,7 +15,7 @@ import (
 func TestAppPasswords(t *testing.T) {
 	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()
-		a, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "ann@a.test", "ann-password-1", true)
+		a, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "ann@a.test", Password: "ann-password-1", Active: true, InboxSave: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestAppPasswords(t *testing.T) {
 			}
 		})
 		t.Run("a mailbox manages its own app passwords only", func(t *testing.T) {
-			if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "bob@a.test", "bob-password-1", true); err != nil {
+			if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "bob@a.test", Password: "bob-password-1", Active: true, InboxSave: true}); err != nil {
 				t.Fatal(err)
 			}
 			bob := mailboxActor(t, s, "bob@a.test", "bob-password-1")
@@ -168,7 +168,7 @@ func TestAppPasswords(t *testing.T) {
 			if err := s.DeleteAccount(ctx, acme, "ann@a.test"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "ann@a.test", "ann-password-3", true); err != nil {
+			if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "ann@a.test", Password: "ann-password-3", Active: true, InboxSave: true}); err != nil {
 				t.Fatal(err)
 			}
 			if list, err := s.ListAppPasswords(ctx, acme, ann); err != nil || len(list) != 0 {

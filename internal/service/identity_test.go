@@ -60,7 +60,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 				// Every creation path applies the same rule.
 				paths := map[string]func(i int) error{
 					"mailbox by name": func(i int) error {
-						_, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, fmt.Sprintf("m%d@a.test", i), tc.password, true)
+						_, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: fmt.Sprintf("m%d@a.test", i), Password: tc.password, Active: true, InboxSave: true})
 						return err
 					},
 					"command line": func(i int) error {
@@ -76,7 +76,7 @@ func TestOnePasswordPolicy(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						_, err = s.CreateAccount(ctx, acme, sb.DomainRef{ID: d.ID}, fmt.Sprintf("r%d@a.test", i), tc.password, true)
+						_, err = s.CreateMailbox(ctx, acme, sb.NewMailbox{Domain: sb.DomainRef{ID: d.ID}, Address: fmt.Sprintf("r%d@a.test", i), Password: tc.password, Active: true, InboxSave: true})
 						return err
 					},
 					"SIP account by an admin": func(i int) error {
@@ -176,7 +176,7 @@ func TestSessionIdleIsExactToTheSecond(t *testing.T) {
 func TestDeactivationRevokesEveryLogin(t *testing.T) {
 	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()
-		if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "bob@a.test", "bob-password", true); err != nil {
+		if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "bob@a.test", Password: "bob-password", Active: true, InboxSave: true}); err != nil {
 			t.Fatal(err)
 		}
 		tok, _, err := s.OpenSession(ctx, "bob@a.test", "bob-password", "192.0.2.1")
@@ -205,7 +205,7 @@ func TestConcurrentCreatesOfOneAddress(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "race@a.test", "race-password", true)
+				_, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "race@a.test", Password: "race-password", Active: true, InboxSave: true})
 				errs <- err
 			}()
 		}

@@ -83,10 +83,11 @@ func (r *accountRecord) profile(addr string) (*store.MailboxProfile, error) {
 	return p, nil
 }
 
-// CreateMailbox creates a mailbox with its names and forwarding in its
-// address's domain, in one transaction.
+// CreateMailbox creates a mailbox (with its SIP identity), its names,
+// forwarding and quota, in the domain in.Domain names (zero: the
+// address's own), in one transaction.
 func (s *Service) CreateMailbox(ctx context.Context, actor sb.Actor, in sb.NewMailbox) (*sb.Account, error) {
-	_, domain, err := NormalizeEmail("mail", in.Address)
+	_, domain, err := NormalizeEmail("email", in.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +104,11 @@ func (s *Service) CreateMailbox(ctx context.Context, actor sb.Actor, in sb.NewMa
 	if _, err := applyQuota(sb.MailboxQuota{}, in.Quota); err != nil {
 		return nil, err // before the slow hash
 	}
-	ref := sb.DomainRef{Name: domain}
-	out, err := s.createAccount(ctx, actor, NewAccount{Address: in.Address, Field: "mail", Password: in.Password, Active: in.Active,
+	ref := in.Domain
+	if ref == (sb.DomainRef{}) {
+		ref.Name = domain
+	}
+	out, err := s.createAccount(ctx, actor, NewAccount{Address: in.Address, Password: in.Password, Active: in.Active,
 		Activated: true, Quota: in.Quota, Mailbox: &store.MailboxProfile{FirstName: in.FirstName, LastName: in.LastName, Forwards: fwd, InboxSave: in.InboxSave}},
 		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return resolveDomain(ctx, tx, actor, ref) })
 	if err != nil {

@@ -35,7 +35,7 @@ func TestExportCarriesMailboxProfiles(t *testing.T) {
 			FirstName: "Ada", LastName: "Lovelace", Forwards: []string{"ada@elsewhere.org"}, InboxSave: false}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "plain@prof.test", "plain-password", true); err != nil {
+		if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "plain@prof.test", Password: "plain-password", Active: true, InboxSave: true}); err != nil {
 			t.Fatal(err)
 		}
 		exp, err := s.ExportDomain(ctx, acme, "prof.test")

@@ -179,30 +179,6 @@ func checkLimits(ctx context.Context, tx *store.Tx, t *sb.Tenant, what limitChec
 	return nil
 }
 
-// CreateMailboxWithQuota creates a mailbox (with its SIP identity) in a
-// domain of the actor, the one ref names or the address's own, with a
-// quota (nil: its tenant's default).
-func (s *Service) CreateMailboxWithQuota(ctx context.Context, actor sb.Actor, ref sb.DomainRef, email, password string, active bool,
-	quota *sb.QuotaChange) (*sb.Account, error) {
-	if ref == (sb.DomainRef{}) {
-		_, domain, err := NormalizeEmail("email", email)
-		if err != nil {
-			return nil, err
-		}
-		ref.Name = domain
-	}
-	if _, err := applyQuota(sb.MailboxQuota{}, quota); err != nil {
-		return nil, err // before the slow hash
-	}
-	out, err := s.createAccount(ctx, actor, NewAccount{Address: email, Password: password, Active: active, Activated: true,
-		Quota: quota},
-		func(tx *store.Tx, _ bool) (*sb.Domain, error) { return resolveDomain(ctx, tx, actor, ref) })
-	if err != nil {
-		return nil, err
-	}
-	return out.Account, nil
-}
-
 // checkQuotaChange refuses, before any slow work, a quota change a
 // mailbox makes to itself or one with values out of range (nil: none).
 func checkQuotaChange(actor sb.Actor, ch *sb.QuotaChange) error {

@@ -18,8 +18,8 @@ func ptr[T any](v T) *T { return &v }
 func TestMailboxQuotas(t *testing.T) {
 	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()
-		a, err := s.CreateMailboxWithQuota(ctx, acme, sb.DomainRef{}, "q@a.test", "password123", true,
-			&sb.QuotaChange{Bytes: ptr(int64(100 * 1024)), Messages: ptr(int64(50))})
+		a, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "q@a.test", Password: "password123", Active: true, InboxSave: true,
+			Quota: &sb.QuotaChange{Bytes: ptr(int64(100 * 1024)), Messages: ptr(int64(50))}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,11 +153,11 @@ func TestTenantLimitsRefuseEveryCreatePath(t *testing.T) {
 			do   func() error
 		}{
 			{"the mail admin's create", func() error {
-				_, err := s.CreateAccount(ctx, lim, sb.DomainRef{Name: "one.test"}, "third@one.test", "password123", true)
+				_, err := s.CreateMailbox(ctx, lim, sb.NewMailbox{Domain: sb.DomainRef{Name: "one.test"}, Address: "third@one.test", Password: "password123", Active: true, InboxSave: true})
 				return err
 			}},
 			{"a create with a quota", func() error {
-				_, err := s.CreateMailboxWithQuota(ctx, lim, sb.DomainRef{}, "third@one.test", "password123", false, &sb.QuotaChange{Bytes: ptr(int64(1))})
+				_, err := s.CreateMailbox(ctx, lim, sb.NewMailbox{Address: "third@one.test", Password: "password123", Active: false, InboxSave: true, Quota: &sb.QuotaChange{Bytes: ptr(int64(1))}})
 				return err
 			}},
 			{"the SIP API's create", func() error {
@@ -210,7 +210,7 @@ func TestTenantLimitsRefuseEveryCreatePath(t *testing.T) {
 		})
 		t.Run("an import beyond the limits is refused whole", func(t *testing.T) {
 			for _, addr := range []string{"x@a.test", "y@a.test", "z@a.test"} {
-				if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, addr, "password123", true); err != nil {
+				if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: addr, Password: "password123", Active: true, InboxSave: true}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -241,7 +241,7 @@ func TestTenantLimitsRefuseEveryCreatePath(t *testing.T) {
 			if _, err := s.SetTenantLimits(ctx, sb.SystemActor, "small", sb.TenantLimitsChange{MaxMailboxes: ptr(int64(3))}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.CreateAccount(ctx, lim, sb.DomainRef{Name: "one.test"}, "third@one.test", "password123", true); err != nil {
+			if _, err := s.CreateMailbox(ctx, lim, sb.NewMailbox{Domain: sb.DomainRef{Name: "one.test"}, Address: "third@one.test", Password: "password123", Active: true, InboxSave: true}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -260,7 +260,7 @@ func TestTenantQuotaLimit(t *testing.T) {
 			if q != nil {
 				ch = &sb.QuotaChange{Bytes: q}
 			}
-			return s.CreateMailboxWithQuota(ctx, lim, sb.DomainRef{}, addr, "password123", true, ch)
+			return s.CreateMailbox(ctx, lim, sb.NewMailbox{Address: addr, Password: "password123", Active: true, InboxSave: true, Quota: ch})
 		}
 		if _, err := mk("none@q.test", nil); !isLimit(err, "every mailbox needs a quota") {
 			t.Fatalf("a mailbox without a quota under max_quota: %v", err)
@@ -383,7 +383,7 @@ func TestConcurrentCreatesDoNotOvershoot(t *testing.T) {
 			return ok
 		}
 		ok := race(16, func(i int) error {
-			_, err := s.CreateAccount(ctx, lim, sb.DomainRef{}, fmt.Sprintf("u%d@r%d.test", i, i%2+1), "password123", true)
+			_, err := s.CreateMailbox(ctx, lim, sb.NewMailbox{Address: fmt.Sprintf("u%d@r%d.test", i, i%2+1), Password: "password123", Active: true, InboxSave: true})
 			return err
 		})
 		_, u, err := s.TenantUsage(ctx, lim, "race")
@@ -417,7 +417,7 @@ func TestExportImportKeepsQuotas(t *testing.T) {
 			"none@a.test": nil,
 		}
 		for addr, ch := range changes {
-			if _, err := s.CreateMailboxWithQuota(ctx, acme, sb.DomainRef{}, addr, "password123", true, ch); err != nil {
+			if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: addr, Password: "password123", Active: true, InboxSave: true, Quota: ch}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -26,10 +26,10 @@ func TestVacationsMoveWithTheDomain(t *testing.T) {
 		if _, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: "move.test"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "ana@move.test", "anas-password-1", true); err != nil {
+		if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "ana@move.test", Password: "anas-password-1", Active: true, InboxSave: true}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "ben@move.test", "bens-password-1", true); err != nil {
+		if _, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "ben@move.test", Password: "bens-password-1", Active: true, InboxSave: true}); err != nil {
 			t.Fatal(err)
 		}
 		set, err := s.SetVacation(ctx, acme, sb.AccountRef{Email: "ana@move.test"}, sb.VacationChange{Active: ptr(true),

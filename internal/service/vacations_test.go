@@ -24,11 +24,11 @@ func TestVacations(t *testing.T) {
 		if _, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: "v.test"}); err != nil {
 			t.Fatal(err)
 		}
-		alice, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "alice@v.test", "alice-password-1", true)
+		alice, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "alice@v.test", Password: "alice-password-1", Active: true, InboxSave: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		bob, err := s.CreateAccount(ctx, acme, sb.DomainRef{}, "bob@v.test", "bob-password-1", true)
+		bob, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "bob@v.test", Password: "bob-password-1", Active: true, InboxSave: true})
 		if err != nil {
 			t.Fatal(err)
 		}
