@@ -113,7 +113,7 @@ func (tx *Tx) EachAccount(ctx context.Context, domainID int64, page sb.Page, fn 
 	return eachChunk(ctx, tx, "list accounts", page, func(after int64, limit int) (string, []any) {
 		return `SELECT ` + accountColumns + ` FROM accounts WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`,
 			[]any{domainID, after, limit}
-	}, func(r *sql.Rows) (sb.Account, error) {
+	}, func(r rowScanner) (sb.Account, error) {
 		a, err := scanAccount(r)
 		if err != nil {
 			return sb.Account{}, err
@@ -210,7 +210,7 @@ func (tx *Tx) EachAccountWithCredentials(ctx context.Context, domainID int64, fn
 	return eachChunk(ctx, tx, "export accounts", sb.Page{}, func(after int64, limit int) (string, []any) {
 		return `SELECT ` + accountColumns + `, password_hash, COALESCE(ha1_md5, ''), COALESCE(ha1_sha256, '')
 			FROM accounts WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`, []any{domainID, after, limit}
-	}, func(r *sql.Rows) (row, error) {
+	}, func(r rowScanner) (row, error) {
 		var c Credentials
 		a, err := scanAccount(r, &c.Hash, &c.HA1MD5, &c.HA1SHA256)
 		if err != nil {

@@ -86,7 +86,7 @@ func (tx *Tx) EachAlias(ctx context.Context, domainID int64, page sb.Page, fn fu
 	return eachChunk(ctx, tx, "list aliases", page, func(after int64, limit int) (string, []any) {
 		return `SELECT ` + aliasColumns + ` FROM aliases WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`,
 			[]any{domainID, after, limit}
-	}, func(r *sql.Rows) (sb.Alias, error) {
+	}, func(r rowScanner) (sb.Alias, error) {
 		a, err := scanAlias(r)
 		if err != nil {
 			return sb.Alias{}, err

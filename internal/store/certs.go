@@ -63,7 +63,7 @@ func (tx *Tx) EachCertificate(ctx context.Context, domainID int64, fn func(c sb.
 				[]any{domainID, after, limit}
 		}
 		return `SELECT ` + certColumns + `, private_key FROM certificates WHERE id > ? ORDER BY id LIMIT ?`, []any{after, limit}
-	}, func(r *sql.Rows) (row, error) {
+	}, func(r rowScanner) (row, error) {
 		var sealed string
 		c, err := scanCert(r, &sealed)
 		if err != nil {

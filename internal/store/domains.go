@@ -49,13 +49,64 @@ func (tx *Tx) EachDomain(ctx context.Context, tenantID int64, page sb.Page, fn f
 				[]any{after, tenantID, limit}
 		}
 		return `SELECT ` + domainColumns + ` FROM domains d WHERE d.id > ? ORDER BY d.id LIMIT ?`, []any{after, limit}
-	}, func(r *sql.Rows) (sb.Domain, error) {
+	}, func(r rowScanner) (sb.Domain, error) {
 		d, err := scanDomain(r)
 		if err != nil {
 			return sb.Domain{}, err
 		}
 		return *d, nil
 	}, func(d sb.Domain) int64 { return d.ID }, fn)
+}
+
+// readChunk appends the rows of one chunk's query to chunk: from the read
+// cache while the database has not changed since it kept them (see
+// readCache), from the database otherwise.
+func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, scan func(rowScanner) (T, error), chunk []T) ([]T, error) {
+	var key string
+	var hdr walHeader
+	keepable := false
+	if tx.cache != nil {
+		var cacheable bool
+		if key, cacheable = cacheKey(q, args); cacheable {
+			var kept [][]any
+			var hit bool
+			kept, hdr, keepable, hit = tx.cache.get(key)
+			if hit {
+				if out, ok := replay(kept, scan, chunk); ok {
+					return out, nil
+				}
+			}
+		}
+	}
+	rows, err := tx.query(ctx, what, q, args...)
+	if err != nil {
+		return chunk, err
+	}
+	rec := &recorder{rows: rows, ok: keepable}
+	err = each(rows, what, func(*sql.Rows) error {
+		v, err := scan(rec)
+		if err == nil {
+			chunk = append(chunk, v)
+		}
+		return err
+	})
+	if err == nil && rec.ok {
+		tx.cache.put(key, hdr, rec.kept)
+	}
+	return chunk, err
+}
+
+// replay scans kept rows; ok is false when one does not fit scan's
+// destinations (then the chunk is read from the database).
+func replay[T any](kept [][]any, scan func(rowScanner) (T, error), chunk []T) ([]T, bool) {
+	for _, r := range kept {
+		v, err := scan(keptRow(r))
+		if err != nil {
+			return chunk[:0], false
+		}
+		chunk = append(chunk, v)
+	}
+	return chunk, true
 }
 
 // DeleteDomain deletes a domain; its accounts go with it (ON DELETE CASCADE).
@@ -88,7 +139,7 @@ const chunkRows = 1000
 // once and in key order, but rows written during the walk may or may not be
 // seen; inside one (InTx, ReadTx) it is one snapshot, as before.
 func eachChunk[T any](ctx context.Context, tx *Tx, what string, page sb.Page,
-	query func(after int64, limit int) (string, []any), scan func(*sql.Rows) (T, error),
+	query func(after int64, limit int) (string, []any), scan func(rowScanner) (T, error),
 	key func(T) int64, fn func(T) error) error {
 	after, left := page.After, page.Limit
 	// A page of a few rows (the usual first page) needs no room for a
@@ -100,19 +151,8 @@ func eachChunk[T any](ctx context.Context, tx *Tx, what string, page sb.Page,
 			limit = min(limit, left)
 		}
 		q, args := query(after, limit)
-		rows, err := tx.query(ctx, what, q, args...)
-		if err != nil {
-			return err
-		}
-		chunk = chunk[:0]
-		err = each(rows, what, func(r *sql.Rows) error {
-			v, err := scan(r)
-			if err == nil {
-				chunk = append(chunk, v)
-			}
-			return err
-		})
-		if err != nil {
+		var err error
+		if chunk, err = readChunk(ctx, tx, what, q, args, scan, chunk[:0]); err != nil {
 			return err
 		}
 		for _, v := range chunk {

@@ -48,5 +48,5 @@ func (s *Store) ExecSQL(ctx context.Context, query string, args ...any) error {
 
 // QueryRowSQL runs a query with ? placeholders.
 func (tx *Tx) QueryRowSQL(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.queryRow(ctx, query, args...)
+	return tx.q.QueryRowContext(ctx, tx.rebind(query), args...)
 }

@@ -151,7 +151,7 @@ func (tx *Tx) EachDomainMatching(ctx context.Context, tenantID int64, like strin
 		}
 		return `SELECT ` + domainColumns + ` FROM domains d WHERE d.id > ? AND d.name LIKE ? ESCAPE '\' ORDER BY d.id LIMIT ?`,
 			[]any{after, like, limit}
-	}, func(r *sql.Rows) (sb.Domain, error) {
+	}, func(r rowScanner) (sb.Domain, error) {
 		d, err := scanDomain(r)
 		if err != nil {
 			return sb.Domain{}, err

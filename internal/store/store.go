@@ -49,6 +49,8 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	rebound *reboundCache // PostgreSQL's spelling of each query
+	cache   *readCache    // SQLite's reads, kept while the database is unchanged
+	path    string        // the SQLite file
 }
 
 // Open opens the database named by databaseURL, or the embedded SQLite file
@@ -65,6 +67,11 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if s.dialect == SQLite {
+		// After Migrate: the database is in WAL mode and its wal-index
+		// file exists.
+		s.cache = openReadCache(s.path)
 	}
 	return s, nil
 }
@@ -115,7 +122,7 @@ func open(databaseURL, dataDir string) (*Store, error) {
 		// on every burst, each opening reading the schema anew and losing
 		// its prepared statements.
 		read.SetMaxIdleConns(8)
-		return &Store{dialect: SQLite, write: write, read: read}, nil
+		return &Store{dialect: SQLite, write: write, read: read, path: path}, nil
 	default:
 		return nil, fmt.Errorf("unsupported database URL scheme (want postgres://, sqlite: or empty for the embedded default)")
 	}
@@ -135,7 +142,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx)
 
 // Close closes the database.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	err := errors.Join(s.write.Close(), s.cache.close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -155,6 +162,7 @@ type Tx struct {
 	q       querier
 	dialect Dialect
 	rebound *reboundCache
+	cache   *readCache // on the SQLite read pool only (see readCache)
 }
 
 // InTx runs fn in one transaction, committed when fn returns nil and rolled
@@ -191,7 +199,26 @@ func (s *Store) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // Read returns a handle for reads outside a transaction.
-func (s *Store) Read() *Tx { return &Tx{q: s.read, dialect: s.dialect, rebound: s.rebound} }
+func (s *Store) Read() *Tx {
+	return &Tx{q: s.read, dialect: s.dialect, rebound: s.rebound, cache: s.cache}
+}
+
+// ReadCacheStats reports how many cacheable reads the read cache answered
+// and how many went to the database; ok is false when there is no cache
+// (PostgreSQL, or SQLite without a wal-index file).
+func (s *Store) ReadCacheStats() (hits, misses int64, ok bool) {
+	if s.cache == nil {
+		return 0, 0, false
+	}
+	return s.cache.hits.Load(), s.cache.misses.Load(), true
+}
+
+// DisableReadCache turns the read cache off (switchboard-load's
+// --read-cache=false, to measure what it saves).
+func (s *Store) DisableReadCache() {
+	s.cache.close()
+	s.cache = nil
+}
 
 // rebind turns ? placeholders into $n for PostgreSQL.
 func (tx *Tx) rebind(query string) string {
@@ -259,7 +286,12 @@ func (tx *Tx) query(ctx context.Context, what, query string, args ...any) (*sql.
 	return rows, nil
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) rowScanner {
+	if tx.cache != nil {
+		return &cachedRow{tx: tx, query: query, args: args, run: func() *sql.Row {
+			return tx.q.QueryRowContext(tx.readCtx(ctx), tx.rebind(query), args...)
+		}}
+	}
 	return tx.q.QueryRowContext(tx.readCtx(ctx), tx.rebind(query), args...)
 }
 

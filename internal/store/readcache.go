@@ -1,0 +1,318 @@
+package store
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// readCache keeps the rows of reads on the SQLite read pool for as long as
+// the database has not changed, and not a moment longer.
+//
+// It knows whether the database has changed from SQLite's own signal: the
+// wal-index header at the start of the "-shm" file, which every connection
+// to the database, in this process or any other (the CLI, Dovecot,
+// Postfix, a second instance), rewrites as the last step of each commit
+// (https://www.sqlite.org/walformat.html#the_wal_index_file_format): its
+// change counter goes up, and its frame count and checksums move with the
+// log. A SQLite reader reads the same header to learn what it may see. So
+// a cached row is returned only while the header is byte for byte the one
+// it was read under: what the query would return at that moment is exactly
+// what it returned then. A commit that revokes a token, deletes an account
+// or ends a session changes the header before the commit returns, and the
+// next read after it goes to the database.
+//
+// Rows read while the header changed (a commit ran beside the read) are not
+// kept. Every commit drops every entry, so the cache pays off on instances
+// that read far more than they write, the API's usual load; a store that
+// writes all the time reads as it did without it. PostgreSQL has no such
+// signal and gets no cache.
+type readCache struct {
+	shm *os.File
+
+	mu   sync.Mutex
+	hdr  walHeader
+	rows map[string][][]any
+	n    int // rows held, over all entries
+
+	hits, misses atomic.Int64
+}
+
+// walHeader is one copy of the wal-index header. The file holds two; a
+// writer writes the second and then the first, and a reader that finds them
+// different has caught a commit writing them.
+type walHeader [48]byte
+
+// Bounds on what the cache holds: entries, rows in all, and rows per entry
+// (a page; a full chunk of a streamed list is not kept).
+const (
+	maxCacheEntries  = 4096
+	maxCacheRows     = 20000
+	maxRowsPerRead   = 100
+	walHeaderIsInit  = 12 // offset of isInit in the header
+	walHeaderVersion = 3007000
+)
+
+// openReadCache opens the read cache of the SQLite database at path, or
+// returns nil when the database keeps no wal-index file (not in WAL mode,
+// or in exclusive locking mode, where the index lives in the process's
+// heap): then there is nothing to watch and no cache.
+func openReadCache(path string) *readCache {
+	f, err := os.Open(path + "-shm")
+	if err != nil {
+		return nil
+	}
+	c := &readCache{shm: f, rows: make(map[string][][]any)}
+	h, ok := c.version()
+	if !ok || uint32(h[0])|uint32(h[1])<<8|uint32(h[2])<<16|uint32(h[3])<<24 != walHeaderVersion &&
+		uint32(h[3])|uint32(h[2])<<8|uint32(h[1])<<16|uint32(h[0])<<24 != walHeaderVersion {
+		f.Close()
+		return nil
+	}
+	return c
+}
+
+func (c *readCache) close() error {
+	if c == nil {
+		return nil
+	}
+	return c.shm.Close()
+}
+
+// version reads the header; ok is false when its two copies differ (a
+// commit is writing it) or it is not initialised.
+func (c *readCache) version() (h walHeader, ok bool) {
+	var b [2 * len(walHeader{})]byte
+	if _, err := c.shm.ReadAt(b[:], 0); err != nil {
+		return h, false
+	}
+	if !bytes.Equal(b[:len(h)], b[len(h):]) || b[walHeaderIsInit] != 1 {
+		return h, false
+	}
+	copy(h[:], b[:len(h)])
+	return h, true
+}
+
+// get returns the rows kept for key if the database has not changed since
+// they were read. hdr is the header read before looking, for put; keep is
+// false when the header could not be read whole, and nothing read now may
+// be kept.
+func (c *readCache) get(key string) (rows [][]any, hdr walHeader, keep, hit bool) {
+	hdr, keep = c.version()
+	if !keep {
+		return nil, hdr, false, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hdr != hdr {
+		clear(c.rows)
+		c.n = 0
+		c.hdr = hdr
+		c.misses.Add(1)
+		return nil, hdr, true, false
+	}
+	rows, hit = c.rows[key]
+	if hit {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
+	}
+	return rows, hdr, true, hit
+}
+
+// put keeps rows read under hdr (from get, read before the query ran) if
+// the database still has not changed: then no commit landed while the query
+// ran, and rows are what the database held at hdr.
+func (c *readCache) put(key string, hdr walHeader, rows [][]any) {
+	if len(rows) > maxRowsPerRead {
+		return
+	}
+	if now, ok := c.version(); !ok || now != hdr {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hdr != hdr || len(c.rows) >= maxCacheEntries || c.n+len(rows) > maxCacheRows {
+		return
+	}
+	if _, ok := c.rows[key]; !ok {
+		c.rows[key] = rows
+		c.n += len(rows)
+	}
+}
+
+// cacheKey spells a query and its arguments as one key, each argument with
+// its type and, for strings, its length, so that no two different calls
+// share a key. ok is false for a statement that is not a plain SELECT or an
+// argument of another type: those are not cached.
+func cacheKey(query string, args []any) (key string, ok bool) {
+	if !isSelect(query) {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16*len(args))
+	b.WriteString(query)
+	for _, a := range args {
+		b.WriteByte(0)
+		switch v := a.(type) {
+		case int64:
+			b.WriteByte('i')
+			b.WriteString(strconv.FormatInt(v, 10))
+		case int:
+			b.WriteByte('i')
+			b.WriteString(strconv.Itoa(v))
+		case string:
+			b.WriteByte('s')
+			b.WriteString(strconv.Itoa(len(v)))
+			b.WriteByte(':')
+			b.WriteString(v)
+		case bool:
+			b.WriteByte('b')
+			b.WriteString(strconv.FormatBool(v))
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// isSelect reports whether query is a SELECT. The store's reads use no
+// function whose value changes without a commit (no random(), no 'now':
+// the time is always an argument), so a SELECT's rows depend on its
+// arguments and the database alone.
+func isSelect(query string) bool {
+	q := strings.TrimLeft(query, " \t\r\n")
+	return len(q) > 6 && strings.EqualFold(q[:6], "SELECT") && !strings.Contains(strings.ToLower(q), "random(")
+}
+
+// rowScanner is what scan functions read a row from: *sql.Row, *sql.Rows,
+// or a row the cache kept.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// keptRow replays a kept row into a scan function's destinations.
+type keptRow []any
+
+func (r keptRow) Scan(dest ...any) error {
+	if len(dest) != len(r) {
+		return fmt.Errorf("kept row has %d columns, scan wants %d", len(r), len(dest))
+	}
+	for i, d := range dest {
+		v := reflect.ValueOf(d)
+		if v.Kind() != reflect.Pointer || v.IsNil() || !reflect.TypeOf(r[i]).AssignableTo(v.Elem().Type()) {
+			return fmt.Errorf("kept row's column %d is a %T, scan wants %T", i, r[i], d)
+		}
+	}
+	for i, d := range dest {
+		v := reflect.ValueOf(r[i])
+		if b, ok := r[i].([]byte); ok {
+			v = reflect.ValueOf(bytes.Clone(b))
+		}
+		reflect.ValueOf(d).Elem().Set(v)
+	}
+	return nil
+}
+
+// keep copies the values a Scan wrote into dest, or returns false when one
+// of them could share memory with the next reader (a pointer, a slice but
+// []byte, which is copied, a map): those rows are not kept.
+func keep(dest []any) (keptRow, bool) {
+	row := make(keptRow, len(dest))
+	for i, d := range dest {
+		v := reflect.ValueOf(d)
+		if v.Kind() != reflect.Pointer || v.IsNil() {
+			return nil, false
+		}
+		e := v.Elem()
+		switch e.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+			return nil, false
+		case reflect.Slice:
+			b, ok := e.Interface().([]byte)
+			if !ok {
+				return nil, false
+			}
+			row[i] = bytes.Clone(b)
+			continue
+		case reflect.Struct:
+			if !plainStruct(e.Type()) {
+				return nil, false
+			}
+		}
+		row[i] = e.Interface()
+	}
+	return row, true
+}
+
+// plainStruct reports whether a struct (sql.NullInt64 and the like) holds
+// only values.
+func plainStruct(t reflect.Type) bool {
+	for i := range t.NumField() {
+		switch t.Field(i).Type.Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64, reflect.String:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// cachedRow is a one-row read on the read pool: Scan answers from the cache
+// while the database has not changed, and reads it otherwise.
+type cachedRow struct {
+	tx    *Tx
+	query string
+	args  []any
+	run   func() *sql.Row
+}
+
+func (r *cachedRow) Scan(dest ...any) error {
+	c := r.tx.cache
+	key, cacheable := cacheKey(r.query, r.args)
+	if !cacheable {
+		return r.run().Scan(dest...)
+	}
+	rows, hdr, keepable, hit := c.get(key)
+	if hit && len(rows) == 1 && keptRow(rows[0]).Scan(dest...) == nil {
+		return nil
+	}
+	if err := r.run().Scan(dest...); err != nil {
+		return err
+	}
+	if keepable {
+		if row, ok := keep(dest); ok {
+			c.put(key, hdr, [][]any{row})
+		}
+	}
+	return nil
+}
+
+// recorder passes Scan to rows and keeps what each row scanned.
+type recorder struct {
+	rows *sql.Rows
+	kept [][]any
+	ok   bool
+}
+
+func (r *recorder) Scan(dest ...any) error {
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	if r.ok {
+		row, ok := keep(dest)
+		r.ok = ok && len(r.kept) < maxRowsPerRead
+		if r.ok {
+			r.kept = append(r.kept, row)
+		}
+	}
+	return nil
+}

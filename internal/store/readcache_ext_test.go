@@ -1,0 +1,175 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/store"
+)
+
+// sqliteFile opens a store on a new SQLite file and returns its URL too.
+func sqliteFile(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	url := "sqlite:" + t.TempDir() + "/switchboard.db"
+	s, err := store.Open(context.Background(), url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, url
+}
+
+func tenantWithToken(t *testing.T, s *store.Store, name, hash string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	ten := &sb.Tenant{Name: name, Role: sb.RoleTenant, CreatedAt: time.Now()}
+	if err := s.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateTenant(ctx, ten, "hash"); err != nil {
+			return err
+		}
+		return tx.CreateToken(ctx, hash, ten.ID, time.Now(), time.Now().Add(time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ten.ID
+}
+
+// TestReadCacheHelperProcess is the other process of
+// TestReadCacheSeesOtherProcesses: it revokes a token and exits.
+func TestReadCacheHelperProcess(t *testing.T) {
+	url, hash := os.Getenv("SB_READCACHE_URL"), os.Getenv("SB_READCACHE_TOKEN")
+	if url == "" {
+		t.Skip("run by TestReadCacheSeesOtherProcesses")
+	}
+	ctx := context.Background()
+	s, err := store.Open(ctx, url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteToken(ctx, hash) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A read answered from the cache until something commits, by this store,
+// another store on the file, or another process (the CLI revoking a
+// token): the next read after the commit returns goes to the database.
+func TestReadCacheSeesOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	s, url := sqliteFile(t)
+	const hash = "0123456789abcdef"
+	id := tenantWithToken(t, s, "acme", hash)
+	lookup := func() (*sb.Tenant, error) { return s.Read().TokenTenant(ctx, hash, time.Now()) }
+	stats := func() (int64, int64) {
+		h, m, ok := s.ReadCacheStats()
+		if !ok {
+			t.Fatal("SQLite store without a read cache")
+		}
+		return h, m
+	}
+	for range 3 {
+		if ten, err := lookup(); err != nil || ten.ID != id {
+			t.Fatalf("token: %v, %v", ten, err)
+		}
+	}
+	if h, _ := stats(); h < 2 {
+		t.Fatalf("three reads of an unchanged database: %d answered from the cache, want 2", h)
+	}
+
+	// Another store on the same file commits something unrelated: the
+	// cache drops what it kept, and the read still finds the token.
+	other, err := store.Open(ctx, url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tenantWithToken(t, other, "other", "fedcba9876543210")
+	h0, m0 := stats()
+	if _, err := lookup(); err != nil {
+		t.Fatal(err)
+	}
+	if h, m := stats(); h != h0 || m != m0+1 {
+		t.Errorf("the read after another store's commit: hits %d→%d, misses %d→%d; want a miss", h0, h, m0, m)
+	}
+
+	// Another process revokes the token.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReadCacheHelperProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), "SB_READCACHE_URL="+url, "SB_READCACHE_TOKEN="+hash)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helper process: %v\n%s", err, out)
+	}
+	if ten, err := lookup(); sb.ErrorCode(err) != sb.ENOTFOUND {
+		t.Fatalf("token revoked by another process still resolves: %v, %v", ten, err)
+	}
+}
+
+// Readers racing a writer never see a value older than one whose commit
+// had returned before their read began: the cache is never behind the
+// database.
+func TestReadCacheNeverStale(t *testing.T) {
+	ctx := context.Background()
+	s, url := sqliteFile(t)
+	other, err := store.Open(ctx, url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ten := &sb.Tenant{Name: "acme", Role: sb.RoleTenant, CreatedAt: time.Now()}
+	if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateTenant(ctx, ten, "hash") }); err != nil {
+		t.Fatal(err)
+	}
+	var committed atomic.Int64 // the last memo number whose commit returned
+	const writes = 200
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := int64(1); i <= writes; i++ {
+			// Half the commits through this store, half through another.
+			w := s
+			if i%2 == 0 {
+				w = other
+			}
+			if err := w.ExecSQL(ctx, `UPDATE tenants SET memo = ? WHERE id = ?`, fmt.Sprint(i), ten.ID); err != nil {
+				t.Error(err)
+				return
+			}
+			committed.Store(i)
+		}
+	}()
+	var stale atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for committed.Load() < writes {
+				before := committed.Load()
+				got, err := s.Read().TenantByID(ctx, ten.ID)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var n int64
+				fmt.Sscan(got.Memo, &n)
+				if n < before {
+					stale.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := stale.Load(); n > 0 {
+		t.Errorf("%d reads returned a memo older than one already committed", n)
+	}
+	if h, _, _ := s.ReadCacheStats(); h == 0 {
+		t.Error("no read was answered from the cache: the test proves nothing")
+	}
+}

@@ -1,0 +1,87 @@
+package store
+
+import "testing"
+
+// Keys spell the argument's type and length: no two different calls share
+// one, and only SELECTs with plain arguments are cached.
+func TestReadCacheKey(t *testing.T) {
+	type call struct {
+		q    string
+		args []any
+	}
+	distinct := []call{
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{"a b", ""}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{"a", " b"}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{"a", "b"}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{"ab", ""}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{"1", int64(1)}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{int64(1), "1"}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{int64(11), ""}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{true, ""}},
+		{"SELECT a FROM t WHERE x = ? AND y = ?", []any{"s1:x", ""}},
+		{"SELECT a FROM t WHERE x = ?", []any{"a\x00sb"}},
+		{"SELECT a FROM t WHERE x = ?", []any{"a"}},
+	}
+	seen := map[string]int{}
+	for i, c := range distinct {
+		k, ok := cacheKey(c.q, c.args)
+		if !ok {
+			t.Fatalf("call %d (%q %v) not cacheable", i, c.q, c.args)
+		}
+		if j, dup := seen[k]; dup {
+			t.Errorf("calls %d and %d share the key %q", j, i, k)
+		}
+		seen[k] = i
+	}
+	for _, c := range []call{
+		{"INSERT INTO t (a) VALUES (?) RETURNING id", []any{"a"}},
+		{"  UPDATE t SET a = 1 RETURNING a", nil},
+		{"SELECT abs(random()) FROM t", nil},
+		{"SELECT a FROM t WHERE x = ?", []any{1.5}},
+		{"SELECT a FROM t WHERE x = ?", []any{[]byte("a")}},
+		{"SELECT a FROM t WHERE x = ?", []any{nil}},
+	} {
+		if k, ok := cacheKey(c.q, c.args); ok {
+			t.Errorf("%q %v is cached as %q", c.q, c.args, k)
+		}
+	}
+}
+
+// A kept row is only replayed into destinations of its own types, and a
+// scan that could share memory with the next reader is not kept.
+func TestKeptRow(t *testing.T) {
+	var id int64
+	var name string
+	raw := []byte("ab")
+	row, ok := keep([]any{&id, &name, &raw})
+	if !ok {
+		t.Fatal("plain values not kept")
+	}
+	raw[0] = 'x'
+	var id2 int64
+	var name2 string
+	var raw2 []byte
+	if err := row.Scan(&id2, &name2, &raw2); err != nil {
+		t.Fatal(err)
+	}
+	raw2 = append(raw2[:0], 'y')
+	var raw3 []byte
+	if err := row.Scan(&id2, &name2, &raw3); err != nil || string(raw3) != "ab" {
+		t.Fatalf("a reader's bytes reached the kept row: %q, %v", raw3, err)
+	}
+	var wrong int32
+	if err := row.Scan(&wrong, &name2, &raw2); err == nil {
+		t.Error("kept int64 scanned into an int32")
+	}
+	if err := row.Scan(&id2, &name2); err == nil {
+		t.Error("kept row of 3 columns scanned into 2")
+	}
+	var p *string
+	var m map[string]int
+	var a any
+	for _, dest := range [][]any{{&p}, {&m}, {&a}} {
+		if _, ok := keep(dest); ok {
+			t.Errorf("%T kept", dest[0])
+		}
+	}
+}
