@@ -74,6 +74,9 @@ func start(ctx context.Context, cfg Config, progress io.Writer) (_ *env, err err
 	}
 	e.closers = append(e.closers, e.st.Close)
 	e.dialect = e.st.Dialect()
+	if !cfg.ReadCache {
+		e.st.DisableReadCache()
+	}
 
 	key := make([]byte, seal.KeySize)
 	rand.Read(key)

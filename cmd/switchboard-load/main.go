@@ -62,6 +62,7 @@ type Config struct {
 	BigAccounts int    // accounts of the big-list scenario
 	Argon2      string // "prod" (auth.DefaultParams) or "test" (auth.TestParams)
 	CPUProfile  string // a file for a CPU profile of the scenarios ("": none)
+	ReadCache   bool   // keep the store's read cache on (SQLite)
 }
 
 // Scenario names, in the order they run.
@@ -99,6 +100,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&c.Accounts, "accounts", 10_000, "accounts in the domain the users scenario lists")
 	fs.IntVar(&c.BigAccounts, "big-accounts", 1_000_000, "accounts of the big scenario")
 	fs.StringVar(&c.Argon2, "argon2", "prod", "argon2id parameters: prod (the server's) or test (cheap, for smoke runs)")
+	fs.BoolVar(&c.ReadCache, "read-cache", true, "keep SQLite's read cache on (false: every read goes to the database, to measure what the cache saves)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenarios (server and client: one process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -35,7 +35,14 @@ func us(d time.Duration) string {
 }
 
 func (res *Result) caption() string {
-	return fmt.Sprintf("database %s, GOMAXPROCS %d, %s per scenario in %d rounds", res.Database, res.GOMAXPROCS, res.Duration, res.Rounds)
+	cache := "read cache off"
+	if res.CacheOn {
+		cache = "read cache on"
+		if n := res.CacheHits + res.CacheMisses; n > 0 {
+			cache += fmt.Sprintf(": %.1f%% of %d cacheable reads answered from it", 100*float64(res.CacheHits)/float64(n), n)
+		}
+	}
+	return fmt.Sprintf("database %s, GOMAXPROCS %d, %s per scenario in %d rounds, %s", res.Database, res.GOMAXPROCS, res.Duration, res.Rounds, cache)
 }
 
 // Text writes the table aligned in columns, and the first error of any

@@ -31,6 +31,11 @@ type Result struct {
 	Duration   time.Duration
 	Rounds     int
 	Rows       []Row
+	// The read cache's answers during the scenarios: reads it answered,
+	// and cacheable reads that went to the database (after a commit, or
+	// seen for the first time); CacheOn is false without a cache.
+	CacheHits, CacheMisses int64
+	CacheOn                bool
 }
 
 // Row is one scenario's line.
@@ -82,6 +87,8 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	// machine weighs on all of them alike; the big list runs once, after.
 	specs := e.specs(cfg)
 	totals := make([]load, len(specs))
+	hits0, misses0, _ := e.st.ReadCacheStats() // the seed's reads are not the scenarios'
+
 	for round := range cfg.Rounds {
 		for i, sp := range specs {
 			if ctx.Err() != nil {
@@ -90,6 +97,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			fmt.Fprintf(progress, "round %d/%d: %s...\n", round+1, cfg.Rounds, sp.name)
 			totals[i].add(sp.run(ctx, cfg.Warmup/time.Duration(cfg.Rounds), cfg.Duration/time.Duration(cfg.Rounds)))
 		}
+	}
+	if h, m, ok := e.st.ReadCacheStats(); ok {
+		res.CacheOn, res.CacheHits, res.CacheMisses = true, h-hits0, m-misses0
 	}
 	bare, ceiling := math.NaN(), math.NaN()
 	for i, sp := range specs {
