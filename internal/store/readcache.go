@@ -89,7 +89,7 @@ func (c *readCache) close() error {
 // commit is writing it) or it is not initialised.
 func (c *readCache) version() (h walHeader, ok bool) {
 	var b [2 * len(walHeader{})]byte
-	if _, err := c.shm.ReadAt(b[:], 0); err != nil {
+	if _, err := c.shm.ReadAt(b[:], 0); err != nil || !linked(c.shm) {
 		return h, false
 	}
 	if !bytes.Equal(b[:len(h)], b[len(h):]) || b[walHeaderIsInit] != 1 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -67,7 +68,8 @@ func TestReadCacheSeesOtherProcesses(t *testing.T) {
 	s, url := sqliteFile(t)
 	const hash = "0123456789abcdef"
 	id := tenantWithToken(t, s, "acme", hash)
-	lookup := func() (*sb.Tenant, error) { return s.Read().TokenTenant(ctx, hash, time.Now()) }
+	now := time.Now() // one second of the key: reads at another would miss
+	lookup := func() (*sb.Tenant, error) { return s.Read().TokenTenant(ctx, hash, now) }
 	stats := func() (int64, int64) {
 		h, m, ok := s.ReadCacheStats()
 		if !ok {
@@ -171,5 +173,70 @@ func TestReadCacheNeverStale(t *testing.T) {
 	}
 	if h, _, _ := s.ReadCacheStats(); h == 0 {
 		t.Error("no read was answered from the cache: the test proves nothing")
+	}
+}
+
+// BenchmarkTokenTenant is a token lookup (the first read of every mail
+// admin request) with the read cache and without it.
+func BenchmarkTokenTenant(b *testing.B) {
+	for _, cached := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cache", false: "no-cache"}[cached], func(b *testing.B) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, "sqlite:"+b.TempDir()+"/switchboard.db", "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if !cached {
+				s.DisableReadCache()
+			}
+			const hash = "0123456789abcdef"
+			ten := &sb.Tenant{Name: "acme", Role: sb.RoleTenant, CreatedAt: time.Now()}
+			if err := s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.CreateTenant(ctx, ten, "hash"); err != nil {
+					return err
+				}
+				return tx.CreateToken(ctx, hash, ten.ID, time.Now(), time.Now().Add(time.Hour))
+			}); err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Read().TokenTenant(ctx, hash, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// A wal-index file deleted under the store (SQLite deletes it when the last
+// connection closes) is never trusted again: its header would never move.
+func TestReadCacheDeletedIndex(t *testing.T) {
+	ctx := context.Background()
+	s, url := sqliteFile(t)
+	const hash = "0123456789abcdef"
+	tenantWithToken(t, s, "acme", hash)
+	now := time.Now()
+	for range 2 {
+		if _, err := s.Read().TokenTenant(ctx, hash, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h0, _, _ := s.ReadCacheStats()
+	if h0 == 0 {
+		t.Fatal("no read answered from the cache before the deletion")
+	}
+	if err := os.Remove(strings.TrimPrefix(url, "sqlite:") + "-shm"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.Read().TokenTenant(ctx, hash, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, _, _ := s.ReadCacheStats(); h != h0 {
+		t.Errorf("%d reads answered from a deleted wal-index file's cache", h-h0)
 	}
 }
