@@ -40,6 +40,7 @@ type readCache struct {
 	hdr  walHeader
 	rows map[string][][]any
 	n    int // rows held, over all entries
+	size int // bytes held, about: keys, strings, 16 a value
 
 	hits, misses atomic.Int64
 }
@@ -49,11 +50,12 @@ type readCache struct {
 // different has caught a commit writing them.
 type walHeader [48]byte
 
-// Bounds on what the cache holds: entries, rows in all, and rows per entry
-// (a page; a full chunk of a streamed list is not kept).
+// Bounds on what the cache holds: entries, rows and bytes in all, and rows
+// per entry (a page; a full chunk of a streamed list is not kept).
 const (
 	maxCacheEntries  = 4096
 	maxCacheRows     = 20000
+	maxCacheBytes    = 16 << 20
 	maxRowsPerRead   = 100
 	walHeaderIsInit  = 12 // offset of isInit in the header
 	walHeaderVersion = 3007000
@@ -112,7 +114,7 @@ func (c *readCache) get(key string) (rows [][]any, hdr walHeader, keep, hit bool
 	defer c.mu.Unlock()
 	if c.hdr != hdr {
 		clear(c.rows)
-		c.n = 0
+		c.n, c.size = 0, 0
 		c.hdr = hdr
 		c.misses.Add(1)
 		return nil, hdr, true, false
@@ -138,13 +140,34 @@ func (c *readCache) put(key string, hdr walHeader, rows [][]any) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.hdr != hdr || len(c.rows) >= maxCacheEntries || c.n+len(rows) > maxCacheRows {
+	size := sizeOf(key, rows)
+	if c.hdr != hdr || len(c.rows) >= maxCacheEntries || c.n+len(rows) > maxCacheRows || c.size+size > maxCacheBytes {
 		return
 	}
 	if _, ok := c.rows[key]; !ok {
 		c.rows[key] = rows
 		c.n += len(rows)
+		c.size += size
 	}
+}
+
+// sizeOf is about how many bytes an entry holds.
+func sizeOf(key string, rows [][]any) int {
+	n := len(key)
+	for _, r := range rows {
+		for _, v := range r {
+			n += 16
+			switch v := v.(type) {
+			case string:
+				n += len(v)
+			case []byte:
+				n += len(v)
+			case sql.NullString:
+				n += len(v.String)
+			}
+		}
+	}
+	return n
 }
 
 // cacheKey spells a query and its arguments as one key, each argument with

@@ -1,6 +1,10 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"testing"
+)
 
 // Keys spell the argument's type and length: no two different calls share
 // one, and only SELECTs with plain arguments are cached.
@@ -83,5 +87,41 @@ func TestKeptRow(t *testing.T) {
 		if _, ok := keep(dest); ok {
 			t.Errorf("%T kept", dest[0])
 		}
+	}
+}
+
+// The cache holds at most maxCacheBytes: an entry that would pass it is
+// not kept, and the next commit empties it.
+func TestReadCacheBytes(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite:"+t.TempDir()+"/switchboard.db", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := st.cache
+	if c == nil {
+		t.Fatal("no read cache")
+	}
+	big := [][]any{{string(make([]byte, maxCacheBytes*2/5))}}
+	for i, want := range []bool{true, true, false} {
+		key := fmt.Sprint("key", i)
+		_, hdr, keepable, _ := c.get(key)
+		if !keepable {
+			t.Fatal("header unreadable")
+		}
+		c.put(key, hdr, big)
+		if _, _, _, hit := c.get(key); hit != want {
+			t.Errorf("entry %d of %d bytes, %d held before it: kept %v, want %v", i, sizeOf(key, big), c.size, hit, want)
+		}
+	}
+	if err := st.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "test", `INSERT INTO auth_attempts (bucket, tokens, updated_at) VALUES ('test', 1, 0)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, hit := c.get("key0"); hit || c.size != 0 {
+		t.Errorf("after a commit: hit %v, %d bytes held", hit, c.size)
 	}
 }
