@@ -138,9 +138,9 @@ func (c *readCache) put(key string, hdr walHeader, rows [][]any) {
 	if now, ok := c.version(); !ok || now != hdr {
 		return
 	}
+	size := sizeOf(key, rows)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	size := sizeOf(key, rows)
 	if c.hdr != hdr || len(c.rows) >= maxCacheEntries || c.n+len(rows) > maxCacheRows || c.size+size > maxCacheBytes {
 		return
 	}
@@ -211,7 +211,18 @@ func cacheKey(query string, args []any) (key string, ok bool) {
 // arguments and the database alone.
 func isSelect(query string) bool {
 	q := strings.TrimLeft(query, " \t\r\n")
-	return len(q) > 6 && strings.EqualFold(q[:6], "SELECT") && !strings.Contains(strings.ToLower(q), "random(")
+	return len(q) > 6 && strings.EqualFold(q[:6], "SELECT") && !containsFold(q, "random(")
+}
+
+// containsFold reports whether s holds sub (lower-case ASCII) in any case,
+// without copying s: isSelect runs on every cacheable read.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // rowScanner is what scan functions read a row from: *sql.Row, *sql.Rows,
@@ -229,16 +240,16 @@ func (r keptRow) Scan(dest ...any) error {
 	}
 	// The store's columns are these few types: assigned without reflect,
 	// a third of a replayed page's time otherwise.
-	slow := false
 	for i, d := range dest {
 		if !assign(d, r[i]) {
-			slow = true
-			break
+			return r.scanReflect(dest)
 		}
 	}
-	if !slow {
-		return nil
-	}
+	return nil
+}
+
+// scanReflect is Scan for any destination types, checking each.
+func (r keptRow) scanReflect(dest []any) error {
 	for i, d := range dest {
 		v := reflect.ValueOf(d)
 		if v.Kind() != reflect.Pointer || v.IsNil() || !reflect.TypeOf(r[i]).AssignableTo(v.Elem().Type()) {
@@ -260,35 +271,28 @@ func (r keptRow) Scan(dest ...any) error {
 func assign(d, v any) bool {
 	switch d := d.(type) {
 	case *int64:
-		x, ok := v.(int64)
-		*d = x
-		return ok
+		return set(d, v)
 	case *string:
-		x, ok := v.(string)
-		*d = x
-		return ok
+		return set(d, v)
 	case *bool:
-		x, ok := v.(bool)
-		*d = x
-		return ok
+		return set(d, v)
 	case *int:
-		x, ok := v.(int)
-		*d = x
-		return ok
+		return set(d, v)
 	case *float64:
-		x, ok := v.(float64)
-		*d = x
-		return ok
+		return set(d, v)
 	case *sql.NullInt64:
-		x, ok := v.(sql.NullInt64)
-		*d = x
-		return ok
+		return set(d, v)
 	case *sql.NullString:
-		x, ok := v.(sql.NullString)
-		*d = x
-		return ok
+		return set(d, v)
 	}
 	return false
+}
+
+// set sets *d to v if v is a T.
+func set[T any](d *T, v any) bool {
+	x, ok := v.(T)
+	*d = x
+	return ok
 }
 
 // keep copies the values a Scan wrote into dest, or returns false when one

@@ -41,6 +41,7 @@ func TestReadCacheKey(t *testing.T) {
 		{"INSERT INTO t (a) VALUES (?) RETURNING id", []any{"a"}},
 		{"  UPDATE t SET a = 1 RETURNING a", nil},
 		{"SELECT abs(random()) FROM t", nil},
+		{"select abs(RANDOM()) from t", nil},
 		{"SELECT a FROM t WHERE x = ?", []any{1.5}},
 		{"SELECT a FROM t WHERE x = ?", []any{[]byte("a")}},
 		{"SELECT a FROM t WHERE x = ?", []any{nil}},
