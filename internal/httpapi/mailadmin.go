@@ -143,8 +143,10 @@ func (s *Server) getDomains(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st := s.newStream(w, "domains")
+	var j domainJSON
 	err = s.svc.ListDomains(r.Context(), actorOf(r), "", page, func(d sb.Domain) error {
-		return st.item(toDomainJSON(d))
+		j = toDomainJSON(d)
+		return st.item(&j)
 	})
 	return st.finish(err)
 }
@@ -201,8 +203,10 @@ func listByDomain[T, J any](s *Server, w http.ResponseWriter, r *http.Request, k
 		return err
 	}
 	st := s.newStream(w, key)
+	var j J // one for the list: each row boxed into an interface was an allocation
 	return st.finish(list(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, page, func(v T) error {
-		return st.item(toJSON(v))
+		j = toJSON(v)
+		return st.item(&j)
 	}))
 }
 

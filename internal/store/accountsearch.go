@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	sb "github.com/switchboard/switchboard"
@@ -82,13 +81,6 @@ func (tx *Tx) SearchAccounts(ctx context.Context, q AccountSearch) ([]sb.Account
 	if err != nil {
 		return nil, err
 	}
-	var out []sb.Account
-	err = each(rows, "search accounts", func(r *sql.Rows) error {
-		a, err := scanAccount(r)
-		if err == nil {
-			out = append(out, *a)
-		}
-		return err
-	})
+	out, err := collectAccounts(rows, "search accounts")
 	return out, err
 }

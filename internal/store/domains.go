@@ -99,8 +99,10 @@ func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, s
 // replay scans kept rows; ok is false when one does not fit scan's
 // destinations (then the chunk is read from the database).
 func replay[T any](kept [][]any, scan func(rowScanner) (T, error), chunk []T) ([]T, bool) {
+	var row keptRow // one for the chunk: a row made an interface each time was an allocation per row
 	for _, r := range kept {
-		v, err := scan(keptRow(r))
+		row = r
+		v, err := scan(&row)
 		if err != nil {
 			return chunk[:0], false
 		}

@@ -115,14 +115,7 @@ func (tx *Tx) MailboxesPage(ctx context.Context, domainID int64, p sb.MailboxPag
 	if err != nil {
 		return nil, err
 	}
-	var out []sb.Account
-	err = each(rows, "list mailboxes", func(r *sql.Rows) error {
-		a, err := scanAccount(r)
-		if err == nil {
-			out = append(out, *a)
-		}
-		return err
-	})
+	out, err := collectAccounts(rows, "list mailboxes")
 	return out, err
 }
 
@@ -194,14 +187,7 @@ func (tx *Tx) SearchMailboxes(ctx context.Context, tenantID, domainID int64, pre
 	if err != nil {
 		return nil, err
 	}
-	var out []sb.Account
-	err = each(rows, "search mailboxes", func(r *sql.Rows) error {
-		a, err := scanAccount(r)
-		if err == nil {
-			out = append(out, *a)
-		}
-		return err
-	})
+	out, err := collectAccounts(rows, "search mailboxes")
 	slices.SortFunc(out, func(a, b sb.Account) int {
 		return cmp.Or(cmp.Compare(a.DomainID, b.DomainID), strings.Compare(a.Local, b.Local), cmp.Compare(a.ID, b.ID))
 	})
