@@ -2,9 +2,10 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -34,7 +35,9 @@ import (
 // writes all the time reads as it did without it. PostgreSQL has no such
 // signal and gets no cache.
 type readCache struct {
-	shm *os.File
+	index []byte  // the start of the wal-index file, mapped as SQLite maps it
+	pin   *sql.DB // holds one connection open while the cache watches (see openReadCache)
+	conn  *sql.Conn
 
 	mu   sync.Mutex
 	hdr  walHeader
@@ -59,22 +62,48 @@ const (
 	maxRowsPerRead   = 100
 	walHeaderIsInit  = 12 // offset of isInit in the header
 	walHeaderVersion = 3007000
+	walIndexMapped   = 4096 // bytes of the wal-index file mapped: its first page, past both copies of the header
 )
 
 // openReadCache opens the read cache of the SQLite database at path, or
 // returns nil when the database keeps no wal-index file (not in WAL mode,
 // or in exclusive locking mode, where the index lives in the process's
-// heap): then there is nothing to watch and no cache.
-func openReadCache(path string) *readCache {
-	f, err := os.Open(path + "-shm")
+// heap) or it cannot be mapped: then there is nothing to watch and no cache.
+//
+// The header is read from memory, as SQLite's own connections read it: the
+// first page of the file, mapped shared. The cache holds a connection of
+// its own open for as long as it watches: while one is open, no connection
+// anywhere takes the lock SQLite needs to truncate or delete the file (it
+// does so only as the first to open the database or the last to close
+// it), so the mapping stays the file every connection writes. Its reads
+// are exactly as fresh as this process's own connections' reads: they watch
+// the same pages (a file deleted by hand under a running database is left
+// behind by both).
+func openReadCache(ctx context.Context, path, dsn string) *readCache {
+	pin, err := openSQLite(dsn)
 	if err != nil {
 		return nil
 	}
-	c := &readCache{shm: f, rows: make(map[string][][]any)}
+	pin.SetMaxOpenConns(1)
+	c := &readCache{pin: pin, rows: make(map[string][][]any)}
+	if c.conn, err = pin.Conn(ctx); err != nil {
+		c.close()
+		return nil
+	}
+	// A read maps the wal-index file and takes the shared lock that keeps it.
+	var n int
+	if err := c.conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&n); err != nil {
+		c.close()
+		return nil
+	}
+	if c.index, err = mapIndex(path + "-shm"); err != nil {
+		c.close()
+		return nil
+	}
 	h, ok := c.version()
 	if !ok || uint32(h[0])|uint32(h[1])<<8|uint32(h[2])<<16|uint32(h[3])<<24 != walHeaderVersion &&
 		uint32(h[3])|uint32(h[2])<<8|uint32(h[1])<<16|uint32(h[0])<<24 != walHeaderVersion {
-		f.Close()
+		c.close()
 		return nil
 	}
 	return c
@@ -84,16 +113,24 @@ func (c *readCache) close() error {
 	if c == nil {
 		return nil
 	}
-	return c.shm.Close()
+	var err error
+	if c.index != nil {
+		err = unmapIndex(c.index)
+		c.index = nil
+	}
+	if c.conn != nil {
+		err = errors.Join(err, c.conn.Close())
+	}
+	return errors.Join(err, c.pin.Close())
 }
 
 // version reads the header; ok is false when its two copies differ (a
-// commit is writing it) or it is not initialised.
+// commit is writing it) or it is not initialised. The copies are read as
+// SQLite's walIndexTryHdr reads them, the first before the second (atomic
+// loads order them), so a commit caught writing them shows as a difference.
 func (c *readCache) version() (h walHeader, ok bool) {
 	var b [2 * len(walHeader{})]byte
-	if _, err := c.shm.ReadAt(b[:], 0); err != nil || !linked(c.shm) {
-		return h, false
-	}
+	loadIndex(c.index, b[:])
 	if !bytes.Equal(b[:len(h)], b[len(h):]) || b[walHeaderIsInit] != 1 {
 		return h, false
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 )
 
@@ -124,5 +125,61 @@ func TestReadCacheBytes(t *testing.T) {
 	}
 	if _, _, _, hit := c.get("key0"); hit || c.size != 0 {
 		t.Errorf("after a commit: hit %v, %d bytes held", hit, c.size)
+	}
+}
+
+// The cache's own connection keeps the wal-index file it maps: the last
+// other connection to the database closing leaves it (without that
+// connection SQLite deletes it then), and commits made after, by a
+// connection opened anew, move the header the cache reads.
+func TestReadCacheKeepsItsIndexFile(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/keep.db"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)"
+	commit := func(q string) {
+		t.Helper()
+		db, err := openSQLite(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(`CREATE TABLE t (x INTEGER)`)
+	if _, err := os.Stat(path + "-shm"); !os.IsNotExist(err) {
+		t.Fatalf("the wal-index file outlived the last connection (%v): this test shows nothing here", err)
+	}
+	// openReadCache needs the file, as Open has it after Migrate.
+	db, err := openSQLite(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `INSERT INTO t VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	c := openReadCache(ctx, path, dsn)
+	if c == nil {
+		t.Fatal("no read cache")
+	}
+	defer c.close()
+	if err := db.Close(); err != nil { // the last connection but the cache's
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-shm"); err != nil {
+		t.Fatalf("the cache's wal-index file is gone: %v", err)
+	}
+	before, ok := c.version()
+	if !ok {
+		t.Fatal("header unreadable")
+	}
+	commit(`INSERT INTO t VALUES (2)`)
+	if after, ok := c.version(); !ok || after == before {
+		t.Fatalf("a commit by a new connection did not move the header the cache reads (ok %v)", ok)
 	}
 }

@@ -51,6 +51,7 @@ type Store struct {
 	rebound *reboundCache // PostgreSQL's spelling of each query
 	cache   *readCache    // SQLite's reads, kept while the database is unchanged
 	path    string        // the SQLite file
+	dsn     string        // and how it is opened
 }
 
 // Open opens the database named by databaseURL, or the embedded SQLite file
@@ -71,7 +72,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	if s.dialect == SQLite {
 		// After Migrate: the database is in WAL mode and its wal-index
 		// file exists.
-		s.cache = openReadCache(s.path)
+		s.cache = openReadCache(ctx, s.path, s.dsn)
 	}
 	return s, nil
 }
@@ -122,7 +123,7 @@ func open(databaseURL, dataDir string) (*Store, error) {
 		// on every burst, each opening reading the schema anew and losing
 		// its prepared statements.
 		read.SetMaxIdleConns(8)
-		return &Store{dialect: SQLite, write: write, read: read, path: path}, nil
+		return &Store{dialect: SQLite, write: write, read: read, path: path, dsn: dsn}, nil
 	default:
 		return nil, fmt.Errorf("unsupported database URL scheme (want postgres://, sqlite: or empty for the embedded default)")
 	}
