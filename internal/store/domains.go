@@ -67,7 +67,7 @@ func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, s
 	keepable := false
 	if tx.cache != nil {
 		var cacheable bool
-		if key, cacheable = cacheKey(q, args); cacheable {
+		if key, cacheable = tx.cache.key(q, args); cacheable {
 			var kept [][]any
 			var hit bool
 			kept, hdr, keepable, hit = tx.cache.get(key)

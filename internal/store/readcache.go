@@ -45,6 +45,9 @@ type readCache struct {
 	n    int // rows held, over all entries
 	size int // bytes held, about: keys, strings, 16 a value
 
+	queries  sync.Map // query text -> queryName
+	nQueries atomic.Int64
+
 	hits, misses atomic.Int64
 }
 
@@ -207,17 +210,42 @@ func sizeOf(key string, rows [][]any) int {
 	return n
 }
 
-// cacheKey spells a query and its arguments as one key, each argument with
-// its type and, for strings, its length, so that no two different calls
-// share a key. ok is false for a statement that is not a plain SELECT or an
+// key spells a query and its arguments as one key, each argument with its
+// type and, for strings, its length, so that no two different calls share
+// a key. ok is false for a statement that is not a plain SELECT or an
 // argument of another type: those are not cached.
-func cacheKey(query string, args []any) (key string, ok bool) {
-	if !isSelect(query) {
-		return "", false
+//
+// The query is spelled by a short name the cache gives each query text the
+// first time it sees it, with whether it is a plain SELECT: copying and
+// scanning a query's few hundred bytes on every read was a twentieth of a
+// cached request. Past maxQueryNames texts (the store's queries are a few
+// hundred) a query is spelled in full, behind a different first byte.
+func (c *readCache) key(query string, args []any) (key string, ok bool) {
+	var name string
+	if v, seen := c.queries.Load(query); seen {
+		q := v.(queryName)
+		if !q.cacheable {
+			return "", false
+		}
+		name = q.name
+	} else {
+		q := queryName{cacheable: isSelect(query)}
+		if n := c.nQueries.Add(1); n <= maxQueryNames {
+			q.name = "\x01" + strconv.FormatInt(n, 36)
+			if v, raced := c.queries.LoadOrStore(query, q); raced {
+				q = v.(queryName)
+			}
+		} else {
+			q.name = "\x02" + query
+		}
+		if !q.cacheable {
+			return "", false
+		}
+		name = q.name
 	}
 	var b strings.Builder
-	b.Grow(len(query) + 16*len(args))
-	b.WriteString(query)
+	b.Grow(len(name) + 16*len(args))
+	b.WriteString(name)
 	for _, a := range args {
 		b.WriteByte(0)
 		switch v := a.(type) {
@@ -241,6 +269,14 @@ func cacheKey(query string, args []any) (key string, ok bool) {
 	}
 	return b.String(), true
 }
+
+// queryName is what the cache knows of a query text.
+type queryName struct {
+	name      string
+	cacheable bool
+}
+
+const maxQueryNames = 4096
 
 // isSelect reports whether query is a SELECT. The store's reads use no
 // function whose value changes without a commit (no random(), no 'now':
@@ -389,7 +425,7 @@ type cachedRow struct {
 
 func (r *cachedRow) Scan(dest ...any) error {
 	c := r.tx.cache
-	key, cacheable := cacheKey(r.query, r.args)
+	key, cacheable := c.key(r.query, r.args)
 	if !cacheable {
 		return r.run().Scan(dest...)
 	}

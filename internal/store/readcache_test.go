@@ -27,17 +27,28 @@ func TestReadCacheKey(t *testing.T) {
 		{"SELECT a FROM t WHERE x = ?", []any{"a\x00sb"}},
 		{"SELECT a FROM t WHERE x = ?", []any{"a"}},
 	}
-	seen := map[string]int{}
-	for i, c := range distinct {
-		k, ok := cacheKey(c.q, c.args)
-		if !ok {
-			t.Fatalf("call %d (%q %v) not cacheable", i, c.q, c.args)
+	// A fresh cache names each query; one about to run out of names spells
+	// the later ones in full, so that both forms meet in one cache. Each
+	// call is keyed twice: the second time the query's name is known.
+	fresh, mixed := &readCache{}, &readCache{}
+	mixed.nQueries.Store(maxQueryNames - 1) // the first query is named, the second spelled in full
+	for _, rc := range []*readCache{fresh, mixed} {
+		seen := map[string]int{}
+		for i, c := range distinct {
+			k, ok := rc.key(c.q, c.args)
+			if !ok {
+				t.Fatalf("call %d (%q %v) not cacheable", i, c.q, c.args)
+			}
+			if again, _ := rc.key(c.q, c.args); again != k {
+				t.Errorf("call %d keyed %q, then %q", i, k, again)
+			}
+			if j, dup := seen[k]; dup {
+				t.Errorf("calls %d and %d share the key %q", j, i, k)
+			}
+			seen[k] = i
 		}
-		if j, dup := seen[k]; dup {
-			t.Errorf("calls %d and %d share the key %q", j, i, k)
-		}
-		seen[k] = i
 	}
+	rc := &readCache{}
 	for _, c := range []call{
 		{"INSERT INTO t (a) VALUES (?) RETURNING id", []any{"a"}},
 		{"  UPDATE t SET a = 1 RETURNING a", nil},
@@ -47,8 +58,10 @@ func TestReadCacheKey(t *testing.T) {
 		{"SELECT a FROM t WHERE x = ?", []any{[]byte("a")}},
 		{"SELECT a FROM t WHERE x = ?", []any{nil}},
 	} {
-		if k, ok := cacheKey(c.q, c.args); ok {
-			t.Errorf("%q %v is cached as %q", c.q, c.args, k)
+		for range 2 {
+			if k, ok := rc.key(c.q, c.args); ok {
+				t.Errorf("%q %v is cached as %q", c.q, c.args, k)
+			}
 		}
 	}
 }
