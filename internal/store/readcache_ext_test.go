@@ -233,4 +233,3 @@ func TestReadCacheFollowsTheMappedIndex(t *testing.T) {
 		t.Fatalf("revoked token after the deletion: %v, want ENOTFOUND", err)
 	}
 }
-
