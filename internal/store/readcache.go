@@ -35,8 +35,9 @@ import (
 // writes all the time reads as it did without it. PostgreSQL has no such
 // signal and gets no cache.
 type readCache struct {
-	index []byte  // the start of the wal-index file, mapped as SQLite maps it
-	pin   *sql.DB // holds one connection open while the cache watches (see openReadCache)
+	mapMu sync.RWMutex // held to read index, and to unmap it: a read after close sees nil, not unmapped memory
+	index []byte       // the start of the wal-index file, mapped as SQLite maps it
+	pin   *sql.DB      // holds one connection open while the cache watches (see openReadCache)
 	conn  *sql.Conn
 
 	mu   sync.Mutex
@@ -117,10 +118,12 @@ func (c *readCache) close() error {
 		return nil
 	}
 	var err error
+	c.mapMu.Lock()
 	if c.index != nil {
 		err = unmapIndex(c.index)
 		c.index = nil
 	}
+	c.mapMu.Unlock()
 	if c.conn != nil {
 		err = errors.Join(err, c.conn.Close())
 	}
@@ -133,7 +136,13 @@ func (c *readCache) close() error {
 // loads order them), so a commit caught writing them shows as a difference.
 func (c *readCache) version() (h walHeader, ok bool) {
 	var b [2 * len(walHeader{})]byte
+	c.mapMu.RLock()
+	if c.index == nil { // closed
+		c.mapMu.RUnlock()
+		return h, false
+	}
 	loadIndex(c.index, b[:])
+	c.mapMu.RUnlock()
 	if !bytes.Equal(b[:len(h)], b[len(h):]) || b[walHeaderIsInit] != 1 {
 		return h, false
 	}

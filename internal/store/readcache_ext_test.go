@@ -233,3 +233,40 @@ func TestReadCacheFollowsTheMappedIndex(t *testing.T) {
 		t.Fatalf("revoked token after the deletion: %v, want ENOTFOUND", err)
 	}
 }
+
+// Closing the store unmaps the wal-index file while reads may still run:
+// they get an error, never the unmapped memory (a fault no recover
+// catches).
+func TestReadCacheClosedUnderReaders(t *testing.T) {
+	ctx := context.Background()
+	s, _ := sqliteFile(t)
+	const hash = "0123456789abcdef"
+	tenantWithToken(t, s, "acme", hash)
+	now := time.Now()
+	started := make(chan struct{}, 4)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for i := 0; ; i++ {
+				if _, err := s.Read().TokenTenant(ctx, hash, now); err != nil {
+					errs <- err
+					return
+				}
+				if i == 10 {
+					started <- struct{}{}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-started
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if err := <-errs; err == nil {
+			t.Fatal("a read after close succeeded")
+		}
+	}
+}
