@@ -93,11 +93,10 @@ func (s *Service) ResumeSession(ctx context.Context, token, ip string) (sb.Actor
 		}
 		actor = sb.Actor{AccountID: a.ID, Email: a.Email, TenantID: d.TenantID, TenantName: d.TenantName, Credential: hash}
 	} else {
-		t, err := tx.TenantByID(ctx, sess.TenantID)
-		if err != nil {
+		if sess.TenantName == "" { // the tenant is gone
 			return sb.Actor{}, ErrInvalidSession
 		}
-		actor = sb.Actor{TenantID: t.ID, TenantName: t.Name, Role: t.Role, Credential: hash}
+		actor = sb.Actor{TenantID: sess.TenantID, TenantName: sess.TenantName, Role: sess.TenantRole, Credential: hash}
 	}
 	if now.Sub(sess.LastSeen) >= touchEvery {
 		if err := s.store.InTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, hash, now) }); err != nil {

@@ -13,6 +13,9 @@ type Session struct {
 	Level     string
 	LastSeen  time.Time
 	Expires   time.Time
+	// The tenant of a tenant session, read with it by SessionByHash
+	// ("" when the tenant is gone).
+	TenantName, TenantRole string
 }
 
 // CreateSession stores the digest of a new session token.
@@ -29,14 +32,19 @@ func (tx *Tx) CreateSession(ctx context.Context, tokenHash string, s Session, no
 	return err
 }
 
-// SessionByHash returns a session that has not reached its absolute expiry;
-// the caller checks the idle timeout against LastSeen.
+// SessionByHash returns a session that has not reached its absolute expiry,
+// with its tenant's name and role for a tenant session (one read, not
+// two, on every JSON-RPC call); the caller checks the idle timeout against
+// LastSeen.
 func (tx *Tx) SessionByHash(ctx context.Context, tokenHash string, now time.Time) (*Session, error) {
 	var s Session
 	var tenant, account sql.NullInt64
 	var seen, exp int64
-	err := tx.queryRow(ctx, `SELECT tenant_id, account_id, level, last_seen_at, expires_at FROM rpc_sessions
-		WHERE token_hash = ? AND expires_at > ?`, tokenHash, unix(now)).Scan(&tenant, &account, &s.Level, &seen, &exp)
+	err := tx.queryRow(ctx, `SELECT s.tenant_id, s.account_id, s.level, s.last_seen_at, s.expires_at,
+			COALESCE(t.name, ''), COALESCE(t.role, '')
+		FROM rpc_sessions s LEFT JOIN tenants t ON t.id = s.tenant_id
+		WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, unix(now)).
+		Scan(&tenant, &account, &s.Level, &seen, &exp, &s.TenantName, &s.TenantRole)
 	if err != nil {
 		return nil, classify("session", err)
 	}
