@@ -230,31 +230,13 @@ func sizeOf(key string, rows [][]any) int {
 // cached request. Past maxQueryNames texts (the store's queries are a few
 // hundred) a query is spelled in full, behind a different first byte.
 func (c *readCache) key(query string, args []any) (key string, ok bool) {
-	var name string
-	if v, seen := c.queries.Load(query); seen {
-		q := v.(queryName)
-		if !q.cacheable {
-			return "", false
-		}
-		name = q.name
-	} else {
-		q := queryName{cacheable: isSelect(query)}
-		if n := c.nQueries.Add(1); n <= maxQueryNames {
-			q.name = "\x01" + strconv.FormatInt(n, 36)
-			if v, raced := c.queries.LoadOrStore(query, q); raced {
-				q = v.(queryName)
-			}
-		} else {
-			q.name = "\x02" + query
-		}
-		if !q.cacheable {
-			return "", false
-		}
-		name = q.name
+	q := c.name(query)
+	if !q.cacheable {
+		return "", false
 	}
 	var b strings.Builder
-	b.Grow(len(name) + 16*len(args))
-	b.WriteString(name)
+	b.Grow(len(q.name) + 16*len(args))
+	b.WriteString(q.name)
 	for _, a := range args {
 		b.WriteByte(0)
 		switch v := a.(type) {
@@ -283,6 +265,22 @@ func (c *readCache) key(query string, args []any) (key string, ok bool) {
 type queryName struct {
 	name      string
 	cacheable bool
+}
+
+// name returns what the cache knows of query, learning it the first time.
+func (c *readCache) name(query string) queryName {
+	if v, seen := c.queries.Load(query); seen {
+		return v.(queryName)
+	}
+	q := queryName{cacheable: isSelect(query)}
+	n := c.nQueries.Add(1)
+	if n > maxQueryNames {
+		q.name = "\x02" + query
+		return q
+	}
+	q.name = "\x01" + strconv.FormatInt(n, 36)
+	v, _ := c.queries.LoadOrStore(query, q)
+	return v.(queryName)
 }
 
 const maxQueryNames = 4096
