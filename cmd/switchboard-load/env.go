@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/logbuf"
 	"github.com/switchboard/switchboard/internal/panel"
 	"github.com/switchboard/switchboard/internal/seal"
 	"github.com/switchboard/switchboard/internal/service"
@@ -53,7 +54,7 @@ const seedPassword = "load-test-password"
 
 // start opens the store, wires Switchboard as "switchboard serve" does
 // (service, REST, JSON-RPC, panel, access log and metrics; the JSON log
-// is formatted and discarded, so its cost counts without a terminal's),
+// goes to a temporary file as serve's goes to its stderr, batched alike),
 // serves it and the bare handler on loopback, and seeds the store.
 func start(ctx context.Context, cfg Config, progress io.Writer) (_ *env, err error) {
 	e := &env{params: auth.DefaultParams, progress: progress}
@@ -84,7 +85,15 @@ func start(ctx context.Context, cfg Config, progress io.Writer) (_ *env, err err
 	if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logFile, err := os.CreateTemp("", "switchboard-load-*.log")
+	if err != nil {
+		return nil, err
+	}
+	logOut := logbuf.New(logFile, cfg.LogFlush)
+	e.closers = append(e.closers, func() error {
+		return errors.Join(logOut.Close(), logFile.Close(), os.Remove(logFile.Name()))
+	})
+	logger := slog.New(logOut.Urgent(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}), slog.LevelWarn))
 	e.svc = service.New(service.Config{Store: e.st, Logger: logger, Hasher: auth.NewHasher(e.params), Seal: box})
 	api := httpapi.New(httpapi.Config{Services: e.svc, Logger: logger, JSONRPC: jsonrpc.NewAPI(e.svc, logger),
 		Panel: panel.New(panel.Config{Services: e.svc, Logger: logger})})

@@ -63,6 +63,9 @@ type Config struct {
 	Argon2      string // "prod" (auth.DefaultParams) or "test" (auth.TestParams)
 	CPUProfile  string // a file for a CPU profile of the scenarios ("": none)
 	ReadCache   bool   // keep the store's read cache on (SQLite)
+	// LogFlush is the server's --log-flush: the log goes to a temporary
+	// file, in batches of at most this long (0: every line at once).
+	LogFlush time.Duration
 }
 
 // Scenario names, in the order they run.
@@ -101,6 +104,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&c.BigAccounts, "big-accounts", 1_000_000, "accounts of the big scenario")
 	fs.StringVar(&c.Argon2, "argon2", "prod", "argon2id parameters: prod (the server's) or test (cheap, for smoke runs)")
 	fs.BoolVar(&c.ReadCache, "read-cache", true, "keep SQLite's read cache on (false: every read goes to the database, to measure what the cache saves)")
+	fs.DurationVar(&c.LogFlush, "log-flush", 100*time.Millisecond, "the server's --log-flush: its log (the access log's line per request) goes to a temporary file in batches of at most this long (0: every line at once)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenarios (server and client: one process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -135,6 +139,8 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		return c, errors.New("--conns and --create-conns must be positive")
 	case c.Accounts < 1 || c.BigAccounts < 1:
 		return c, errors.New("--accounts and --big-accounts must be positive")
+	case c.LogFlush < 0:
+		return c, errors.New("--log-flush must not be negative")
 	case c.Argon2 != "prod" && c.Argon2 != "test":
 		return c, fmt.Errorf("--argon2: want prod or test, not %q", c.Argon2)
 	}

@@ -83,6 +83,7 @@ func TestFlagsRefuseNonsense(t *testing.T) {
 		{"--conns", "0"},
 		{"--rounds", "0"},
 		{"--argon2", "weak"},
+		{"--log-flush", "-1s"},
 		{"stray"},
 	} {
 		if _, err := ParseFlags(args, &bytes.Buffer{}); err == nil {

@@ -42,7 +42,11 @@ func (res *Result) caption() string {
 			cache += fmt.Sprintf(": %.1f%% of %d cacheable reads answered from it", 100*float64(res.CacheHits)/float64(n), n)
 		}
 	}
-	return fmt.Sprintf("database %s, GOMAXPROCS %d, %s per scenario in %d rounds, %s", res.Database, res.GOMAXPROCS, res.Duration, res.Rounds, cache)
+	logs := "log to a file, every line at once"
+	if res.LogFlush > 0 {
+		logs = fmt.Sprintf("log to a file in batches of at most %s", res.LogFlush)
+	}
+	return fmt.Sprintf("database %s, GOMAXPROCS %d, %s per scenario in %d rounds, %s, %s", res.Database, res.GOMAXPROCS, res.Duration, res.Rounds, cache, logs)
 }
 
 // Text writes the table aligned in columns, and the first error of any

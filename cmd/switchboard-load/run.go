@@ -36,6 +36,7 @@ type Result struct {
 	// seen for the first time); CacheOn is false without a cache.
 	CacheHits, CacheMisses int64
 	CacheOn                bool
+	LogFlush               time.Duration // the server's --log-flush
 }
 
 // Row is one scenario's line.
@@ -81,7 +82,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		defer pprof.StopCPUProfile()
 	}
 	res := &Result{Database: string(e.dialect), GOMAXPROCS: runtime.GOMAXPROCS(0), Conns: cfg.Conns, Duration: cfg.Duration,
-		Rounds: cfg.Rounds}
+		Rounds: cfg.Rounds, LogFlush: cfg.LogFlush}
 	// The scenarios run in rounds, each round giving every scenario its
 	// share of --duration in turn, so that load from elsewhere on the
 	// machine weighs on all of them alike; the big list runs once, after.

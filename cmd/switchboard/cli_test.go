@@ -360,14 +360,23 @@ func TestEveryCommandPrintsTheCause(t *testing.T) {
 
 // syncBuffer is a log sink the server writes while the test reads.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.writes++
 	return s.b.Write(p)
+}
+
+// read is what was written, and in how many writes.
+func (s *syncBuffer) read() (string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String(), s.writes
 }
 
 func (s *syncBuffer) String() string {

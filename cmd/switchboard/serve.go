@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
+	"github.com/switchboard/switchboard/internal/logbuf"
 	"github.com/switchboard/switchboard/internal/panel"
 	"github.com/switchboard/switchboard/internal/profile"
 	"github.com/switchboard/switchboard/internal/service"
@@ -58,6 +59,7 @@ type serveFlags struct {
 	listen, tlsListen, acmeHTTP, milterListen, milterTrusted string
 	metricsListen                                            string
 	tokenTTL, sessionIdle, sessionMax, requestTimeout        time.Duration
+	logFlush                                                 time.Duration
 	maxBody, importMax                                       int64
 	sipDomain, sipRegistrar, logLevel, certDir               string
 	acmeDir, acmeEmail, acmeRoots                            string
@@ -76,6 +78,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.importMax, "import-max-bytes", service.DefaultImportMaxBytes, "largest expanded size of an imported domain archive, in bytes")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 60*time.Second, "longest time one request may take")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.DurationVar(&f.logFlush, "log-flush", 100*time.Millisecond,
+		"longest time info and debug lines (the access log) wait to be written together; warnings and errors are written at once (0: every line at once)")
 	fs.StringVar(&f.acmeDir, "acme-directory", acme.LetsEncrypt, "ACME directory URL")
 	fs.StringVar(&f.acmeEmail, "acme-email", "", "contact address of the ACME account")
 	fs.StringVar(&f.acmeRoots, "acme-ca-roots", "", "PEM file of extra roots trusted for the ACME directory (for test CAs)")
@@ -95,6 +99,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 type serveConfig struct {
 	store    storeFlags
 	logLevel slog.Level
+	logFlush time.Duration // 0 or less: every line written at once
 
 	listen         string // the API over HTTP
 	tlsListen      string // the API over TLS with stored certificates; "" for none
@@ -126,11 +131,14 @@ type serveConfig struct {
 func (f *serveFlags) config() (serveConfig, error) {
 	c := serveConfig{store: f.store, listen: f.listen, tlsListen: f.tlsListen, acmeHTTP: f.acmeHTTP,
 		milterListen: f.milterListen, metricsListen: f.metricsListen, maxBody: f.maxBody, importMax: f.importMax,
-		requestTimeout: f.requestTimeout, tokenTTL: f.tokenTTL, sessionIdle: f.sessionIdle, sessionMax: f.sessionMax,
+		requestTimeout: f.requestTimeout, logFlush: f.logFlush, tokenTTL: f.tokenTTL, sessionIdle: f.sessionIdle, sessionMax: f.sessionMax,
 		sipDomain: strings.ToLower(f.sipDomain), sipRegistrar: f.sipRegistrar, certDir: f.certDir, mailRoot: f.mail.path(f.store.data),
 		acmeDir: f.acmeDir, acmeEmail: f.acmeEmail, publicURL: f.client.publicURL, delivery: f.delivery}
 	if err := c.logLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)
+	}
+	if f.logFlush < 0 {
+		return c, errors.New("--log-flush must not be negative (0: every line at once)")
 	}
 	if f.sipRegistrar != "" {
 		if err := profile.CheckRegistrar(f.sipRegistrar); err != nil {
@@ -166,6 +174,7 @@ type app struct {
 	stderr io.Writer
 
 	logger *slog.Logger
+	logOut *logbuf.Writer // batches the logger's lines; closed last
 	store  *store.Store
 	svc    *service.Service
 	api    *httpapi.Server
@@ -194,7 +203,8 @@ type app struct {
 // listens on every configured address.
 func (a *app) Open(ctx context.Context) error {
 	cfg := a.cfg
-	a.logger = slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	a.logOut = logbuf.New(a.stderr, cfg.logFlush)
+	a.logger = slog.New(a.logOut.Urgent(slog.NewJSONHandler(a.logOut, &slog.HandlerOptions{Level: cfg.logLevel}), slog.LevelWarn))
 	box, err := cfg.store.seal()
 	if err != nil {
 		return err
@@ -367,6 +377,9 @@ func (a *app) Close() error {
 		if err := a.store.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if a.logOut != nil {
+		_ = a.logOut.Close() // what is left of the log; later lines go out at once
 	}
 	return errors.Join(errs...)
 }

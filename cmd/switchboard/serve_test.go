@@ -224,3 +224,98 @@ func TestServeSIPRegistrar(t *testing.T) {
 		})
 	}
 }
+
+// The access log is written in batches of at most --log-flush, a failure
+// at once, and what is left at shutdown; --log-flush 0 writes each line
+// alone.
+func TestServeLogFlush(t *testing.T) {
+	for _, tc := range []struct {
+		flush       string
+		batched     bool // 20 requests' lines in fewer writes than lines
+		wantWritten time.Duration
+	}{
+		{"50ms", true, 10 * time.Second},
+		{"1h", true, 0}, // nothing before the error line or Close
+		{"0", false, 10 * time.Second},
+	} {
+		t.Run("log-flush="+tc.flush, func(t *testing.T) {
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			var f serveFlags
+			f.register(fs)
+			if err := parse(fs, []string{"--data", t.TempDir(), "--listen", "127.0.0.1:0", "--log-flush", tc.flush}); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := f.config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr syncBuffer
+			a := &app{cfg: cfg, stderr: &stderr}
+			if err := a.Open(context.Background()); err != nil {
+				t.Fatal(errors.Join(err, a.Close()))
+			}
+			done := make(chan error, 1)
+			go func() { done <- a.Run(context.Background()) }()
+			_, before := stderr.read()
+			c := &http.Client{Timeout: 10 * time.Second}
+			const requests = 20
+			for range requests {
+				res, err := c.Get("http://" + a.ln.Addr().String() + "/healthz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+			accessLines := func(s string) int { return strings.Count(s, `"path":"/healthz"`) }
+			if tc.wantWritten > 0 {
+				deadline := time.Now().Add(tc.wantWritten)
+				for {
+					if s, _ := stderr.read(); accessLines(s) == requests {
+						break
+					}
+					if time.Now().After(deadline) {
+						s, _ := stderr.read()
+						t.Fatalf("%d of %d access lines written after %v:\n%s", accessLines(s), requests, tc.wantWritten, s)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				_, after := stderr.read()
+				if got := after - before; tc.batched && got >= requests || !tc.batched && got < requests {
+					t.Fatalf("%d writes for %d access lines (batched: %v)", got, requests, tc.batched)
+				}
+			} else {
+				if s, _ := stderr.read(); accessLines(s) != 0 {
+					t.Fatalf("access lines written before their time:\n%s", s)
+				}
+				// An error goes out at once, with the lines kept before it.
+				a.logger.Error("test failure", "component", "test")
+				if s, _ := stderr.read(); accessLines(s) != requests || !strings.Contains(s, `"msg":"test failure"`) {
+					t.Fatalf("after an error line, stderr holds %d access lines:\n%s", accessLines(s), s)
+				}
+				a.logger.Info("after the error", "component", "test")
+			}
+			if err := a.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			s, _ := stderr.read()
+			if !strings.Contains(s, `"msg":"shutting down"`) {
+				t.Fatalf("the shutdown line was not written by Close:\n%s", s)
+			}
+			if tc.wantWritten == 0 && !strings.Contains(s, `"msg":"after the error"`) {
+				t.Fatalf("a kept line was lost at Close:\n%s", s)
+			}
+		})
+	}
+}
+
+func TestServeRefusesANegativeLogFlush(t *testing.T) {
+	var stderr strings.Builder
+	code := cli(context.Background(), []string{"serve", "--data", t.TempDir(), "--log-flush", "-1s"}, strings.NewReader(""), io.Discard, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "--log-flush must not be negative") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
