@@ -60,6 +60,7 @@ type stream struct {
 	n       int
 	buf     bytes.Buffer  // the item being written
 	enc     *json.Encoder // into buf
+	raw     []byte        // the item being written, by a jsonAppender
 }
 
 func (s *Server) newStream(w http.ResponseWriter, key string) *stream {
@@ -84,11 +85,24 @@ func (s *stream) item(v any) error {
 	// One buffer and one encoder serve the whole list, and the comma goes
 	// out with its item: a list of a million rows makes no garbage per row
 	// beyond what encoding/json itself needs.
+	comma := s.n > 0
+	s.n++
+	if a, ok := v.(jsonAppender); ok {
+		if s.raw == nil {
+			s.raw = make([]byte, 0, 512) // a row's, and grown once for a longer one
+		}
+		s.raw = s.raw[:0]
+		if comma {
+			s.raw = append(s.raw, ',')
+		}
+		s.raw = a.appendJSON(s.raw)
+		_, err := s.out.Write(s.raw)
+		return err
+	}
 	s.buf.Reset()
-	if s.n > 0 {
+	if comma {
 		s.buf.WriteByte(',')
 	}
-	s.n++
 	if s.enc == nil {
 		s.enc = json.NewEncoder(&s.buf)
 	}
