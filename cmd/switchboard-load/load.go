@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,6 +38,57 @@ func (l *load) add(other load) {
 	if l.firstErr == "" {
 		l.firstErr = other.firstErr
 	}
+}
+
+// client drives one HTTP scenario: conns connections sending t's
+// requests for warmup, not counted, then for d.
+type client interface {
+	run(ctx context.Context, conns int, warmup, d time.Duration, t target) load
+}
+
+// target is what an HTTP scenario sends, in a form either client takes.
+type target struct {
+	method, url string
+	headers     []string // name, value, ...
+	want        int      // the answer's status (the Go client checks it; wrk takes any below 400)
+	body        string   // a fixed body, or
+	account     *newAccount
+}
+
+// newAccount is the body of account creation, a new address each time.
+type newAccount struct {
+	domain, password string
+	n                atomic.Int64 // the Go client's addresses, new1@, new2@, ..., across rounds
+}
+
+// body is the JSON body creating local@domain.
+func (a *newAccount) body(local string) string {
+	return fmt.Sprintf(`{"email":%s,"password":%s}`, jsonString(local+"@"+a.domain), jsonString(a.password))
+}
+
+// jsonString is s as a JSON string.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
+
+// goClient is Go's net/http client in this process: its CPU time counts
+// with the server's.
+type goClient struct{}
+
+var _ client = goClient{}
+
+func (goClient) run(ctx context.Context, conns int, warmup, d time.Duration, t target) load {
+	var next request
+	switch {
+	case t.method == http.MethodGet:
+		next = get(t.url, t.headers...)
+	case t.account != nil:
+		next = post(t.url, func(int64) string { return t.account.body(fmt.Sprintf("new%d", t.account.n.Add(1))) }, t.headers...)
+	default:
+		next = post(t.url, func(int64) string { return t.body }, t.headers...)
+	}
+	return run(ctx, conns, warmup, d, t.want, next)
 }
 
 func (l load) rps() float64 {
