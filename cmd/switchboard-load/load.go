@@ -23,21 +23,41 @@ type request func(i int64) (*http.Request, error)
 type load struct {
 	requests, errors int64
 	elapsed          time.Duration
-	lat              []time.Duration // of every request counted
-	cpu              time.Duration   // CPU time of the process (server and client) while measured
-	firstErr         string
+	lat              []time.Duration // of every request counted, by the Go client
+	// p50 and p99 are wrk's, which keeps no latencies for us (lat is then
+	// empty): of one run, or of several added up their mean weighted by
+	// requests, which is not a percentile of all the requests together.
+	p50, p99  time.Duration
+	cpu       time.Duration // CPU time of the process while measured: server and Go client, or the server alone with wrk
+	clientCPU time.Duration // CPU time of wrk, another process, while measured
+	firstErr  string
 }
 
 // add counts other in l.
 func (l *load) add(other load) {
+	if n := l.requests + other.requests; n > 0 {
+		mean := func(a, b time.Duration) time.Duration {
+			return time.Duration((float64(a)*float64(l.requests) + float64(b)*float64(other.requests)) / float64(n))
+		}
+		l.p50, l.p99 = mean(l.p50, other.p50), mean(l.p99, other.p99)
+	}
 	l.requests += other.requests
 	l.errors += other.errors
 	l.elapsed += other.elapsed
 	l.lat = append(l.lat, other.lat...)
 	l.cpu += other.cpu
+	l.clientCPU += other.clientCPU
 	if l.firstErr == "" {
 		l.firstErr = other.firstErr
 	}
+}
+
+// percentiles are l's p50 and p99: of its latencies, or wrk's.
+func (l *load) percentiles() (p50, p99 time.Duration) {
+	if len(l.lat) == 0 {
+		return l.p50, l.p99
+	}
+	return percentile(l.lat, 0.50), percentile(l.lat, 0.99)
 }
 
 // client drives one HTTP scenario: conns connections sending t's

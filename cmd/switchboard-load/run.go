@@ -29,6 +29,7 @@ type Result struct {
 	Conns      int
 	Duration   time.Duration
 	Rounds     int
+	Client     string // "go" or "wrk"
 	Rows       []Row
 	// The read cache's answers during the scenarios: reads it answered,
 	// and cacheable reads that went to the database (after a commit, or
@@ -45,9 +46,12 @@ type Row struct {
 	Errors   int64
 	RPS      float64
 	P50, P99 time.Duration
-	// CPU is the process's CPU time (server and client) per request
-	// while measured: less disturbed than RPS by other load.
+	// CPU is the process's CPU time per request while measured (server
+	// and Go client, or with wrk the server alone): less disturbed than
+	// RPS by other load.
 	CPU time.Duration
+	// ClientCPU is wrk's CPU time per request, 0 with the Go client.
+	ClientCPU time.Duration
 	// Ratio is RPS over the bare handler's (GET scenarios) or over the
 	// argon2id ceiling (account creation); NaN when there is none.
 	Ratio float64
@@ -80,8 +84,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		defer pprof.StopCPUProfile()
 	}
 	res := &Result{Database: string(e.dialect), GOMAXPROCS: runtime.GOMAXPROCS(0), Conns: cfg.Conns, Duration: cfg.Duration,
-		Rounds: cfg.Rounds}
+		Rounds: cfg.Rounds, Client: cfg.Client}
 	var c client = goClient{}
+	if cfg.Client == clientWrk {
+		c = &wrkClient{path: cfg.WrkPath}
+	}
 	// The scenarios run in rounds, each round giving every scenario its
 	// share of --duration in turn, so that load from elsewhere on the
 	// machine weighs on all of them alike; the big list runs once, after.
@@ -155,10 +162,12 @@ type spec struct {
 }
 
 func row(name string, conns int, l load, ratio float64, note string) Row {
+	p50, p99 := l.percentiles()
 	r := Row{Scenario: name, Conns: conns, Requests: l.requests, Errors: l.errors, RPS: l.rps(),
-		P50: percentile(l.lat, 0.50), P99: percentile(l.lat, 0.99), Ratio: ratio, Note: note, FirstError: l.firstErr}
+		P50: p50, P99: p99, Ratio: ratio, Note: note, FirstError: l.firstErr}
 	if l.requests > 0 {
 		r.CPU = l.cpu / time.Duration(l.requests)
+		r.ClientCPU = l.clientCPU / time.Duration(l.requests)
 	}
 	return r
 }
@@ -211,8 +220,8 @@ func (e *env) specs(cfg Config, c client) []spec {
 
 // big seeds a domain of cfg.BigAccounts accounts, then measures its first
 // page (one connection, driven by c) and one full streamed list (read by
-// a Go client in this process), with the growth of the process's
-// resident memory while it streams.
+// a Go client in this process whatever c is), with the growth of the
+// process's resident memory while it streams.
 func (e *env) big(ctx context.Context, cfg Config, c client) ([]Row, error) {
 	d, _, err := e.svc.CreateDomain(ctx, sb.Actor{TenantID: 1, TenantName: e.tenant, Role: sb.RoleTenant},
 		sb.NewDomain{Name: "big.load.test"})

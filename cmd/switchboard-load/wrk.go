@@ -1,13 +1,176 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// wrkClient drives scenarios with the wrk binary, a C load generator in
+// another process, so that the CPU time of this process is the server's
+// alone and the client's does not flatter the ratios to the bare handler.
+type wrkClient struct {
+	path string
+	runs int // wrk processes started, numbering the accounts they create
+}
+
+var _ client = (*wrkClient)(nil)
+
+// wrkTimeout is wrk's --timeout: an answer slower than it counts as a
+// timeout error, and wrk sizes its latency histogram by it (8 bytes per
+// microsecond, mapped but mostly untouched), so it is generous but not
+// the Go client's two minutes.
+const wrkTimeout = "30s"
+
+// run runs wrk for warmup (its output unread), then for d, and reads the
+// second run's output. wrk counts every answer below 400 as a success:
+// it cannot tell 200 from 201 (a response() callback in the script could,
+// but wrk then parses every answer's headers and body, which is the
+// client's CPU this client is here to keep small), so t.want is not
+// checked: any 2xx counts (or 3xx, which no scenario answers).
+func (c *wrkClient) run(ctx context.Context, conns int, warmup, d time.Duration, t target) load {
+	if warmup > 0 {
+		c.exec(ctx, conns, warmup, t) // a failure shows in the measured run
+	}
+	cpu0 := cpuTime()
+	out, clientCPU, err := c.exec(ctx, conns, d, t)
+	cpu := cpuTime() - cpu0
+	if err != nil {
+		return load{errors: 1, firstErr: err.Error()}
+	}
+	st, err := parseWrk(out)
+	if err != nil {
+		return load{errors: 1, firstErr: err.Error()}
+	}
+	l := load{requests: st.Requests - st.Non2xx, errors: st.errors(), elapsed: st.Duration,
+		p50: st.P50, p99: st.P99, cpu: cpu, clientCPU: clientCPU}
+	if l.errors > 0 {
+		l.firstErr = fmt.Sprintf("wrk: %d answers of 400 or above; socket errors: connect %d, read %d, write %d, timeout %d",
+			st.Non2xx, st.Connect, st.Read, st.Write, st.Timeout)
+	}
+	return l
+}
+
+// exec runs one wrk process against t for d and returns its standard
+// output and the CPU time it used. wrk's -d takes whole seconds: a d that
+// is not is rounded up and wrk is interrupted at d, after which it prints
+// its figures for the time it really ran, as it does at its own end.
+func (c *wrkClient) exec(ctx context.Context, conns int, d time.Duration, t target) (string, time.Duration, error) {
+	c.runs++
+	args := []string{"-t", strconv.Itoa(min(runtime.GOMAXPROCS(0), conns)), "-c", strconv.Itoa(conns),
+		"-d", fmt.Sprintf("%ds", int64(math.Ceil(d.Seconds()))), "--timeout", wrkTimeout, "--latency"}
+	if t.method == http.MethodGet {
+		for i := 0; i+1 < len(t.headers); i += 2 {
+			args = append(args, "-H", t.headers[i]+": "+t.headers[i+1])
+		}
+	} else {
+		f, err := os.CreateTemp("", "switchboard-load-*.lua")
+		if err != nil {
+			return "", 0, err
+		}
+		defer os.Remove(f.Name())
+		_, err = f.WriteString(wrkScript(t, c.runs))
+		if err = errors.Join(err, f.Close()); err != nil {
+			return "", 0, err
+		}
+		args = append(args, "-s", f.Name())
+	}
+	args = append(args, t.url)
+
+	cmd := exec.CommandContext(ctx, c.path, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		return "", 0, fmt.Errorf("wrk: %w", err)
+	}
+	if d%time.Second != 0 {
+		stop := time.AfterFunc(d, func() { cmd.Process.Signal(os.Interrupt) })
+		defer stop.Stop()
+	}
+	err := cmd.Wait()
+	var used time.Duration
+	if cmd.ProcessState != nil {
+		used = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	// wrk reports a script it cannot load on standard error, then sends
+	// GETs instead and exits with status 0: anything there is a failure.
+	msg := firstLine(stderr.String())
+	switch {
+	case err != nil && msg != "":
+		err = fmt.Errorf("%w: %s", err, msg)
+	case msg != "":
+		err = errors.New(msg)
+	}
+	if err != nil {
+		return stdout.String(), used, fmt.Errorf("wrk %s: %w", strings.Join(args, " "), err)
+	}
+	return stdout.String(), used, nil
+}
+
+// wrkScript is the Lua script of a POST target: its method, headers and
+// body, or, for account creation, a request() making a new address each
+// time, new<run>x<thread>x<n>@domain, unique across threads (numbered
+// by setup, which runs in wrk's main Lua state) and wrk processes (run),
+// so that none is refused as a duplicate.
+func wrkScript(t target, run int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrk.method = %s\n", luaString(t.method))
+	for i := 0; i+1 < len(t.headers); i += 2 {
+		fmt.Fprintf(&b, "wrk.headers[%s] = %s\n", luaString(t.headers[i]), luaString(t.headers[i+1]))
+	}
+	if t.account == nil {
+		fmt.Fprintf(&b, "wrk.body = %s\n", luaString(t.body))
+		return b.String()
+	}
+	// The body around the local part, which is letters and digits only.
+	const before = `{"email":"`
+	after := strings.TrimPrefix(t.account.body(""), before)
+	fmt.Fprintf(&b, `local before, after = %s, %s
+local threads = 0
+function setup(thread)
+	threads = threads + 1
+	thread:set("id", threads)
+end
+local n = 0
+function request()
+	n = n + 1
+	return wrk.format(nil, nil, nil, before .. "new%dx" .. id .. "x" .. n .. after)
+end
+`, luaString(before), luaString(after), run)
+	return b.String()
+}
+
+// luaString is s as a Lua string literal: quotes and backslashes escaped,
+// and every byte outside printable ASCII as a three-digit decimal escape
+// (three digits, so that a digit after it is not read as its own).
+func luaString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
 
 // wrkStats are the figures of one wrk run, as it prints them.
 type wrkStats struct {

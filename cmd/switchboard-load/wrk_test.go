@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -93,6 +101,80 @@ func TestWrkTimeReadsEveryUnit(t *testing.T) {
 	}
 }
 
+// The scripts of the POST scenarios, run by wrk against a handler that
+// reads each body as the server would: the fixed body arrives as it was
+// written, and account creation sends a new address each time, across
+// threads and wrk processes (a warm-up and two runs), with a password
+// that needs escaping in Lua and JSON arriving intact.
+func TestWrkScriptsSendTheirBodies(t *testing.T) {
+	wrk := needWrk(t)
+	const password = "a \"quoted\" \\ pass\nword, 3\x01 é"
+	const fixed = `{"jsonrpc":"2.0","id":1,"method":"domain.list","params":{"q":"a \"b\" \\ c"}}`
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var bad []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Email, Password string }
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.URL.Path == "/rpc":
+			if string(body) != fixed || r.Header.Get("HPLS-AUTH") != "s3ss\"ion" {
+				bad = append(bad, string(body))
+				w.WriteHeader(http.StatusBadRequest)
+			}
+		case json.Unmarshal(body, &in) != nil || in.Password != password || r.Header.Get("Auth-token") != "tok":
+			bad = append(bad, string(body))
+			w.WriteHeader(http.StatusBadRequest)
+		case seen[in.Email]:
+			w.WriteHeader(http.StatusConflict)
+		default:
+			seen[in.Email] = true
+			w.WriteHeader(http.StatusCreated)
+		}
+	}))
+	defer srv.Close()
+	c := &wrkClient{path: wrk}
+	ctx := context.Background()
+
+	rpc := target{method: http.MethodPost, url: srv.URL + "/rpc", want: 200, body: fixed,
+		headers: []string{"HPLS-AUTH", "s3ss\"ion", "Content-Type", "application/json"}}
+	if l := c.run(ctx, 4, 0, 300*time.Millisecond, rpc); l.errors != 0 || l.requests == 0 {
+		t.Errorf("fixed body: %d requests, %d errors (%s)", l.requests, l.errors, l.firstErr)
+	}
+
+	create := target{method: http.MethodPost, url: srv.URL + "/user/1", want: http.StatusCreated,
+		headers: []string{"Auth-token", "tok", "Content-Type", "application/json"},
+		account: &newAccount{domain: "d9.load.test", password: password}}
+	var counted int64
+	for range 2 {
+		l := c.run(ctx, 4, 100*time.Millisecond, 300*time.Millisecond, create)
+		if l.errors != 0 || l.requests == 0 {
+			t.Errorf("account creation: %d requests, %d errors (%s)", l.requests, l.errors, l.firstErr)
+		}
+		if !(l.clientCPU > 0) || l.p50 <= 0 || l.p99 < l.p50 || l.elapsed <= 0 {
+			t.Errorf("account creation: wrk's CPU %v, p50 %v, p99 %v, elapsed %v", l.clientCPU, l.p50, l.p99, l.elapsed)
+		}
+		counted += l.requests
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Errorf("%d bodies not as sent, the first: %q", len(bad), bad[0])
+	}
+	if int64(len(seen)) < counted {
+		t.Errorf("%d addresses created, fewer than the %d answers wrk counted", len(seen), counted)
+	}
+	form := regexp.MustCompile(`^new[0-9]+x[0-9]+x[0-9]+@d9\.load\.test$`)
+	for e := range seen {
+		if !form.MatchString(e) {
+			t.Errorf("address %q", e)
+			break
+		}
+	}
+}
+
 func FuzzParseWrk(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "wrk-*.txt"))
 	for _, name := range files {
@@ -140,4 +222,18 @@ func dropLines(s string, subs ...string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// needWrk is the path of wrk; without it the test is skipped, but fails
+// in CI, which installs it.
+func needWrk(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("wrk")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("wrk not found in PATH; CI installs it (.ci/run)")
+		}
+		t.Skip("wrk not found in PATH (apt-get install wrk)")
+	}
+	return path
 }
