@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,21 +23,92 @@ type request func(i int64) (*http.Request, error)
 type load struct {
 	requests, errors int64
 	elapsed          time.Duration
-	lat              []time.Duration // of every request counted
-	cpu              time.Duration   // CPU time of the process (server and client) while measured
-	firstErr         string
+	lat              []time.Duration // of every request counted, by the Go client
+	// p50 and p99 are wrk's, which keeps no latencies for us (lat is then
+	// empty): of one run, or of several added up their mean weighted by
+	// requests, which is not a percentile of all the requests together.
+	p50, p99  time.Duration
+	cpu       time.Duration // CPU time of the process while measured: server and Go client, or the server alone with wrk
+	clientCPU time.Duration // CPU time of wrk, another process, while measured
+	firstErr  string
 }
 
 // add counts other in l.
 func (l *load) add(other load) {
+	if n := l.requests + other.requests; n > 0 {
+		mean := func(a, b time.Duration) time.Duration {
+			return time.Duration((float64(a)*float64(l.requests) + float64(b)*float64(other.requests)) / float64(n))
+		}
+		l.p50, l.p99 = mean(l.p50, other.p50), mean(l.p99, other.p99)
+	}
 	l.requests += other.requests
 	l.errors += other.errors
 	l.elapsed += other.elapsed
 	l.lat = append(l.lat, other.lat...)
 	l.cpu += other.cpu
+	l.clientCPU += other.clientCPU
 	if l.firstErr == "" {
 		l.firstErr = other.firstErr
 	}
+}
+
+// percentiles are l's p50 and p99: of its latencies, or wrk's.
+func (l *load) percentiles() (p50, p99 time.Duration) {
+	if len(l.lat) == 0 {
+		return l.p50, l.p99
+	}
+	return percentile(l.lat, 0.50), percentile(l.lat, 0.99)
+}
+
+// client drives one HTTP scenario: conns connections sending t's
+// requests for warmup, not counted, then for d.
+type client interface {
+	run(ctx context.Context, conns int, warmup, d time.Duration, t target) load
+}
+
+// target is what an HTTP scenario sends, in a form either client takes.
+type target struct {
+	method, url string
+	headers     []string // name, value, ...
+	want        int      // the answer's status (the Go client checks it; wrk takes any below 400)
+	body        string   // a fixed body, or
+	account     *newAccount
+}
+
+// newAccount is the body of account creation, a new address each time.
+type newAccount struct {
+	domain, password string
+	n                atomic.Int64 // the Go client's addresses, new1@, new2@, ..., across rounds
+}
+
+// body is the JSON body creating local@domain.
+func (a *newAccount) body(local string) string {
+	return fmt.Sprintf(`{"email":%s,"password":%s}`, jsonString(local+"@"+a.domain), jsonString(a.password))
+}
+
+// jsonString is s as a JSON string.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
+
+// goClient is Go's net/http client in this process: its CPU time counts
+// with the server's.
+type goClient struct{}
+
+var _ client = goClient{}
+
+func (goClient) run(ctx context.Context, conns int, warmup, d time.Duration, t target) load {
+	var next request
+	switch {
+	case t.method == http.MethodGet:
+		next = get(t.url, t.headers...)
+	case t.account != nil:
+		next = post(t.url, func(int64) string { return t.account.body(fmt.Sprintf("new%d", t.account.n.Add(1))) }, t.headers...)
+	default:
+		next = post(t.url, func(int64) string { return t.body }, t.headers...)
+	}
+	return run(ctx, conns, warmup, d, t.want, next)
 }
 
 func (l load) rps() float64 {

@@ -4,9 +4,12 @@
 // and a temporary store), seeds it, runs each scenario for a fixed time
 // with a bounded number of connections, and prints one table: requests
 // per second, p50, p99, and the ratio to the bare handler (or, for account
-// creation, to the argon2id ceiling measured in the same run).
+// creation, to the argon2id ceiling measured in the same run). The load
+// comes from Go's HTTP client in the same process, or with --client wrk
+// from the wrk binary in another.
 //
 //	go run ./cmd/switchboard-load --duration 10s --conns 32 --markdown
+//	go run ./cmd/switchboard-load --client wrk --duration 10s --rounds 5 --conns 32 --markdown
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"time"
@@ -63,10 +67,18 @@ type Config struct {
 	Argon2      string // "prod" (auth.DefaultParams) or "test" (auth.TestParams)
 	CPUProfile  string // a file for a CPU profile of the scenarios ("": none)
 	ReadCache   bool   // keep the store's read cache on (SQLite)
+	Client      string // the load generator: "go" (in process) or "wrk"
+	WrkPath     string // the wrk binary, with Client "wrk"
 	// LogFlush is the server's --log-flush: the log goes to a temporary
 	// file, in batches of at most this long (0: every line at once).
 	LogFlush time.Duration
 }
+
+// The load generators of --client.
+const (
+	clientGo  = "go"
+	clientWrk = "wrk"
+)
 
 // Scenario names, in the order they run.
 const (
@@ -98,14 +110,15 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&c.CreateConns, "create-conns", 8, "concurrent connections of the account creation scenario")
 	fs.StringVar(&c.Database, "database", "", "database URL (postgres://...; a fresh schema is made and dropped); empty: a temporary SQLite file")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(defaultScenarios, ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", "))
-	fs.BoolVar(&big, "big", false, "add the big scenario (first page and full stream of a domain of --big-accounts accounts, with the RSS growth)")
+	fs.BoolVar(&big, "big", false, "add the big scenario (first page and full stream of a domain of --big-accounts accounts, with the RSS growth; the stream is read in process whatever --client is)")
 	fs.BoolVar(&c.Markdown, "markdown", false, "print the table as Markdown")
 	fs.IntVar(&c.Accounts, "accounts", 10_000, "accounts in the domain the users scenario lists")
 	fs.IntVar(&c.BigAccounts, "big-accounts", 1_000_000, "accounts of the big scenario")
 	fs.StringVar(&c.Argon2, "argon2", "prod", "argon2id parameters: prod (the server's) or test (cheap, for smoke runs)")
 	fs.BoolVar(&c.ReadCache, "read-cache", true, "keep SQLite's read cache on (false: every read goes to the database, to measure what the cache saves)")
 	fs.DurationVar(&c.LogFlush, "log-flush", 100*time.Millisecond, "the server's --log-flush: its log (the access log's line per request) goes to a temporary file in batches of at most this long (0: every line at once)")
-	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenarios (server and client: one process) to this file")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenarios (server and, with --client go, client: one process) to this file")
+	fs.StringVar(&c.Client, "client", clientGo, "load generator: go (net/http in this process, its CPU counted with the server's) or wrk (the wrk binary, another process; cpu/req is then the server's alone)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -143,6 +156,15 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		return c, errors.New("--log-flush must not be negative")
 	case c.Argon2 != "prod" && c.Argon2 != "test":
 		return c, fmt.Errorf("--argon2: want prod or test, not %q", c.Argon2)
+	case c.Client != clientGo && c.Client != clientWrk:
+		return c, fmt.Errorf("--client: want go or wrk, not %q", c.Client)
+	}
+	if c.Client == clientWrk {
+		path, err := exec.LookPath("wrk")
+		if err != nil {
+			return c, errors.New("--client wrk: wrk not found in PATH (apt-get install wrk)")
+		}
+		c.WrkPath = path
 	}
 	if c.Warmup < 0 {
 		c.Warmup = min(c.Duration/10, time.Second)

@@ -39,40 +39,83 @@ func TestLoadToolPrintsASaneTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []string{scBare, scDomains, scUsers, scMe, scRPC, scCeiling, scCreate, "big-first-page", "big-stream"}
-			if len(res.Rows) != len(want) {
-				t.Fatalf("%d rows, want %d: %+v", len(res.Rows), len(want), res.Rows)
-			}
-			for i, r := range res.Rows {
-				if r.Scenario != want[i] {
-					t.Errorf("row %d is %q, want %q", i, r.Scenario, want[i])
-				}
-				if r.Errors != 0 || r.Requests == 0 || !(r.RPS > 0) {
-					t.Errorf("%s: %d requests, %d errors (first: %s), %.1f rps; want requests, no errors", r.Scenario, r.Requests, r.Errors, r.FirstError, r.RPS)
-				}
-			}
-			for _, r := range res.Rows {
-				switch r.Scenario {
-				case scDomains, scUsers, scMe, scRPC, scCreate:
-					if !(r.Ratio > 0) {
-						t.Errorf("%s: ratio %v, want a positive number", r.Scenario, r.Ratio)
-					}
-				case "big-stream":
-					if !strings.Contains(r.Note, "300 accounts") {
-						t.Errorf("big-stream: %q does not tell the 300 accounts streamed", r.Note)
-					}
-				}
-			}
-			var out bytes.Buffer
-			if err := res.Markdown(&out); err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			// caption, blank, header, separator, one line per row
-			if len(lines) != 4+len(want) || !strings.HasPrefix(lines[2], "| scenario |") {
-				t.Fatalf("markdown table:\n%s", out.String())
-			}
+			checkTable(t, res, "client go")
 		})
+	}
+}
+
+// The same with wrk as the client, once, on SQLite: every HTTP scenario
+// (and the big list's first page) is driven by wrk, in two rounds of
+// 500 ms at which wrk (whose -d is whole seconds) is interrupted, after a
+// warm-up of 100 ms. Skipped without wrk, but not in CI, which installs
+// it.
+func TestLoadToolPrintsASaneTableWithWrk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and loads them")
+	}
+	needWrk(t)
+	cfg, err := ParseFlags([]string{"--client", "wrk", "--duration", "1s", "--rounds", "2", "--warmup", "200ms", "--conns", "4",
+		"--create-conns", "2", "--accounts", "150", "--big", "--big-accounts", "300", "--argon2", "test", "--markdown"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTable(t, res, "client wrk")
+	for _, r := range res.Rows {
+		switch r.Scenario {
+		case scCeiling, "big-stream": // in process
+		default:
+			if !(r.ClientCPU > 0) || !(r.P50 > 0) || r.P99 < r.P50 {
+				t.Errorf("%s: wrk's CPU %v/req, p50 %v, p99 %v; want wrk's CPU and percentiles", r.Scenario, r.ClientCPU, r.P50, r.P99)
+			}
+		}
+	}
+}
+
+// checkTable checks the rows of a run of every scenario and --big on 300
+// accounts, and its Markdown table, whose caption names client.
+func checkTable(t *testing.T, res *Result, client string) {
+	t.Helper()
+	want := []string{scBare, scDomains, scUsers, scMe, scRPC, scCeiling, scCreate, "big-first-page", "big-stream"}
+	if len(res.Rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(res.Rows), len(want), res.Rows)
+	}
+	for i, r := range res.Rows {
+		if r.Scenario != want[i] {
+			t.Errorf("row %d is %q, want %q", i, r.Scenario, want[i])
+		}
+		if r.Errors != 0 || r.Requests == 0 || !(r.RPS > 0) {
+			t.Errorf("%s: %d requests, %d errors (first: %s), %.1f rps; want requests, no errors", r.Scenario, r.Requests, r.Errors, r.FirstError, r.RPS)
+		}
+	}
+	for _, r := range res.Rows {
+		switch r.Scenario {
+		case scDomains, scUsers, scMe, scRPC, scCreate:
+			if !(r.Ratio > 0) {
+				t.Errorf("%s: ratio %v, want a positive number", r.Scenario, r.Ratio)
+			}
+		case "big-stream":
+			if !strings.Contains(r.Note, "300 accounts") {
+				t.Errorf("big-stream: %q does not tell the 300 accounts streamed", r.Note)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := res.Markdown(&out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	// caption, blank, header, separator, one line per row
+	if len(lines) != 4+len(want) || !strings.HasPrefix(lines[2], "| scenario |") {
+		t.Fatalf("markdown table:\n%s", out.String())
+	}
+	if !strings.Contains(lines[0], client) {
+		t.Errorf("caption %q does not say %q", lines[0], client)
 	}
 }
 
@@ -84,10 +127,20 @@ func TestFlagsRefuseNonsense(t *testing.T) {
 		{"--rounds", "0"},
 		{"--argon2", "weak"},
 		{"--log-flush", "-1s"},
+		{"--client", "curl"},
+		{"--client", ""},
 		{"stray"},
 	} {
 		if _, err := ParseFlags(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%q: no error", args)
 		}
+	}
+}
+
+func TestFlagsSayWhenWrkIsMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := ParseFlags([]string{"--client", "wrk"}, &bytes.Buffer{})
+	if want := "--client wrk: wrk not found in PATH (apt-get install wrk)"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }

@@ -16,8 +16,12 @@ func (r Row) cells() []string {
 	if !math.IsNaN(r.Ratio) && !math.IsInf(r.Ratio, 0) {
 		ratio = fmt.Sprintf("%.2f", r.Ratio)
 	}
+	note := r.Note
+	if r.ClientCPU > 0 {
+		note += fmt.Sprintf("; wrk's CPU %s/req", us(r.ClientCPU))
+	}
 	return []string{r.Scenario, fmt.Sprint(r.Conns), fmt.Sprint(r.Requests), fmt.Sprint(r.Errors),
-		fmt.Sprintf("%.0f", r.RPS), ms(r.P50), ms(r.P99), us(r.CPU), ratio, r.Note}
+		fmt.Sprintf("%.0f", r.RPS), ms(r.P50), ms(r.P99), us(r.CPU), ratio, note}
 }
 
 func ms(d time.Duration) string {
@@ -46,7 +50,12 @@ func (res *Result) caption() string {
 	if res.LogFlush > 0 {
 		logs = fmt.Sprintf("log to a file in batches of at most %s", res.LogFlush)
 	}
-	return fmt.Sprintf("database %s, GOMAXPROCS %d, %s per scenario in %d rounds, %s, %s", res.Database, res.GOMAXPROCS, res.Duration, res.Rounds, cache, logs)
+	client := "client go (net/http in process: cpu/req is server and client)"
+	if res.Client == clientWrk {
+		client = "client wrk (another process, min(GOMAXPROCS, conns) threads: cpu/req is the server's alone, wrk's own is in the notes; " +
+			"p50/p99 are wrk's per round, combined by a request-weighted mean; the argon2id ceiling and big-stream run in process)"
+	}
+	return fmt.Sprintf("database %s, GOMAXPROCS %d, %s per scenario in %d rounds, %s, %s; %s", res.Database, res.GOMAXPROCS, res.Duration, res.Rounds, cache, logs, client)
 }
 
 // Text writes the table aligned in columns, and the first error of any

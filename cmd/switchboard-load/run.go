@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
@@ -30,6 +29,7 @@ type Result struct {
 	Conns      int
 	Duration   time.Duration
 	Rounds     int
+	Client     string // "go" or "wrk"
 	Rows       []Row
 	// The read cache's answers during the scenarios: reads it answered,
 	// and cacheable reads that went to the database (after a commit, or
@@ -47,9 +47,12 @@ type Row struct {
 	Errors   int64
 	RPS      float64
 	P50, P99 time.Duration
-	// CPU is the process's CPU time (server and client) per request
-	// while measured: less disturbed than RPS by other load.
+	// CPU is the process's CPU time per request while measured (server
+	// and Go client, or with wrk the server alone): less disturbed than
+	// RPS by other load.
 	CPU time.Duration
+	// ClientCPU is wrk's CPU time per request, 0 with the Go client.
+	ClientCPU time.Duration
 	// Ratio is RPS over the bare handler's (GET scenarios) or over the
 	// argon2id ceiling (account creation); NaN when there is none.
 	Ratio float64
@@ -82,11 +85,15 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		defer pprof.StopCPUProfile()
 	}
 	res := &Result{Database: string(e.dialect), GOMAXPROCS: runtime.GOMAXPROCS(0), Conns: cfg.Conns, Duration: cfg.Duration,
-		Rounds: cfg.Rounds, LogFlush: cfg.LogFlush}
+		Rounds: cfg.Rounds, LogFlush: cfg.LogFlush, Client: cfg.Client}
+	var c client = goClient{}
+	if cfg.Client == clientWrk {
+		c = &wrkClient{path: cfg.WrkPath}
+	}
 	// The scenarios run in rounds, each round giving every scenario its
 	// share of --duration in turn, so that load from elsewhere on the
 	// machine weighs on all of them alike; the big list runs once, after.
-	specs := e.specs(cfg)
+	specs := e.specs(cfg, c)
 	totals := make([]load, len(specs))
 	hits0, misses0, _ := e.st.ReadCacheStats() // the seed's reads are not the scenarios'
 
@@ -125,7 +132,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	if cfg.has(scBig) {
 		fmt.Fprintf(progress, "big...\n")
-		rows, err := e.big(ctx, cfg)
+		rows, err := e.big(ctx, cfg, c)
 		if err != nil {
 			return nil, fmt.Errorf("scenario big: %w", err)
 		}
@@ -156,69 +163,67 @@ type spec struct {
 }
 
 func row(name string, conns int, l load, ratio float64, note string) Row {
+	p50, p99 := l.percentiles()
 	r := Row{Scenario: name, Conns: conns, Requests: l.requests, Errors: l.errors, RPS: l.rps(),
-		P50: percentile(l.lat, 0.50), P99: percentile(l.lat, 0.99), Ratio: ratio, Note: note, FirstError: l.firstErr}
+		P50: p50, P99: p99, Ratio: ratio, Note: note, FirstError: l.firstErr}
 	if l.requests > 0 {
 		r.CPU = l.cpu / time.Duration(l.requests)
+		r.ClientCPU = l.clientCPU / time.Duration(l.requests)
 	}
 	return r
 }
 
-// specs are the scenarios of cfg but the big list, in order.
-func (e *env) specs(cfg Config) []spec {
-	conns := cfg.Conns
-	httpSpec := func(name string, want int, next request, note string) spec {
+// specs are the scenarios of cfg but the big list, in order, driven by c.
+func (e *env) specs(cfg Config, c client) []spec {
+	httpSpec := func(name string, conns, ratio int, t target, note string) spec {
+		return spec{name: name, conns: conns, ratio: ratio, note: note,
+			run: func(ctx context.Context, w, d time.Duration) load { return c.run(ctx, conns, w, d, t) }}
+	}
+	getSpec := func(name, url, note string, headers ...string) spec {
 		ratio := ratioToBare
 		if name == scBare {
 			ratio = ratioOne
 		}
-		return spec{name: name, conns: conns, ratio: ratio, note: note,
-			run: func(ctx context.Context, w, d time.Duration) load { return run(ctx, conns, w, d, want, next) }}
+		return httpSpec(name, cfg.Conns, ratio, target{method: http.MethodGet, url: url, headers: headers, want: 200}, note)
 	}
 	var out []spec
 	for _, name := range cfg.Scenarios {
 		switch name {
 		case scBare:
-			out = append(out, httpSpec(name, 200, get(e.bareURL+"/domains"), "net/http hello handler, same client"))
+			out = append(out, getSpec(name, e.bareURL+"/domains", "net/http hello handler, same client"))
 		case scDomains:
-			out = append(out, httpSpec(name, 200, get(e.url+"/domains", "Auth-token", e.token), "GET /domains, Auth-token, 10 domains"))
+			out = append(out, getSpec(name, e.url+"/domains", "GET /domains, Auth-token, 10 domains", "Auth-token", e.token))
 		case scUsers:
 			url := fmt.Sprintf("%s/users/%d?limit=100", e.url, e.listDomain)
-			out = append(out, httpSpec(name, 200, get(url, "Auth-token", e.token),
-				fmt.Sprintf("GET /users/{id}?limit=100, first page of %d", cfg.Accounts)))
+			out = append(out, getSpec(name, url, fmt.Sprintf("GET /users/{id}?limit=100, first page of %d", cfg.Accounts), "Auth-token", e.token))
 		case scMe:
-			out = append(out, httpSpec(name, 200, get(e.url+"/api/accounts/me", "x-api-key", e.apiKey, "Accept", "application/json"),
-				"GET /api/accounts/me, x-api-key"))
+			out = append(out, getSpec(name, e.url+"/api/accounts/me", "GET /api/accounts/me, x-api-key",
+				"x-api-key", e.apiKey, "Accept", "application/json"))
 		case scRPC:
-			body := func(int64) string { return `{"jsonrpc":"2.0","id":1,"method":"domain.list","params":{}}` }
-			out = append(out, httpSpec(name, 200, post(e.url+"/v1/", body, "HPLS-AUTH", e.session, "Content-Type", "application/json"),
+			out = append(out, httpSpec(name, cfg.Conns, ratioToBare, target{method: http.MethodPost, url: e.url + "/v1/", want: 200,
+				headers: []string{"HPLS-AUTH", e.session, "Content-Type", "application/json"},
+				body:    `{"jsonrpc":"2.0","id":1,"method":"domain.list","params":{}}`},
 				"JSON-RPC domain.list, HPLS-AUTH session"))
 		case scCreate:
 			hasher := auth.NewHasher(e.params)
 			out = append(out, spec{name: scCeiling, conns: runtime.GOMAXPROCS(0), ratio: ratioNone,
 				note: fmt.Sprintf("hash ceiling: GOMAXPROCS goroutines hashing, m=%d KiB t=%d p=%d", e.params.Memory, e.params.Time, e.params.Threads),
 				run:  func(ctx context.Context, _, d time.Duration) load { return hashCeiling(ctx, hasher.Hash, d) }})
-			cc := cfg.CreateConns
-			url := fmt.Sprintf("%s/user/%d", e.url, e.createDomain)
-			// Numbered across the rounds: each address is created once.
-			var n atomic.Int64
-			body := func(int64) string {
-				return fmt.Sprintf(`{"email":"new%d@%s","password":%q}`, n.Add(1), e.createName, seedPassword)
-			}
-			next := post(url, body, "Auth-token", e.token, "Content-Type", "application/json")
-			out = append(out, spec{name: scCreate, conns: cc, ratio: ratioToCeiling, note: "POST /user/{id}, ratio to the argon2id ceiling",
-				run: func(ctx context.Context, w, d time.Duration) load {
-					return run(ctx, cc, w, d, http.StatusCreated, next)
-				}})
+			// One newAccount for all rounds: each address is created once.
+			t := target{method: http.MethodPost, url: fmt.Sprintf("%s/user/%d", e.url, e.createDomain), want: http.StatusCreated,
+				headers: []string{"Auth-token", e.token, "Content-Type", "application/json"},
+				account: &newAccount{domain: e.createName, password: seedPassword}}
+			out = append(out, httpSpec(scCreate, cfg.CreateConns, ratioToCeiling, t, "POST /user/{id}, ratio to the argon2id ceiling"))
 		}
 	}
 	return out
 }
 
 // big seeds a domain of cfg.BigAccounts accounts, then measures its first
-// page (one connection) and one full streamed list, with the growth of
-// the process's resident memory while it streams.
-func (e *env) big(ctx context.Context, cfg Config) ([]Row, error) {
+// page (one connection, driven by c) and one full streamed list (read by
+// a Go client in this process whatever c is), with the growth of the
+// process's resident memory while it streams.
+func (e *env) big(ctx context.Context, cfg Config, c client) ([]Row, error) {
 	d, _, err := e.svc.CreateDomain(ctx, sb.Actor{TenantID: 1, TenantName: e.tenant, Role: sb.RoleTenant},
 		sb.NewDomain{Name: "big.load.test"})
 	if err != nil {
@@ -228,7 +233,8 @@ func (e *env) big(ctx context.Context, cfg Config) ([]Row, error) {
 		return nil, err
 	}
 	url := fmt.Sprintf("%s/users/%d", e.url, d.ID)
-	first := run(ctx, 1, cfg.Warmup, cfg.Duration, 200, get(url+"?limit=100", "Auth-token", e.token))
+	first := c.run(ctx, 1, cfg.Warmup, cfg.Duration,
+		target{method: http.MethodGet, url: url + "?limit=100", headers: []string{"Auth-token", e.token}, want: 200})
 	rows := []Row{row("big-first-page", 1, first, math.NaN(), fmt.Sprintf("GET /users/{id}?limit=100 of %d accounts", cfg.BigAccounts))}
 
 	runtime.GC()
