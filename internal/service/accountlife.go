@@ -91,6 +91,12 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 	now := s.now()
 	a := &sb.Account{Local: local, Email: local + "@" + d.Name, Active: in.Active, Activated: in.Activated,
 		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now, InboxSave: true}
+	if p := in.Mailbox; p != nil {
+		if slices.Contains(p.Forwards, a.Email) {
+			return nil, sb.FieldError("forwards", "forwards %q is the mailbox itself: use inboxsave to keep a copy", a.Email)
+		}
+		a.FirstName, a.LastName, a.Forwards, a.InboxSave = p.FirstName, p.LastName, p.Forwards, p.InboxSave
+	}
 	out := &sb.CreatedSIPAccount{Account: a}
 	if in.ConfirmationKey {
 		out.ConfirmationKey = randomKey()
@@ -135,15 +141,6 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 			if err := tx.SetConfirmationKey(ctx, a.ID, out.ConfirmationKey, in.ConfirmationKeyExpires); err != nil {
 				return err
 			}
-		}
-		if p := in.Mailbox; p != nil {
-			if slices.Contains(p.Forwards, a.Email) {
-				return sb.FieldError("forwards", "forwards %q is the mailbox itself: use inboxsave to keep a copy", a.Email)
-			}
-			if err := tx.SetMailboxProfile(ctx, a.ID, *p, now); err != nil {
-				return err
-			}
-			a.FirstName, a.LastName, a.Forwards, a.InboxSave = p.FirstName, p.LastName, p.Forwards, p.InboxSave
 		}
 		return tx.Audit(ctx, now, actor.String(), "account.create", "account:"+a.Email)
 	})

@@ -94,7 +94,8 @@ func scanAccount(row rowScanner, extra ...any) (*sb.Account, error) {
 	return &a, nil
 }
 
-// CreateAccount inserts an account with its credentials and sets its id.
+// CreateAccount inserts an account, its mailbox profile (names, forwards,
+// inboxsave) and its credentials in one statement, and sets its id.
 // An address that is already an account or an alias is ECONFLICT; every
 // path that creates a mailbox comes here, so this is the one place that
 // keeps mailboxes off alias addresses.
@@ -111,11 +112,12 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, c Credentials) e
 	}
 	err = tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
 			contact_email, phone, activated, admin, created_at, updated_at,
-			quota_bytes, quota_messages, quota_plan, quota_extra_bytes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			quota_bytes, quota_messages, quota_plan, quota_extra_bytes, first_name, last_name, forwards, inboxsave)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.DomainID, a.Local, a.Email, c.Hash, nullable(c.HA1MD5), nullable(c.HA1SHA256), a.Active,
 		nullable(a.ContactEmail), nullable(a.Phone), a.Activated, a.Admin, unix(a.CreatedAt), unix(a.UpdatedAt),
-		a.Quota.Bytes, a.Quota.Messages, a.Quota.Plan, a.Quota.ExtraBytes).Scan(&a.ID)
+		a.Quota.Bytes, a.Quota.Messages, a.Quota.Plan, a.Quota.ExtraBytes,
+		a.FirstName, a.LastName, strings.Join(a.Forwards, ","), a.InboxSave).Scan(&a.ID)
 	return classify("account "+a.Email, err)
 }
 
