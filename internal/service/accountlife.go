@@ -84,17 +84,18 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 	if domainName != d.Name {
 		return nil, sb.FieldError(field, "%s must be an address in %s", field, d.Name)
 	}
+	email := local + "@" + d.Name
+	if p := in.Mailbox; p != nil && slices.Contains(p.Forwards, email) {
+		return nil, sb.FieldError("forwards", "forwards %q is the mailbox itself: use inboxsave to keep a copy", email)
+	}
 	all, err := s.credentials(in.Password, local, d.Realm)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	a := &sb.Account{Local: local, Email: local + "@" + d.Name, Active: in.Active, Activated: in.Activated,
+	a := &sb.Account{Local: local, Email: email, Active: in.Active, Activated: in.Activated,
 		Admin: in.Admin, Phone: in.Phone, ContactEmail: in.ContactEmail, CreatedAt: now, UpdatedAt: now, InboxSave: true}
-	if p := in.Mailbox; p != nil {
-		if slices.Contains(p.Forwards, a.Email) {
-			return nil, sb.FieldError("forwards", "forwards %q is the mailbox itself: use inboxsave to keep a copy", a.Email)
-		}
+	if p := in.Mailbox; p != nil { // written by the INSERT itself
 		a.FirstName, a.LastName, a.Forwards, a.InboxSave = p.FirstName, p.LastName, p.Forwards, p.InboxSave
 	}
 	out := &sb.CreatedSIPAccount{Account: a}
