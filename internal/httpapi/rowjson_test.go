@@ -45,9 +45,9 @@ func TestRowsEncodeAsEncodingJSON(t *testing.T) {
 // The stream writes the same list with and without the appenders.
 func TestStreamWritesAppendersAsEncodingJSON(t *testing.T) {
 	type plainUser userJSON // the same fields, without appendJSON
-	rows := []userJSON{}
-	for i, s := range tricky {
-		rows = append(rows, userJSON{ID: int64(i), DomainID: 7, Email: s, quotaJSON: quotaJSON{Quota: int64(i) << 20}})
+	rows := []userJSON{} // a long list, with rows that fall back to encoding/json
+	for i := range 40 * len(tricky) {
+		rows = append(rows, userJSON{ID: int64(i), DomainID: 7, Email: tricky[i%len(tricky)], quotaJSON: quotaJSON{Quota: int64(i) << 20}})
 	}
 	write := func(item func(st *stream, u userJSON) error) string {
 		rec := httptest.NewRecorder()
@@ -64,6 +64,19 @@ func TestStreamWritesAppendersAsEncodingJSON(t *testing.T) {
 	}
 	fast := write(func(st *stream, u userJSON) error { return st.item(&u) })
 	slow := write(func(st *stream, u userJSON) error { p := plainUser(u); return st.item(&p) })
+	mixed := write(func(st *stream, u userJSON) error { // appenders and encoding/json in turn
+		if u.ID%3 == 0 {
+			p := plainUser(u)
+			return st.item(&p)
+		}
+		return st.item(&u)
+	})
+	if len(fast) < 16<<10 {
+		t.Fatalf("the list is %d bytes: too short to cross the connection's 4 KiB buffers", len(fast))
+	}
+	if mixed != slow {
+		t.Fatalf("appenders and encoding/json in turn wrote another list:\n%.300s", mixed)
+	}
 	if fast != slow {
 		t.Fatalf("with appenders:\n%s\nwith encoding/json:\n%s", fast, slow)
 	}
