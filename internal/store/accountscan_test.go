@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/store"
@@ -96,6 +97,74 @@ func TestListedAccountsAreTheirOwn(t *testing.T) {
 					if len(a.Algorithms) > 0 {
 						a.Algorithms[0] = "changed"
 						a.Algorithms = append(a.Algorithms, "changed")
+					}
+				}
+			}
+		}
+	})
+}
+
+// Listed domains are scanned into the same destinations too: each one,
+// walked twice (the second time from the read cache on SQLite), is the
+// domain read alone.
+func TestListedDomainsAreTheirOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ten, first := seed(t, s)
+		other := &sb.Tenant{Name: "other", Role: sb.RoleTenant, CreatedAt: when}
+		domains := []*sb.Domain{first}
+		memos := map[string]string{"b.example.org": "a note\nover two lines", "c.example.org": ""}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateTenant(ctx, other, "hash"); err != nil {
+				return err
+			}
+			for i, name := range []string{"b.example.org", "c.example.org"} {
+				d := &sb.Domain{Name: name, TenantID: []int64{ten.ID, other.ID}[i], CreatedAt: when.Add(time.Duration(i+1) * time.Hour)}
+				if err := tx.CreateDomain(ctx, d); err != nil {
+					return err
+				}
+				if err := tx.SetDomainMemo(ctx, d.ID, memos[name]); err != nil {
+					return err
+				}
+				domains = append(domains, d)
+			}
+			a := &sb.Account{Local: "one", DomainID: first.ID, Email: "one@" + first.Name, CreatedAt: when, UpdatedAt: when}
+			return tx.CreateAccount(ctx, a, store.Credentials{Hash: "h"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := s.Read()
+		want := map[int64]sb.Domain{}
+		for _, d := range domains {
+			got, err := tx.DomainByID(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[d.ID] = *got
+		}
+		if w := want[first.ID]; w.UsersCount != 1 || w.TenantName != "acme" || want[domains[2].ID].TenantName != "other" ||
+			want[domains[1].ID].Memo != memos["b.example.org"] {
+			t.Fatalf("the domains read alone: %+v", want)
+		}
+		lists := map[string]func(fn func(sb.Domain) error) error{
+			"EachDomain": func(fn func(sb.Domain) error) error { return tx.EachDomain(ctx, 0, sb.Page{}, fn) },
+			"EachDomainMatching": func(fn func(sb.Domain) error) error {
+				return tx.EachDomainMatching(ctx, 0, "%example%", 0, fn)
+			},
+		}
+		for name, list := range lists {
+			for walk := range 2 {
+				var got []sb.Domain
+				if err := list(func(d sb.Domain) error { got = append(got, d); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(domains) {
+					t.Fatalf("%s walk %d: %d domains, want %d", name, walk, len(got), len(domains))
+				}
+				for _, d := range got {
+					if w := want[d.ID]; !reflect.DeepEqual(d, w) {
+						t.Errorf("%s walk %d: %+v\nwant %+v", name, walk, d, w)
 					}
 				}
 			}

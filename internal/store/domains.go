@@ -21,6 +21,33 @@ func scanDomain(row interface{ Scan(...any) error }) (*sb.Domain, error) {
 	return &d, nil
 }
 
+// domainScan is what a listed domain row is scanned into: one per list, as
+// accountScan is for accounts (a new domain, its timestamp and its
+// destinations each row were a sixth of GET /domains' allocations).
+type domainScan struct {
+	d       sb.Domain
+	created int64
+	dest    []any
+}
+
+func newDomainScan() *domainScan {
+	s := &domainScan{}
+	d := &s.d
+	s.dest = []any{&d.ID, &d.Name, &d.TenantID, &d.TenantName, &s.created, &d.UsersCount, &d.Realm, &d.Memo}
+	return s
+}
+
+// scan reads one row into a new domain (a value: nothing in it is shared).
+func (s *domainScan) scan(row rowScanner) (sb.Domain, error) {
+	s.d = sb.Domain{}
+	if err := row.Scan(s.dest...); err != nil {
+		return sb.Domain{}, err
+	}
+	d := s.d
+	d.CreatedAt = fromUnix(s.created)
+	return d, nil
+}
+
 // CreateDomain inserts a domain and sets its id.
 func (tx *Tx) CreateDomain(ctx context.Context, d *sb.Domain) error {
 	err := tx.queryRow(ctx, `INSERT INTO domains (name, tenant_id, created_at) VALUES (?, ?, ?) RETURNING id`,
@@ -49,13 +76,7 @@ func (tx *Tx) EachDomain(ctx context.Context, tenantID int64, page sb.Page, fn f
 				[]any{after, tenantID, limit}
 		}
 		return `SELECT ` + domainColumns + ` FROM domains d WHERE d.id > ? ORDER BY d.id LIMIT ?`, []any{after, limit}
-	}, func(r rowScanner) (sb.Domain, error) {
-		d, err := scanDomain(r)
-		if err != nil {
-			return sb.Domain{}, err
-		}
-		return *d, nil
-	}, func(d sb.Domain) int64 { return d.ID }, fn)
+	}, newDomainScan().scan, func(d sb.Domain) int64 { return d.ID }, fn)
 }
 
 // readChunk appends the rows of one chunk's query to chunk: from the read

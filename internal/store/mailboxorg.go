@@ -144,13 +144,7 @@ func (tx *Tx) EachDomainMatching(ctx context.Context, tenantID int64, like strin
 		}
 		return `SELECT ` + domainColumns + ` FROM domains d WHERE d.id > ? AND d.name LIKE ? ESCAPE '\' ORDER BY d.id LIMIT ?`,
 			[]any{after, like, limit}
-	}, func(r rowScanner) (sb.Domain, error) {
-		d, err := scanDomain(r)
-		if err != nil {
-			return sb.Domain{}, err
-		}
-		return *d, nil
-	}, func(d sb.Domain) int64 { return d.ID }, fn)
+	}, newDomainScan().scan, func(d sb.Domain) int64 { return d.ID }, fn)
 }
 
 // SearchMailboxes returns up to limit accounts (of tenant tenantID's
