@@ -45,7 +45,7 @@ func TestRowsEncodeAsEncodingJSON(t *testing.T) {
 // The stream writes the same list with and without the appenders.
 func TestStreamWritesAppendersAsEncodingJSON(t *testing.T) {
 	type plainUser userJSON // the same fields, without appendJSON
-	rows := []userJSON{} // a long list, with rows that fall back to encoding/json
+	rows := []userJSON{}    // a long list, with rows that fall back to encoding/json
 	for i := range 40 * len(tricky) {
 		rows = append(rows, userJSON{ID: int64(i), DomainID: 7, Email: tricky[i%len(tricky)], quotaJSON: quotaJSON{Quota: int64(i) << 20}})
 	}
