@@ -8,10 +8,27 @@ import (
 	"testing"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
 	"github.com/switchboard/switchboard/internal/testenv"
 )
+
+// profDomain is a service with tenant acme and its domain prof.test.
+func profDomain(t *testing.T, st *store.Store) (*service.Service, sb.Actor) {
+	t.Helper()
+	ctx := context.Background()
+	s, _ := testenv.Service(t, st, nil)
+	ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := sb.Actor{TenantID: ten.ID, TenantName: ten.Name, Role: ten.Role}
+	if _, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: "prof.test"}); err != nil {
+		t.Fatal(err)
+	}
+	return s, acme
+}
 
 // TestExportCarriesMailboxProfiles checks that a domain's move keeps its
 // memo and its mailboxes' names and forwarding, and that a mailbox without
@@ -19,15 +36,7 @@ import (
 func TestExportCarriesMailboxProfiles(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s, _ := testenv.Service(t, st, nil)
-		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
-		if err != nil {
-			t.Fatal(err)
-		}
-		acme := sb.Actor{TenantID: ten.ID, TenantName: ten.Name, Role: ten.Role}
-		if _, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: "prof.test"}); err != nil {
-			t.Fatal(err)
-		}
+		s, acme := profDomain(t, st)
 		memo := "moved in\nfrom elsewhere"
 		if _, err := s.UpdateDomain(ctx, acme, "prof.test", sb.DomainChange{Memo: &memo}); err != nil {
 			t.Fatal(err)
@@ -75,15 +84,7 @@ func TestExportCarriesMailboxProfiles(t *testing.T) {
 func TestMailboxCreatedWithItsProfile(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		s, _ := testenv.Service(t, st, nil)
-		ten, err := s.CreateTenant(ctx, sb.SystemActor, "acme", "acme-password", sb.RoleTenant)
-		if err != nil {
-			t.Fatal(err)
-		}
-		acme := sb.Actor{TenantID: ten.ID, TenantName: ten.Name, Role: ten.Role}
-		if _, _, err := s.CreateDomain(ctx, acme, sb.NewDomain{Name: "prof.test"}); err != nil {
-			t.Fatal(err)
-		}
+		s, acme := profDomain(t, st)
 		for _, tc := range []struct {
 			in   sb.NewMailbox
 			want sb.Account // the profile's fields
@@ -112,7 +113,7 @@ func TestMailboxCreatedWithItsProfile(t *testing.T) {
 				}
 			}
 		}
-		_, err = s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "self@prof.test", Password: "mailbox-password", Active: true,
+		_, err := s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: "self@prof.test", Password: "mailbox-password", Active: true,
 			Forwards: []string{"other@elsewhere.org", "SELF@prof.test"}})
 		if sb.ErrorCode(err) != sb.EINVALID || !strings.Contains(err.Error(), "is the mailbox itself") {
 			t.Fatalf("a mailbox forwarding to itself: %v, want EINVALID on forwards", err)
