@@ -25,6 +25,17 @@ type QuotaUsage struct {
 	Messages int64
 }
 
+// MailboxUsage is a mailbox as a list of a domain's mailboxes shows it:
+// its address, its quota and what it holds (the mail admin REST's
+// GET /users), read without the rest of the account.
+type MailboxUsage struct {
+	ID       int64
+	DomainID int64
+	Email    string
+	Quota    MailboxQuota
+	Used     QuotaUsage
+}
+
 // QuotaChange lists what a change of a mailbox's quota changes; nil fields
 // stay. Bytes (a limit outright) and Plan (a preset) exclude each other;
 // ExtraBytes is added to either.

@@ -216,6 +216,9 @@ type DomainService interface {
 // AccountService manages accounts (mailboxes and SIP identities).
 type AccountService interface {
 	ListAccounts(ctx context.Context, actor Actor, domain DomainRef, page Page, fn func(Account) error) error
+	// ListMailboxUsage is ListAccounts with only each mailbox's address,
+	// quota and use.
+	ListMailboxUsage(ctx context.Context, actor Actor, domain DomainRef, page Page, fn func(MailboxUsage) error) error
 	// CreateMailbox creates a mailbox (with its SIP identity), its profile
 	// and quota, in the domain in.Domain names (zero: the address's own).
 	CreateMailbox(ctx context.Context, actor Actor, in NewMailbox) (*Account, error)

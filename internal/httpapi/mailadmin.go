@@ -108,6 +108,12 @@ func toUserJSON(a sb.Account) userJSON {
 	return userJSON{ID: a.ID, DomainID: a.DomainID, Email: a.Email, quotaJSON: toQuotaJSON(a)}
 }
 
+// usageUserJSON is toUserJSON of a listed mailbox.
+func usageUserJSON(u sb.MailboxUsage) userJSON {
+	return userJSON{ID: u.ID, DomainID: u.DomainID, Email: u.Email,
+		quotaJSON: quotaJSON{Quota: u.Quota.Bytes, QuotaMessages: u.Quota.Messages, QuotaUsed: u.Used.Bytes, QuotaUsedMsgs: u.Used.Messages}}
+}
+
 func (s *Server) postAuth(w http.ResponseWriter, r *http.Request) error {
 	p, err := ReadParams(r)
 	if err != nil {
@@ -222,7 +228,7 @@ func readInDomain(r *http.Request, names ...string) (int64, Params, []string, er
 }
 
 func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) error {
-	return listByDomain(s, w, r, "users", s.svc.ListAccounts, toUserJSON)
+	return listByDomain(s, w, r, "users", s.svc.ListMailboxUsage, usageUserJSON)
 }
 
 func (s *Server) postUser(w http.ResponseWriter, r *http.Request) error {

@@ -12,15 +12,35 @@ import (
 
 // ListAccounts streams the accounts of a domain the actor may see.
 func (s *Service) ListAccounts(ctx context.Context, actor sb.Actor, ref sb.DomainRef, page sb.Page, fn func(sb.Account) error) error {
-	if page.Limit < 0 || page.After < 0 {
-		return sb.FieldError("limit", "limit and after must not be negative")
-	}
-	tx := s.store.Read()
-	d, err := resolveDomain(ctx, tx, actor, ref)
+	tx, d, err := s.accountList(ctx, actor, ref, page)
 	if err != nil {
 		return err
 	}
 	return tx.EachAccount(ctx, d.ID, page, fn)
+}
+
+// ListMailboxUsage streams, as ListAccounts does, the address, quota and
+// use of each mailbox of a domain the actor may see.
+func (s *Service) ListMailboxUsage(ctx context.Context, actor sb.Actor, ref sb.DomainRef, page sb.Page, fn func(sb.MailboxUsage) error) error {
+	tx, d, err := s.accountList(ctx, actor, ref, page)
+	if err != nil {
+		return err
+	}
+	return tx.EachMailboxUsage(ctx, d.ID, page, fn)
+}
+
+// accountList checks a page of a domain's accounts and finds the domain
+// for the actor.
+func (s *Service) accountList(ctx context.Context, actor sb.Actor, ref sb.DomainRef, page sb.Page) (*store.Tx, *sb.Domain, error) {
+	if page.Limit < 0 || page.After < 0 {
+		return nil, nil, sb.FieldError("limit", "limit and after must not be negative")
+	}
+	tx := s.store.Read()
+	d, err := resolveDomain(ctx, tx, actor, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tx, d, nil
 }
 
 // SetAccountPassword changes the password of an account in a domain of the

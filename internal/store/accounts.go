@@ -157,6 +157,23 @@ func (tx *Tx) EachAccount(ctx context.Context, domainID int64, page sb.Page, fn 
 	}, newAccountScan().scan, func(a sb.Account) int64 { return a.ID }, fn)
 }
 
+// EachMailboxUsage calls fn, as EachAccount does, for the mailboxes of a
+// domain in id order, one keyset page; it reads 9 columns a row where
+// EachAccount reads 24.
+func (tx *Tx) EachMailboxUsage(ctx context.Context, domainID int64, page sb.Page, fn func(sb.MailboxUsage) error) error {
+	var u sb.MailboxUsage
+	dest := []any{&u.ID, &u.DomainID, &u.Email, &u.Quota.Bytes, &u.Quota.Messages, &u.Quota.Plan, &u.Quota.ExtraBytes,
+		&u.Used.Bytes, &u.Used.Messages}
+	return eachChunk(ctx, tx, "list mailboxes", page, func(after int64, limit int) (string, []any) {
+		return `SELECT id, domain_id, email, ` + quotaColumns + ` FROM accounts WHERE domain_id = ? AND id > ? ORDER BY id LIMIT ?`,
+			[]any{domainID, after, limit}
+	}, func(row rowScanner) (sb.MailboxUsage, error) {
+		u = sb.MailboxUsage{}
+		err := row.Scan(dest...)
+		return u, err
+	}, func(u sb.MailboxUsage) int64 { return u.ID }, fn)
+}
+
 // SetAccountPassword replaces an account's credentials, all together.
 func (tx *Tx) SetAccountPassword(ctx context.Context, id int64, c Credentials, now time.Time) error {
 	return tx.updateOne(ctx, "account", `UPDATE accounts SET password_hash = ?, ha1_md5 = ?, ha1_sha256 = ?, updated_at = ? WHERE id = ?`,

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -168,6 +169,79 @@ func TestListedDomainsAreTheirOwn(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+}
+
+// EachMailboxUsage lists, for every mailbox, what EachAccount lists of it:
+// the address, the quota and the use Dovecot recorded; a page of it is the
+// same page; each list is walked twice (the second time from the read
+// cache on SQLite), and after the use changes.
+func TestMailboxUsageIsTheAccountsOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, d := seed(t, s)
+		quotas := []sb.MailboxQuota{{Bytes: 1 << 30, Messages: 1000}, {}, {Bytes: 5 << 30, Plan: "large", ExtraBytes: 1 << 20}, {Messages: 7}}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for i, q := range quotas {
+				local := fmt.Sprintf("box%d", i)
+				a := &sb.Account{DomainID: d.ID, Local: local, Email: local + "@example.com", Quota: q, CreatedAt: when, UpdatedAt: when}
+				if err := tx.CreateAccount(ctx, a, store.Credentials{Hash: "h"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What Dovecot's dict-sql writes, for two of them.
+		for i, e := range []string{"box0@example.com", "box2@example.com"} {
+			if err := s.ExecSQL(ctx, `INSERT INTO quota_usage (username, bytes, messages) VALUES (?, ?, ?)`, e, 1000*(i+1), i+2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(what string, page sb.Page) {
+			t.Helper()
+			tx := s.Read()
+			for walk := range 2 {
+				var want, got []sb.MailboxUsage
+				err := tx.EachAccount(ctx, d.ID, page, func(a sb.Account) error {
+					want = append(want, sb.MailboxUsage{ID: a.ID, DomainID: a.DomainID, Email: a.Email, Quota: a.Quota, Used: a.QuotaUsed})
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tx.EachMailboxUsage(ctx, d.ID, page, func(u sb.MailboxUsage) error { got = append(got, u); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s, walk %d:\n got %+v\nwant %+v", what, walk, got, want)
+				}
+			}
+		}
+		check("all", sb.Page{})
+		check("a page", sb.Page{Limit: 2})
+		var all []sb.MailboxUsage
+		if err := s.Read().EachMailboxUsage(ctx, d.ID, sb.Page{}, func(u sb.MailboxUsage) error { all = append(all, u); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(quotas) || all[0].Used != (sb.QuotaUsage{Bytes: 1000, Messages: 2}) || all[1].Used != (sb.QuotaUsage{}) ||
+			all[2].Quota != quotas[2] {
+			t.Fatalf("the usage listed: %+v", all)
+		}
+		check("after a page", sb.Page{After: all[1].ID, Limit: 10})
+		if err := s.ExecSQL(ctx, `UPDATE quota_usage SET bytes = 99 WHERE username = ?`, "box2@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		check("after Dovecot wrote", sb.Page{})
+		var after []sb.MailboxUsage
+		if err := s.Read().EachMailboxUsage(ctx, d.ID, sb.Page{}, func(u sb.MailboxUsage) error { after = append(after, u); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if after[2].Used.Bytes != 99 {
+			t.Fatalf("the use after Dovecot wrote: %+v", after[2])
 		}
 	})
 }
