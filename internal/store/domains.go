@@ -11,13 +11,11 @@ import (
 const domainColumns = `d.id, d.name, d.tenant_id, (SELECT t.name FROM tenants t WHERE t.id = d.tenant_id), d.created_at,
 	d.users_count, COALESCE(d.sip_realm, d.name), d.memo`
 
-func scanDomain(row interface{ Scan(...any) error }) (*sb.Domain, error) {
-	var d sb.Domain
-	var created int64
-	if err := row.Scan(&d.ID, &d.Name, &d.TenantID, &d.TenantName, &created, &d.UsersCount, &d.Realm, &d.Memo); err != nil {
+func scanDomain(row rowScanner) (*sb.Domain, error) {
+	d, err := newDomainScan().scan(row)
+	if err != nil {
 		return nil, err
 	}
-	d.CreatedAt = fromUnix(created)
 	return &d, nil
 }
 
