@@ -11,6 +11,22 @@ import (
 	"github.com/switchboard/switchboard/internal/store/storetest"
 )
 
+// runTool runs the tool with args, within two minutes.
+func runTool(t *testing.T, args []string) *Result {
+	t.Helper()
+	cfg, err := ParseFlags(args, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // The tool itself, briefly, on a tiny seed: every scenario must have
 // answered with what it expects (no errors) at some rate, and the table
 // must hold one line per scenario. Nothing here asserts a time or a ratio.
@@ -29,17 +45,7 @@ func TestLoadToolPrintsASaneTable(t *testing.T) {
 			if db.url != "" {
 				args = append(args, "--database", db.url)
 			}
-			cfg, err := ParseFlags(args, &bytes.Buffer{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			res, err := Run(ctx, cfg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkTable(t, res, "client go")
+			checkTable(t, runTool(t, args), "client go")
 		})
 	}
 }
@@ -54,17 +60,8 @@ func TestLoadToolPrintsASaneTableWithWrk(t *testing.T) {
 		t.Skip("starts servers and loads them")
 	}
 	needWrk(t)
-	cfg, err := ParseFlags([]string{"--client", "wrk", "--duration", "1s", "--rounds", "2", "--warmup", "200ms", "--conns", "4",
-		"--create-conns", "2", "--accounts", "150", "--big", "--big-accounts", "300", "--argon2", "test", "--markdown"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := Run(ctx, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runTool(t, []string{"--client", "wrk", "--duration", "1s", "--rounds", "2", "--warmup", "200ms", "--conns", "4",
+		"--create-conns", "2", "--accounts", "150", "--big", "--big-accounts", "300", "--argon2", "test", "--markdown"})
 	checkTable(t, res, "client wrk")
 	for _, r := range res.Rows {
 		switch r.Scenario {
