@@ -146,7 +146,12 @@ func (s *stream) finish(err error) error {
 		s.header()
 		s.w.Header().Set("Content-Length", strconv.Itoa(len(*s.buf)))
 	}
-	return s.send()
+	if err := s.send(); err != nil {
+		// The status is out and the client has gone (or stalled past the
+		// deadline): there is no answer left to give it.
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }
 
 func (s *stream) release() {

@@ -117,3 +117,42 @@ func TestStreamErrorAfterTheFirstChunkAborts(t *testing.T) {
 	streamRows(t, 1000, errors.New("the database went away"))
 	t.Fatal("finish returned after part of the list was sent")
 }
+
+// failingWriter is a client that has gone: every write fails.
+type failingWriter struct {
+	header  http.Header
+	headers int // WriteHeader calls
+}
+
+func (f *failingWriter) Header() http.Header { return f.header }
+func (f *failingWriter) WriteHeader(int)     { f.headers++ }
+func (f *failingWriter) Write([]byte) (int, error) {
+	return 0, errors.New("write: broken pipe")
+}
+
+// A write that fails once the status is out leaves nothing for the handler
+// to answer: the stream aborts the connection, whether the write was the
+// only one (a page) or the last of several, and the status went out once.
+func TestStreamWriteFailureAborts(t *testing.T) {
+	for _, n := range []int{1, 3000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			w := &failingWriter{header: http.Header{}}
+			st := (&Server{}).newStream(w, "users")
+			var err error
+			for i := 0; i < n && err == nil; i++ {
+				u := userJSON{ID: int64(i), DomainID: 7, Email: "user" + strconv.Itoa(i) + "@example.com"}
+				err = st.item(&u)
+			}
+			defer func() {
+				if p := recover(); p != http.ErrAbortHandler {
+					t.Errorf("finish after a failed write: panic %v, want http.ErrAbortHandler", p)
+				}
+				if w.headers != 1 {
+					t.Errorf("WriteHeader called %d times, want once", w.headers)
+				}
+			}()
+			_ = st.finish(err)
+			t.Error("finish returned after a failed write")
+		})
+	}
+}
