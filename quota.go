@@ -59,6 +59,13 @@ type TenantLimits struct {
 	DefaultQuotaBytes int64
 }
 
+// Counted reports whether l has a limit that its tenant's creates count
+// against: a maximum of domains, mailboxes or total quota (a plan's name
+// and a default quota alone count nothing).
+func (l TenantLimits) Counted() bool {
+	return l.MaxDomains != 0 || l.MaxMailboxes != 0 || l.MaxQuotaBytes != 0
+}
+
 // TenantUsage is what a tenant holds, measured against its limits.
 type TenantUsage struct {
 	Domains    int64

@@ -130,12 +130,20 @@ const (
 	limitAll = limitDomains | limitMailboxes | limitQuota
 )
 
-// lockTenant takes the tenant's row before a path writes what its limits
-// bound (see store.LockTenant), so that checkLimits afterwards counts
-// every concurrent create once. Every path takes it before the domain
-// and account rows it writes, so the lock order is the same everywhere.
+// lockTenant holds the tenant's row before a path writes what its limits
+// bound, so that its limits cannot change meanwhile (see
+// store.ShareTenant), and, when the tenant has a limit to count against,
+// serialises the tenant's writers (store.SerializeTenant), so that
+// checkLimits afterwards counts every concurrent create once. The writers
+// of a tenant without limits run side by side. Every path takes it before
+// the domain and account rows it writes, so the lock order is the same
+// everywhere; the change of the limits themselves locks the row outright
+// (setTenantLimits).
 func lockTenant(ctx context.Context, tx *store.Tx, id int64) (*sb.Tenant, error) {
-	t, err := tx.LockTenant(ctx, id)
+	t, err := tx.ShareTenant(ctx, id)
+	if err == nil && t.Limits.Counted() {
+		err = tx.SerializeTenant(ctx, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock tenant %d: %w", id, err)
 	}
@@ -307,9 +315,9 @@ func (s *Service) SetTenantLimits(ctx context.Context, actor sb.Actor, name stri
 // setTenantLimits changes a tenant's limits inside tx, with the tenant's
 // row locked; the caller checked that actor may.
 func (s *Service) setTenantLimits(ctx context.Context, tx *store.Tx, actor sb.Actor, id int64, ch sb.TenantLimitsChange) (*sb.Tenant, error) {
-	t, err := lockTenant(ctx, tx, id)
+	t, err := tx.LockTenant(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lock tenant %d: %w", id, err)
 	}
 	l, err := applyLimits(t.Limits, ch)
 	if err != nil {

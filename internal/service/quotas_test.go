@@ -403,6 +403,56 @@ func TestConcurrentCreatesDoNotOvershoot(t *testing.T) {
 	})
 }
 
+// TestLimitsSetWhileCreatesRun races the creates of a tenant without
+// limits, which then run side by side, against the operator giving it a
+// limit of mailboxes: the change waits for the creates holding the tenant
+// and none deadlocks with it (a deadlock or another error fails a create),
+// and once the limit is set the next create over it is refused.
+func TestLimitsSetWhileCreatesRun(t *testing.T) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, _ sb.Actor) {
+		ctx := context.Background()
+		free := limited(t, s, "free", sb.TenantLimitsChange{})
+		for _, d := range []string{"f1.test", "f2.test"} {
+			if _, _, err := s.CreateDomain(ctx, free, sb.NewDomain{Name: d}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := s.CreateMailbox(ctx, free, sb.NewMailbox{Address: fmt.Sprintf("u%d@f%d.test", i, i%2+1), Password: "password123", Active: true, InboxSave: true})
+				if err != nil && !errors.Is(err, sb.ErrLimit) {
+					t.Errorf("create %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := s.SetTenantLimits(ctx, sb.SystemActor, "free", sb.TenantLimitsChange{MaxMailboxes: ptr(int64(3))}); err != nil {
+				t.Errorf("set limits: %v", err)
+			}
+		}()
+		close(start)
+		wg.Wait()
+		_, u, err := s.TenantUsage(ctx, free, "free")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Mailboxes < 3 {
+			t.Fatalf("the tenant holds %d mailboxes: creates under the limit of 3 were refused", u.Mailboxes)
+		}
+		if _, err := s.CreateMailbox(ctx, free, sb.NewMailbox{Address: "late@f1.test", Password: "password123", Active: true, InboxSave: true}); !isLimit(err, "max_mailboxes") {
+			t.Fatalf("a create past the new limit, with %d mailboxes: %v", u.Mailboxes, err)
+		}
+	})
+}
+
 func TestExportImportKeepsQuotas(t *testing.T) {
 	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()

@@ -21,15 +21,25 @@ func limitDest(l *sb.TenantLimits) []any {
 }
 
 // LockTenant returns a tenant's limits and, on PostgreSQL, holds its row
-// until the transaction ends, so that the creates of one tenant, which
-// count what it holds after writing, run one at a time and cannot
-// overshoot its limits together. NO KEY UPDATE leaves the foreign-key
-// checks of inserts referencing the tenant alone. SQLite's single writer
-// serialises them already.
+// against every other locker until the transaction ends: for the path that
+// changes the limits, which so waits for the writers holding ShareTenant.
+// NO KEY UPDATE leaves the foreign-key checks of inserts referencing the
+// tenant alone. SQLite's single writer serialises them already.
 func (tx *Tx) LockTenant(ctx context.Context, id int64) (*sb.Tenant, error) {
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = " FOR NO KEY UPDATE"
+	return tx.tenantLimits(ctx, id, " FOR NO KEY UPDATE")
+}
+
+// ShareTenant returns a tenant's limits and, on PostgreSQL, holds its row
+// in SHARE mode until the transaction ends: the limits cannot change under
+// a path that writes what they bound, while such paths still run side by
+// side. Those that count against a limit also take SerializeTenant.
+func (tx *Tx) ShareTenant(ctx context.Context, id int64) (*sb.Tenant, error) {
+	return tx.tenantLimits(ctx, id, " FOR SHARE")
+}
+
+func (tx *Tx) tenantLimits(ctx context.Context, id int64, lock string) (*sb.Tenant, error) {
+	if tx.dialect != Postgres {
+		lock = ""
 	}
 	var t sb.Tenant
 	var created int64
@@ -40,6 +50,21 @@ func (tx *Tx) LockTenant(ctx context.Context, id int64) (*sb.Tenant, error) {
 	}
 	t.CreatedAt = fromUnix(created)
 	return &t, nil
+}
+
+// SerializeTenant makes the writers of one tenant that hold ShareTenant
+// run one at a time from here until their transactions end, so that those
+// which count what the tenant holds after writing cannot overshoot its
+// limits together. On PostgreSQL it is an advisory lock keyed by the
+// tenant's id negated (the migrations' lock is a positive key); SQLite's
+// single writer serialises them already. It never waits for a row lock,
+// so a limit change queued on the tenant's row cannot close a cycle.
+func (tx *Tx) SerializeTenant(ctx context.Context, id int64) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.exec(ctx, "tenant", `SELECT pg_advisory_xact_lock(?)`, -id)
+	return err
 }
 
 // SetTenantLimits replaces a tenant's limits.

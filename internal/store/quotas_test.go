@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	sb "github.com/switchboard/switchboard"
@@ -70,6 +72,94 @@ func TestQuotaContract(t *testing.T) {
 		}
 		if usage(free.Email) != 0 {
 			t.Fatalf("the domain's delete left %s's usage", free.Email)
+		}
+	})
+}
+
+// TestTenantLocks checks on PostgreSQL what each tenant lock lets another
+// transaction do while it is held, with NOWAIT locks and a try of the
+// advisory lock from a second transaction, so nothing waits: ShareTenant
+// lets other writers share the row and keeps a limit change out;
+// SerializeTenant keeps the other writers of the tenant, and only them,
+// out; LockTenant keeps every locker out. SQLite's single writer
+// serialises every write transaction, so there is nothing to probe there.
+func TestTenantLocks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != store.Postgres {
+			t.Skip("SQLite serialises every writer")
+		}
+		ctx := context.Background()
+		ten, _ := seed(t, s)
+		other := &sb.Tenant{Name: "other", Role: sb.RoleTenant}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateTenant(ctx, other, "hash") }); err != nil {
+			t.Fatal(err)
+		}
+		// probe answers whether each lock on the tenant is free now, each
+		// tried in a transaction of its own (a refused NOWAIT aborts it).
+		probe := func(t *testing.T, id int64) (share, update, serial bool) {
+			t.Helper()
+			try := func(q string) (ok bool) {
+				errRollback := errors.New("probe: roll back")
+				err := s.InTx(ctx, func(tx *store.Tx) error {
+					var v any
+					err := tx.QueryRowSQL(ctx, q, id).Scan(&v)
+					if err != nil && !strings.Contains(err.Error(), "55P03") { // lock_not_available
+						return err
+					}
+					ok = err == nil && v != false
+					return errRollback
+				})
+				if err != errRollback {
+					t.Fatalf("%s: %v", q, err)
+				}
+				return ok
+			}
+			return try(`SELECT id FROM tenants WHERE id = ? FOR SHARE NOWAIT`),
+				try(`SELECT id FROM tenants WHERE id = ? FOR NO KEY UPDATE NOWAIT`),
+				try(`SELECT pg_try_advisory_xact_lock(-?::bigint)`)
+		}
+		type free struct{ share, update, serial bool }
+		for _, tc := range []struct {
+			name      string
+			hold      func(tx *store.Tx) error
+			tenant    free // while it is held
+			neighbour free
+		}{
+			{"ShareTenant", func(tx *store.Tx) error { _, err := tx.ShareTenant(ctx, ten.ID); return err },
+				free{share: true, serial: true}, free{true, true, true}},
+			{"ShareTenant+SerializeTenant", func(tx *store.Tx) error {
+				if _, err := tx.ShareTenant(ctx, ten.ID); err != nil {
+					return err
+				}
+				return tx.SerializeTenant(ctx, ten.ID)
+			}, free{share: true}, free{true, true, true}},
+			{"LockTenant", func(tx *store.Tx) error { _, err := tx.LockTenant(ctx, ten.ID); return err },
+				free{serial: true}, free{true, true, true}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				err := s.InTx(ctx, func(tx *store.Tx) error {
+					if err := tc.hold(tx); err != nil {
+						return err
+					}
+					if got := (free{}); true {
+						got.share, got.update, got.serial = probe(t, ten.ID)
+						if got != tc.tenant {
+							t.Errorf("while held, the tenant's locks free: %+v, want %+v", got, tc.tenant)
+						}
+						got.share, got.update, got.serial = probe(t, other.ID)
+						if got != tc.neighbour {
+							t.Errorf("while held, another tenant's locks free: %+v, want %+v", got, tc.neighbour)
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s, u, a := probe(t, ten.ID); !s || !u || !a {
+					t.Errorf("after commit, the tenant's locks free: share %v, update %v, serial %v", s, u, a)
+				}
+			})
 		}
 	})
 }
