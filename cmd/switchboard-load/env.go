@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver, for the schema of a --database run
@@ -38,12 +40,13 @@ type env struct {
 	svc          *service.Service
 
 	tenant, password string
-	token            string // mail admin Auth-token of the tenant
-	session          string // JSON-RPC session of the tenant
-	apiKey           string // x-api-key of an admin account
-	listDomain       int64  // the domain holding cfg.Accounts accounts
-	createDomain     int64  // the domain account creation fills
-	createName       string // its name
+	token            string                 // mail admin Auth-token of the tenant
+	session          string                 // JSON-RPC session of the tenant
+	apiKey           string                 // x-api-key of an admin account
+	listDomain       int64                  // the domain holding cfg.Accounts accounts
+	createDomain     int64                  // the domain account creation fills
+	createName       string                 // its name
+	page             atomic.Pointer[[]byte] // users' first page, as Switchboard wrote it
 
 	progress io.Writer // seeding's progress line
 	closers  []func() error
@@ -100,19 +103,56 @@ func start(ctx context.Context, cfg Config, progress io.Writer) (_ *env, err err
 	if e.url, err = e.serve(api); err != nil {
 		return nil, err
 	}
-	if e.bareURL, err = e.serve(http.HandlerFunc(bare)); err != nil {
+	if e.bareURL, err = e.serve(http.HandlerFunc(e.bare)); err != nil {
 		return nil, err
 	}
 	if err := e.seed(ctx, cfg, progress); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
+	if err := e.fetchPage(ctx); err != nil {
+		return nil, fmt.Errorf("users' first page: %w", err)
+	}
 	return e, nil
 }
 
+// usersPage is the address of the users scenario's page.
+func (e *env) usersPage() string { return fmt.Sprintf("%s/users/%d?limit=100", e.url, e.listDomain) }
+
+// fetchPage keeps the users scenario's page for bare-page.
+func (e *env) fetchPage(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.usersPage(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Auth-token", e.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
+	}
+	e.page.Store(&body)
+	return nil
+}
+
 // bare is the floor every GET scenario is compared with: a plain handler
-// writing a small JSON answer.
-func bare(w http.ResponseWriter, _ *http.Request) {
+// writing a small JSON answer. At /page it writes users' first page as
+// Switchboard wrote it, with the same headers and in one write, as
+// Switchboard writes a page.
+func (e *env) bare(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	if p := e.page.Load(); r.URL.Path == "/page" && p != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Length", strconv.Itoa(len(*p)))
+		w.Write(*p)
+		return
+	}
 	io.WriteString(w, `{"domains":[{"id":1,"name":"example.com","users_count":5}]}`)
 }
 

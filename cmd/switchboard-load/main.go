@@ -85,16 +85,19 @@ const (
 	scBare    = "bare"
 	scDomains = "domains"
 	scUsers   = "users"
-	scMe      = "me"
-	scRPC     = "rpc"
-	scCreate  = "create"
-	scBig     = "big"
+	// scBarePage is the bare handler writing the bytes of users' page: what
+	// the transfer of the page alone costs.
+	scBarePage = "bare-page"
+	scMe       = "me"
+	scRPC      = "rpc"
+	scCreate   = "create"
+	scBig      = "big"
 )
 
-var allScenarios = []string{scBare, scDomains, scUsers, scMe, scRPC, scCreate, scBig}
+var allScenarios = []string{scBare, scDomains, scUsers, scBarePage, scMe, scRPC, scCreate, scBig}
 
 // defaultScenarios leaves out the big list, whose seed takes a while.
-var defaultScenarios = []string{scBare, scDomains, scUsers, scMe, scRPC, scCreate}
+var defaultScenarios = []string{scBare, scDomains, scUsers, scBarePage, scMe, scRPC, scCreate}
 
 // ParseFlags reads the command line.
 func ParseFlags(args []string, stderr io.Writer) (Config, error) {

@@ -78,7 +78,7 @@ func TestLoadToolPrintsASaneTableWithWrk(t *testing.T) {
 // accounts, and its Markdown table, whose caption names client.
 func checkTable(t *testing.T, res *Result, client string) {
 	t.Helper()
-	want := []string{scBare, scDomains, scUsers, scMe, scRPC, scCeiling, scCreate, "big-first-page", "big-stream"}
+	want := []string{scBare, scDomains, scUsers, scBarePage, scMe, scRPC, scCeiling, scCreate, "big-first-page", "big-stream"}
 	if len(res.Rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %+v", len(res.Rows), len(want), res.Rows)
 	}
@@ -92,7 +92,7 @@ func checkTable(t *testing.T, res *Result, client string) {
 	}
 	for _, r := range res.Rows {
 		switch r.Scenario {
-		case scDomains, scUsers, scMe, scRPC, scCreate:
+		case scDomains, scUsers, scBarePage, scMe, scRPC, scCreate:
 			if !(r.Ratio > 0) {
 				t.Errorf("%s: ratio %v, want a positive number", r.Scenario, r.Ratio)
 			}

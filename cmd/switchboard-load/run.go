@@ -194,8 +194,10 @@ func (e *env) specs(cfg Config, c client) []spec {
 		case scDomains:
 			out = append(out, getSpec(name, e.url+"/domains", "GET /domains, Auth-token, 10 domains", "Auth-token", e.token))
 		case scUsers:
-			url := fmt.Sprintf("%s/users/%d?limit=100", e.url, e.listDomain)
-			out = append(out, getSpec(name, url, fmt.Sprintf("GET /users/{id}?limit=100, first page of %d", cfg.Accounts), "Auth-token", e.token))
+			out = append(out, getSpec(name, e.usersPage(), fmt.Sprintf("GET /users/{id}?limit=100, first page of %d", cfg.Accounts), "Auth-token", e.token))
+		case scBarePage:
+			out = append(out, getSpec(name, e.bareURL+"/page",
+				fmt.Sprintf("net/http handler writing users' page as it is (%d bytes), same client", len(*e.page.Load()))))
 		case scMe:
 			out = append(out, getSpec(name, e.url+"/api/accounts/me", "GET /api/accounts/me, x-api-key",
 				"x-api-key", e.apiKey, "Accept", "application/json"))
