@@ -14,6 +14,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 	"github.com/switchboard/switchboard/internal/store/storetest"
@@ -93,6 +94,47 @@ func BenchmarkGetDomains(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				get(b, e.c, e.url+"/domains", e.token)
+			}
+		})
+	}
+}
+
+// BenchmarkRPCDomainList: JSON-RPC domain.list with an HPLS-AUTH session,
+// ten domains, as the load tool's rpc scenario calls it.
+func BenchmarkRPCDomainList(b *testing.B) {
+	for _, backend := range storetest.Backends() {
+		b.Run(backend.Name, func(b *testing.B) {
+			st := storetest.Open(b, backend)
+			svc, _ := testenv.Service(b, st, func(cfg *service.Config) { cfg.Hasher = auth.NewHasher(auth.TestParams) })
+			url := testenv.Serve(b, httpapi.New(httpapi.Config{Services: svc, JSONRPC: jsonrpc.NewAPI(svc, nil)}))
+			ctx := context.Background()
+			if _, err := svc.CreateTenant(ctx, sb.SystemActor, "acme", "bench-password", sb.RoleTenant); err != nil {
+				b.Fatal(err)
+			}
+			e := &benchEnv{svc: svc}
+			for i := range 10 {
+				e.domain(b, fmt.Sprintf("d%d.example", i))
+			}
+			session, _, err := svc.OpenSession(ctx, "acme", "bench-password", "127.0.0.1")
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+			const body = `{"jsonrpc":"2.0","id":1,"method":"domain.list","params":{}}`
+			b.ResetTimer()
+			for b.Loop() {
+				req, _ := http.NewRequest("POST", url+"/v1/", strings.NewReader(body))
+				req.Header.Set("HPLS-AUTH", session)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := c.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 || !strings.Contains(string(out), `"result"`) {
+					b.Fatalf("status %d: %s", res.StatusCode, out)
+				}
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package jsonrpc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -75,6 +76,76 @@ func BenchmarkEnvelope(b *testing.B) {
 		s.ServeHTTP(w, r)
 		if w.Code != 200 {
 			b.Fatal(w.Code)
+		}
+	}
+}
+
+// envelopeCases are Request objects whose members readEnvelope must read
+// as encoding/json does: repeated members, whitespace everywhere, nested
+// values holding braces and quotes in strings, every kind of value, and
+// escaped member names (left to encoding/json).
+var envelopeCases = []string{
+	`{}`,
+	` { } `,
+	`{"jsonrpc":"2.0","id":1,"method":"domain.list","params":{}}`,
+	"{\n\t\"jsonrpc\" : \"2.0\" ,\r\n \"method\"\t:\"x\" , \"id\" : null }",
+	`{"id":1,"id":"two","id":[3]}`,
+	`{"params":{"a":"}","b":["]",{"c":"\"{"}]},"method":"m"}`,
+	`{"params":[1,2,[3,{"x":[]}]],"id":-1.5e+3}`,
+	`{"id":true,"jsonrpc":false,"method":null,"params":0}`,
+	`{"other":{"id":2},"id":3}`,
+	`{"\u0069d":1,"method":"m"}`,
+	`{"id":1,"\u0069d":2}`,
+	`{"me\thod":"x","method\"":"y"}`,
+	`{"id":"\"\\\u00e9"}`,
+	`{"method":"\u0064omain.list"}`,
+	"{\"id\":\"\xff\xfe\"}",
+	`{"ID":1,"Method":"m","JSONRPC":"2.0"}`,
+	`{"params":""}`,
+}
+
+// FuzzEnvelope checks readEnvelope against encoding/json's map on any
+// valid JSON object: the same members, byte for byte, whenever readEnvelope
+// answers; and that it answers whenever no member name holds an escape.
+func FuzzEnvelope(f *testing.F) {
+	for _, c := range envelopeCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		raw = trimSpace(raw)
+		if len(raw) == 0 || raw[0] != '{' || !json.Valid(raw) {
+			return
+		}
+		want, _ := envelopeOfMap(raw)
+		got, ok := readEnvelope(raw)
+		if !ok {
+			if !bytes.Contains(raw, []byte(`\`)) {
+				t.Fatalf("%q: left to encoding/json without an escape", raw)
+			}
+			return
+		}
+		if got.hasID != want.hasID || !bytes.Equal(got.id, want.id) || !bytes.Equal(got.version, want.version) ||
+			!bytes.Equal(got.method, want.method) || !bytes.Equal(got.params, want.params) {
+			t.Fatalf("%q:\n got %+v\nwant %+v", raw, got, want)
+		}
+	})
+}
+
+// TestEnvelopeOfEveryCase runs the fuzz target's seeds, and checks that
+// readEnvelope itself answered for those without an escaped name.
+func TestEnvelopeOfEveryCase(t *testing.T) {
+	for _, c := range envelopeCases {
+		raw := trimSpace([]byte(c))
+		want, _ := envelopeOfMap(raw)
+		got, ok := readEnvelope(raw)
+		escaped := strings.Contains(c, `{"\u`) || strings.Contains(c, `,"\u`) || strings.Contains(c, `"me\thod"`)
+		if ok == escaped {
+			t.Errorf("%s: readEnvelope answered %v", c, ok)
+			continue
+		}
+		if ok && (got.hasID != want.hasID || string(got.id) != string(want.id) || string(got.version) != string(want.version) ||
+			string(got.method) != string(want.method) || string(got.params) != string(want.params)) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c, got, want)
 		}
 	}
 }

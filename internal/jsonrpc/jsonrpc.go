@@ -198,24 +198,28 @@ func (s *Server) serveOne(ctx context.Context, base Request, raw json.RawMessage
 	invalid := func(id json.RawMessage, msg string) *response {
 		return errorResponse(id, &Error{Code: CodeInvalidRequest, Message: "Invalid Request: " + msg})
 	}
-	var m map[string]json.RawMessage
-	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+	if len(raw) == 0 || raw[0] != '{' {
 		return invalid(nil, "not an object")
 	}
-	idRaw, hasID := m["id"]
-	id, ok := validID(idRaw)
-	if hasID && !ok {
+	env, ok := readEnvelope(raw)
+	if !ok {
+		if env, ok = envelopeOfMap(raw); !ok {
+			return invalid(nil, "not an object")
+		}
+	}
+	id, ok := validID(env.id)
+	if env.hasID && !ok {
 		return invalid(nil, "id must be a string, a number or null")
 	}
-	if version, ok := jsonString(m["jsonrpc"]); !ok || version != "2.0" {
+	if version, ok := jsonString(env.version); !ok || version != "2.0" {
 		return invalid(id, `jsonrpc must be "2.0"`)
 	}
-	method, ok := jsonString(m["method"])
+	method, ok := jsonString(env.method)
 	if !ok {
 		return invalid(id, "method must be a string")
 	}
-	notification := !hasID
-	params, perr := normalizeParams(m["params"])
+	notification := !env.hasID
+	params, perr := normalizeParams(env.params)
 	if perr != nil {
 		if notification {
 			return nil
@@ -240,6 +244,17 @@ func (s *Server) serveOne(ctx context.Context, base Request, raw json.RawMessage
 		return errorResponse(id, rerr)
 	}
 	return &response{JSONRPC: "2.0", Result: result, ID: id}
+}
+
+// envelopeOfMap reads the members of raw through encoding/json: for the
+// member names readEnvelope leaves to it.
+func envelopeOfMap(raw []byte) (envelope, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return envelope{}, false
+	}
+	id, hasID := m["id"]
+	return envelope{id: id, hasID: hasID, version: m["jsonrpc"], method: m["method"], params: m["params"]}, true
 }
 
 // call runs h and turns its outcome into a marshalled result or an error
