@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,5 +113,73 @@ func TestListsReadInChunksWithoutHoldingAConnection(t *testing.T) {
 				})
 			}
 		}
+	})
+}
+
+// TestConcurrentWalksKeepTheirOwnRows walks two domains' mailboxes from
+// eight goroutines at once, whole and by pages, long lists (past a chunk)
+// and short: the walks share pooled row buffers one after another, and
+// every walk must see exactly its domain's rows, in order, each once.
+func TestConcurrentWalksKeepTheirOwnRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ten, a := seed(t, s)
+		b := &sb.Domain{Name: "b.example", TenantID: ten.ID, CreatedAt: when}
+		sizes := map[int64]int{a.ID: 1500, 0: 40}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateDomain(ctx, b); err != nil {
+				return err
+			}
+			sizes[b.ID] = sizes[0]
+			delete(sizes, 0)
+			for _, d := range []*sb.Domain{a, b} {
+				var bulk []store.BulkAccount
+				for i := range sizes[d.ID] {
+					bulk = append(bulk, store.BulkAccount{Local: fmt.Sprintf("u%04d", i), Email: fmt.Sprintf("u%04d@%s", i, d.Name)})
+				}
+				if err := tx.BulkInsertAccounts(ctx, d.ID, "h", when, bulk); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[int64]string{a.ID: a.Name, b.ID: b.Name}
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 20 {
+					d := a.ID
+					if (g+i)%2 == 1 {
+						d = b.ID
+					}
+					page := sb.Page{Limit: []int{0, 7, 100}[i%3]}
+					want := sizes[d]
+					if page.Limit > 0 {
+						want = min(want, page.Limit)
+					}
+					n := 0
+					err := s.Read().EachMailboxUsage(ctx, d, page, func(u sb.MailboxUsage) error {
+						if u.DomainID != d || u.Email != fmt.Sprintf("u%04d@%s", n, names[d]) {
+							return fmt.Errorf("row %d of domain %d: %+v", n, d, u)
+						}
+						n++
+						return nil
+					})
+					if err == nil && n != want {
+						err = fmt.Errorf("domain %d, limit %d: %d rows, want %d", d, page.Limit, n, want)
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
 	})
 }
