@@ -96,7 +96,8 @@ func TestTenantLocks(t *testing.T) {
 		}
 		// probe answers whether each lock on the tenant is free now, each
 		// tried in a transaction of its own (a refused NOWAIT aborts it).
-		probe := func(t *testing.T, id int64) (share, update, serial bool) {
+		type free struct{ share, update, serial bool }
+		probe := func(t *testing.T, id int64) free {
 			t.Helper()
 			try := func(q string) (ok bool) {
 				errRollback := errors.New("probe: roll back")
@@ -114,11 +115,12 @@ func TestTenantLocks(t *testing.T) {
 				}
 				return ok
 			}
-			return try(`SELECT id FROM tenants WHERE id = ? FOR SHARE NOWAIT`),
-				try(`SELECT id FROM tenants WHERE id = ? FOR NO KEY UPDATE NOWAIT`),
-				try(`SELECT pg_try_advisory_xact_lock(-?::bigint)`)
+			return free{
+				share:  try(`SELECT id FROM tenants WHERE id = ? FOR SHARE NOWAIT`),
+				update: try(`SELECT id FROM tenants WHERE id = ? FOR NO KEY UPDATE NOWAIT`),
+				serial: try(`SELECT pg_try_advisory_xact_lock(-?::bigint)`),
+			}
 		}
-		type free struct{ share, update, serial bool }
 		for _, tc := range []struct {
 			name      string
 			hold      func(tx *store.Tx) error
@@ -141,23 +143,19 @@ func TestTenantLocks(t *testing.T) {
 					if err := tc.hold(tx); err != nil {
 						return err
 					}
-					if got := (free{}); true {
-						got.share, got.update, got.serial = probe(t, ten.ID)
-						if got != tc.tenant {
-							t.Errorf("while held, the tenant's locks free: %+v, want %+v", got, tc.tenant)
-						}
-						got.share, got.update, got.serial = probe(t, other.ID)
-						if got != tc.neighbour {
-							t.Errorf("while held, another tenant's locks free: %+v, want %+v", got, tc.neighbour)
-						}
+					if got := probe(t, ten.ID); got != tc.tenant {
+						t.Errorf("while held, the tenant's locks free: %+v, want %+v", got, tc.tenant)
+					}
+					if got := probe(t, other.ID); got != tc.neighbour {
+						t.Errorf("while held, another tenant's locks free: %+v, want %+v", got, tc.neighbour)
 					}
 					return nil
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if s, u, a := probe(t, ten.ID); !s || !u || !a {
-					t.Errorf("after commit, the tenant's locks free: share %v, update %v, serial %v", s, u, a)
+				if got := probe(t, ten.ID); got != (free{true, true, true}) {
+					t.Errorf("after commit, the tenant's locks free: %+v, want all", got)
 				}
 			})
 		}
