@@ -81,20 +81,28 @@ func (tx *Tx) EachDomain(ctx context.Context, tenantID int64, page sb.Page, fn f
 
 // readChunk appends the rows of one chunk's query to chunk: from the read
 // cache while the database has not changed since it kept them (see
-// readCache), from the database otherwise.
-func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, scan func(rowScanner) (T, error), chunk []T) ([]T, error) {
+// readCache), from the database otherwise. plain is plainRows(T): such a
+// chunk is kept and copied back whole, other rows are kept as columns and
+// replayed through scan. Either way scan must be a function of the row
+// alone, as the cache's rows are of the database alone.
+func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, scan func(rowScanner) (T, error), chunk []T, plain bool) ([]T, error) {
 	var key string
 	var hdr walHeader
 	keepable := false
 	if tx.cache != nil {
 		var cacheable bool
 		if key, cacheable = tx.cache.key(q, args); cacheable {
-			var kept [][]any
+			var kept any
 			var hit bool
 			kept, hdr, keepable, hit = tx.cache.get(key)
 			if hit {
-				if out, ok := replay(kept, scan, chunk); ok {
-					return out, nil
+				switch kept := kept.(type) {
+				case []T:
+					return append(chunk, kept...), nil
+				case [][]any:
+					if out, ok := replay(kept, scan, chunk); ok {
+						return out, nil
+					}
 				}
 			}
 		}
@@ -103,7 +111,8 @@ func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, s
 	if err != nil {
 		return chunk, err
 	}
-	rec := &recorder{rows: rows, ok: keepable}
+	start := len(chunk)
+	rec := &recorder{rows: rows, ok: keepable && !plain}
 	err = each(rows, what, func(*sql.Rows) error {
 		v, err := scan(rec)
 		if err == nil {
@@ -111,7 +120,11 @@ func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, s
 		}
 		return err
 	})
-	if err == nil && rec.ok {
+	switch {
+	case err != nil:
+	case keepable && plain:
+		putChunk(tx.cache, key, hdr, chunk[start:])
+	case rec.ok:
 		tx.cache.put(key, hdr, rec.kept)
 	}
 	return chunk, err
@@ -120,12 +133,13 @@ func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, s
 // replay scans kept rows; ok is false when one does not fit scan's
 // destinations (then the chunk is read from the database).
 func replay[T any](kept [][]any, scan func(rowScanner) (T, error), chunk []T) ([]T, bool) {
+	start := len(chunk)
 	var row keptRow // one for the chunk: a row made an interface each time was an allocation per row
 	for _, r := range kept {
 		row = r
 		v, err := scan(&row)
 		if err != nil {
-			return chunk[:0], false
+			return chunk[:start], false
 		}
 		chunk = append(chunk, v)
 	}
@@ -148,17 +162,24 @@ func each(rows *sql.Rows, what string, fn func(*sql.Rows) error) error {
 	return classify(what, rows.Err())
 }
 
-// chunkPools holds eachChunk's buffers, one *sync.Pool of *[]T per row
-// type T.
+// chunkPools holds what eachChunk knows of each row type T: a
+// *chunkType.
 var chunkPools sync.Map
 
-func chunkPool[T any]() *sync.Pool {
+// chunkType is a row type's pool of *[]T buffers and whether its rows are
+// plain (plainRows).
+type chunkType struct {
+	sync.Pool
+	plain bool
+}
+
+func chunkPool[T any]() *chunkType {
 	t := reflect.TypeFor[T]()
 	if p, ok := chunkPools.Load(t); ok {
-		return p.(*sync.Pool)
+		return p.(*chunkType)
 	}
-	p, _ := chunkPools.LoadOrStore(t, new(sync.Pool))
-	return p.(*sync.Pool)
+	p, _ := chunkPools.LoadOrStore(t, &chunkType{plain: plainRows(t)})
+	return p.(*chunkType)
 }
 
 // chunkRows is how many rows eachChunk reads per query.
@@ -203,7 +224,7 @@ func eachChunk[T any](ctx context.Context, tx *Tx, what string, page sb.Page,
 		}
 		q, args := query(after, limit)
 		var err error
-		if chunk, err = readChunk(ctx, tx, what, q, args, scan, chunk[:0]); err != nil {
+		if chunk, err = readChunk(ctx, tx, what, q, args, scan, chunk[:0], pool.plain); err != nil {
 			return err
 		}
 		for _, v := range chunk {

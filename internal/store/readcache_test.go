@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"testing"
+	"time"
+
+	sb "github.com/switchboard/switchboard"
 )
 
 // Keys spell the argument's type and length: no two different calls share
@@ -194,5 +198,97 @@ func TestReadCacheKeepsItsIndexFile(t *testing.T) {
 	commit(`INSERT INTO t VALUES (2)`)
 	if after, ok := c.version(); !ok || after == before {
 		t.Fatalf("a commit by a new connection did not move the header the cache reads (ok %v)", ok)
+	}
+}
+
+// Rows whose values are all values, down to their fields, are kept as a
+// chunk and copied back whole; a row with anything a reader could change
+// in place for the next reader is replayed.
+func TestPlainRows(t *testing.T) {
+	type inner struct {
+		N    int64
+		Name string
+	}
+	for _, c := range []struct {
+		typ  reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[sb.MailboxUsage](), true},
+		{reflect.TypeFor[sb.Domain](), true}, // a time.Time is a value
+		{reflect.TypeFor[struct {
+			A [2]inner
+			B float64
+			C bool
+		}](), true},
+		{reflect.TypeFor[int64](), true},
+		{reflect.TypeFor[sb.Alias](), false},   // its destinations are a slice
+		{reflect.TypeFor[sb.Account](), false}, // its forwards are a slice
+		{reflect.TypeFor[struct{ P *int64 }](), false},
+		{reflect.TypeFor[struct{ M map[string]int }](), false},
+		{reflect.TypeFor[struct{ B []byte }](), false},
+		{reflect.TypeFor[struct{ I any }](), false},
+		{reflect.TypeFor[struct{ A [1]*int }](), false},
+		{reflect.TypeFor[struct{ In struct{ S []string } }](), false},
+	} {
+		if got := plainRows(c.typ); got != c.want {
+			t.Errorf("plainRows(%v) = %v, want %v", c.typ, got, c.want)
+		}
+	}
+}
+
+// A plain chunk is kept as a copy: the walk's own buffer, cleared after
+// it, is not what the cache holds, and the second walk is answered from
+// the chunk with the same rows.
+func TestPlainChunkKept(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+t.TempDir()+"/switchboard.db", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ten := &sb.Tenant{Name: "acme", Role: sb.RoleTenant, CreatedAt: time.Now()}
+	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.CreateTenant(ctx, ten, "hash"); err != nil {
+			return err
+		}
+		for _, name := range []string{"a.example", "b.example", "c.example"} {
+			if err := tx.CreateDomain(ctx, &sb.Domain{Name: name, TenantID: ten.ID, CreatedAt: time.Unix(1_700_000_000, 0).UTC()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := func() []sb.Domain {
+		var out []sb.Domain
+		if err := s.Read().EachDomain(ctx, ten.ID, sb.Page{Limit: 10}, func(d sb.Domain) error { out = append(out, d); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := walk()
+	hits, _, _ := s.ReadCacheStats()
+	second := walk()
+	if h, _, _ := s.ReadCacheStats(); h != hits+1 {
+		t.Fatalf("the second walk made %d hits, want 1", h-hits)
+	}
+	if len(first) != 3 || !reflect.DeepEqual(first, second) {
+		t.Fatalf("first walk %+v, second %+v", first, second)
+	}
+	s.cache.mu.Lock()
+	defer s.cache.mu.Unlock()
+	var chunks int
+	for _, v := range s.cache.rows {
+		if kept, ok := v.([]sb.Domain); ok {
+			chunks++
+			if !reflect.DeepEqual(kept, first) {
+				t.Errorf("the cache holds %+v, want %+v", kept, first)
+			}
+		}
+	}
+	if chunks != 1 {
+		t.Errorf("the cache holds %d chunks of domains, want 1", chunks)
 	}
 }
