@@ -23,6 +23,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/jsonlog"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/logbuf"
 	"github.com/switchboard/switchboard/internal/panel"
@@ -96,7 +97,7 @@ func start(ctx context.Context, cfg Config, progress io.Writer) (_ *env, err err
 	e.closers = append(e.closers, func() error {
 		return errors.Join(logOut.Close(), logFile.Close(), os.Remove(logFile.Name()))
 	})
-	logger := slog.New(logOut.Urgent(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}), slog.LevelWarn))
+	logger := slog.New(logOut.Urgent(jsonlog.New(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}), slog.LevelWarn))
 	e.svc = service.New(service.Config{Store: e.st, Logger: logger, Hasher: auth.NewHasher(e.params), Seal: box})
 	api := httpapi.New(httpapi.Config{Services: e.svc, Logger: logger, JSONRPC: jsonrpc.NewAPI(e.svc, logger),
 		Panel: panel.New(panel.Config{Services: e.svc, Logger: logger})})

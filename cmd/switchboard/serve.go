@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/jsonlog"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/logbuf"
 	"github.com/switchboard/switchboard/internal/panel"
@@ -204,7 +205,7 @@ type app struct {
 func (a *app) Open(ctx context.Context) error {
 	cfg := a.cfg
 	a.logOut = logbuf.New(a.stderr, cfg.logFlush)
-	a.logger = slog.New(a.logOut.Urgent(slog.NewJSONHandler(a.logOut, &slog.HandlerOptions{Level: cfg.logLevel}), slog.LevelWarn))
+	a.logger = slog.New(a.logOut.Urgent(jsonlog.New(a.logOut, &slog.HandlerOptions{Level: cfg.logLevel}), slog.LevelWarn))
 	box, err := cfg.store.seal()
 	if err != nil {
 		return err
