@@ -196,6 +196,62 @@ func TestDeactivationRevokesEveryLogin(t *testing.T) {
 	})
 }
 
+// A mailbox and an alias created at once at one address: one of them is
+// created, the other is a conflict, and the address is one or the other,
+// on both databases (the INSERT of a mailbox checks the aliases itself,
+// under the domain's lock).
+func TestConcurrentMailboxAndAliasOfOneAddress(t *testing.T) {
+	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
+		ctx := context.Background()
+		const addresses = 12
+		var wg sync.WaitGroup
+		mailboxErrs := make([]error, addresses)
+		aliasErrs := make([]error, addresses)
+		for i := range addresses {
+			addr := fmt.Sprintf("both%d@a.test", i)
+			wg.Go(func() {
+				_, mailboxErrs[i] = s.CreateMailbox(ctx, acme, sb.NewMailbox{Address: addr, Password: "race-password", Active: true, InboxSave: true})
+			})
+			wg.Go(func() {
+				_, aliasErrs[i] = s.CreateAlias(ctx, acme, sb.DomainRef{}, addr, []string{"dest@elsewhere.test"})
+			})
+		}
+		wg.Wait()
+		var mailboxes, aliases int
+		for i := range addresses {
+			m, a := mailboxErrs[i], aliasErrs[i]
+			if (m == nil) == (a == nil) {
+				t.Errorf("address %d: mailbox %v, alias %v: want exactly one created", i, m, a)
+				continue
+			}
+			if m == nil {
+				mailboxes++
+				if sb.ErrorCode(a) != sb.ECONFLICT {
+					t.Errorf("address %d: the alias after the mailbox: %v, want a conflict", i, a)
+				}
+			} else {
+				aliases++
+				if sb.ErrorCode(m) != sb.ECONFLICT || !strings.Contains(sb.ErrorMessage(m), "is already an alias") {
+					t.Errorf("address %d: the mailbox after the alias: %v, want the alias conflict", i, m)
+				}
+			}
+		}
+		listed := 0
+		if err := s.ListAliases(ctx, acme, sb.DomainRef{Name: "a.test"}, sb.Page{}, func(a sb.Alias) error {
+			if strings.HasPrefix(a.Email, "both") {
+				listed++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if listed != aliases {
+			t.Errorf("%d aliases listed, %d created", listed, aliases)
+		}
+		t.Logf("%d mailboxes and %d aliases created first", mailboxes, aliases)
+	})
+}
+
 func TestConcurrentCreatesOfOneAddress(t *testing.T) {
 	eachService(t, service.Config{}, func(t *testing.T, s *service.Service, _ *testenv.Clock, acme sb.Actor) {
 		ctx := context.Background()

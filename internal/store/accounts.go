@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -103,21 +104,21 @@ func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, c Credentials) e
 	if err := tx.lockAddresses(ctx, a.DomainID); err != nil {
 		return err
 	}
-	taken, err := tx.exists(ctx, "account "+a.Email, `SELECT 1 FROM aliases WHERE email = ?`, a.Email)
-	if err != nil {
-		return err
-	}
-	if taken {
-		return &sb.Error{Code: sb.ECONFLICT, Field: "email", Message: "address " + a.Email + " is already an alias", Err: ErrAddressIsAlias}
-	}
-	err = tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
+	// The INSERT checks the aliases itself: one statement fewer under the
+	// domain's lock (taken by its own statement before, so that the check
+	// reads after the lock, as a separate SELECT did).
+	err := tx.queryRow(ctx, `INSERT INTO accounts (domain_id, local, email, password_hash, ha1_md5, ha1_sha256, active,
 			contact_email, phone, activated, admin, created_at, updated_at,
 			quota_bytes, quota_messages, quota_plan, quota_extra_bytes, first_name, last_name, forwards, inboxsave)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE NOT EXISTS (SELECT 1 FROM aliases WHERE email = ?) RETURNING id`,
 		a.DomainID, a.Local, a.Email, c.Hash, nullable(c.HA1MD5), nullable(c.HA1SHA256), a.Active,
 		nullable(a.ContactEmail), nullable(a.Phone), a.Activated, a.Admin, unix(a.CreatedAt), unix(a.UpdatedAt),
 		a.Quota.Bytes, a.Quota.Messages, a.Quota.Plan, a.Quota.ExtraBytes,
-		a.FirstName, a.LastName, strings.Join(a.Forwards, ","), a.InboxSave).Scan(&a.ID)
+		a.FirstName, a.LastName, strings.Join(a.Forwards, ","), a.InboxSave, a.Email).Scan(&a.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &sb.Error{Code: sb.ECONFLICT, Field: "email", Message: "address " + a.Email + " is already an alias", Err: ErrAddressIsAlias}
+	}
 	return classify("account "+a.Email, err)
 }
 
