@@ -22,15 +22,26 @@ import (
 const MaxBuffer = 64 << 10
 
 // Writer is an io.Writer that batches what it is given; safe for
-// concurrent use. Each Write is kept whole: lines never interleave.
+// concurrent use. Each Write is kept whole: lines never interleave, and
+// batches go out in the order their lines came.
+//
+// A batch is written outside the lock that Write takes to keep a line:
+// the full buffer is swapped for the spare one, and only the goroutine
+// that swapped it waits for the write. Under that lock, a batch's write
+// system call held every other request's access line behind it for as
+// long as the call, and the goroutine back from it could wait for a
+// processor for a scheduler slice on a busy machine.
 type Writer struct {
 	out   io.Writer
 	every time.Duration
 
 	mu     sync.Mutex
 	buf    []byte
+	spare  []byte      // a written batch's buffer, for the next one
 	timer  *time.Timer // armed while buf holds something
 	closed bool
+
+	outMu sync.Mutex // held to write to out: taken under mu, so batches go out in order
 }
 
 // New returns a Writer writing to out at most every interval; an interval
@@ -49,57 +60,99 @@ func New(out io.Writer, every time.Duration) *Writer {
 // batch it had to write first, or of p's own write.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed || w.every <= 0 {
+		w.outMu.Lock()
+		w.mu.Unlock()
+		defer w.outMu.Unlock()
 		return w.out.Write(p)
 	}
-	var err error
 	if len(w.buf)+len(p) > MaxBuffer {
-		err = w.flushLocked()
+		batch := w.take()
 		if len(p) > MaxBuffer {
+			// Written after the batch, with the same hold on out.
+			w.mu.Unlock()
+			err := w.writeOut(batch)
 			n, werr := w.out.Write(p)
+			w.done(batch)
 			return n, errors.Join(err, werr)
 		}
+		w.keep(p)
+		w.mu.Unlock()
+		err := w.writeOut(batch)
+		w.done(batch)
+		return len(p), err
 	}
+	w.keep(p)
+	w.mu.Unlock()
+	return len(p), nil
+}
+
+// keep appends p to the batch; mu is held.
+func (w *Writer) keep(p []byte) {
 	if len(w.buf) == 0 {
 		w.timer.Reset(w.every)
+		if w.buf == nil {
+			w.buf, w.spare = w.spare, nil
+		}
 	}
 	w.buf = append(w.buf, p...)
-	return len(p), err
 }
 
-// Flush writes what is kept now.
-func (w *Writer) Flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.flushLocked()
-}
-
-// flushLocked writes the batch; one that fails is dropped, as a line
-// written alone would have been.
-func (w *Writer) flushLocked() error {
-	if len(w.buf) == 0 {
-		return nil
-	}
+// take removes the batch from the buffer and takes outMu, in the order
+// batches were taken; mu is held, and the caller writes the batch with
+// writeOut and then releases outMu.
+func (w *Writer) take() []byte {
+	batch := w.buf
+	w.buf = nil
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-	_, err := w.out.Write(w.buf)
-	// A burst's buffer is not kept for ever.
-	if cap(w.buf) > 2*MaxBuffer {
-		w.buf = nil
-	} else {
-		w.buf = w.buf[:0]
+	w.outMu.Lock()
+	return batch
+}
+
+// writeOut writes a batch (outMu is held); one that fails is dropped, as
+// a line written alone would have been.
+func (w *Writer) writeOut(batch []byte) error {
+	if len(batch) == 0 {
+		return nil
 	}
+	_, err := w.out.Write(batch)
 	return err
+}
+
+// done releases outMu after a batch's write and keeps the batch's buffer
+// as the spare. mu is taken after outMu is released: take holds mu while
+// it waits for outMu.
+func (w *Writer) done(batch []byte) {
+	w.outMu.Unlock()
+	if batch == nil || cap(batch) > 2*MaxBuffer { // a burst's buffer is not kept for ever
+		return
+	}
+	w.mu.Lock()
+	if w.spare == nil {
+		w.spare = batch[:0]
+	}
+	w.mu.Unlock()
+}
+
+// Flush writes what is kept now, and returns when it is written.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	batch := w.take()
+	w.mu.Unlock()
+	defer w.done(batch)
+	return w.writeOut(batch)
 }
 
 // Close writes what is kept; later lines are written at once.
 func (w *Writer) Close() error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.closed = true
-	return w.flushLocked()
+	batch := w.take()
+	w.mu.Unlock()
+	defer w.done(batch)
+	return w.writeOut(batch)
 }
 
 // Urgent wraps h, which writes to w, so that a record at or above level is

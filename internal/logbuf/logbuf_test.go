@@ -114,6 +114,57 @@ func TestAFullBufferIsWrittenWithoutWaiting(t *testing.T) {
 	}
 }
 
+// stuck is an out whose writes wait until it is let go, telling when one
+// has begun.
+type stuck struct {
+	recorder
+	began chan struct{}
+	let   chan struct{}
+}
+
+func (s *stuck) Write(p []byte) (int, error) {
+	s.began <- struct{}{}
+	<-s.let
+	return s.recorder.Write(p)
+}
+
+// While a batch is being written, other goroutines' lines are kept without
+// waiting for it (the write was under the lock they take, and a slow one
+// held every request's access line), and they go out after it.
+func TestLinesAreKeptWhileABatchIsWritten(t *testing.T) {
+	out := &stuck{began: make(chan struct{}), let: make(chan struct{})}
+	w := New(out, never)
+	line := strings.Repeat("x", 99) + "\n"
+	full := MaxBuffer / len(line)
+	for range full {
+		fmt.Fprint(w, line)
+	}
+	go fmt.Fprint(w, line) // the buffer is full: this one writes the batch
+	<-out.began
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		for range 10 {
+			fmt.Fprint(w, "while\n")
+		}
+	}()
+	select {
+	case <-kept:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a line waited for the batch's write")
+	}
+	out.let <- struct{}{}
+	go func() { <-out.began; out.let <- struct{}{} }() // Close's batch
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n, all := out.got()
+	want := strings.Repeat(line, full) + line + strings.Repeat("while\n", 10)
+	if n != 2 || all != want {
+		t.Fatalf("%d writes of %d bytes, want 2 of %d: the batch, then the lines kept meanwhile", n, len(all), len(want))
+	}
+}
+
 func TestALargeLineGoesOutAfterTheKeptOnes(t *testing.T) {
 	var out recorder
 	w := New(&out, never)
@@ -163,8 +214,8 @@ func TestWriteErrorsAreReportedAndTheNextBatchGoesOut(t *testing.T) {
 	}
 }
 
-// Many goroutines log at once: every line arrives once, whole, and in
-// fewer writes than lines.
+// Many goroutines log at once: every line arrives once, whole, after the
+// lines its goroutine logged before it, and in fewer writes than lines.
 func TestConcurrentLinesArriveWhole(t *testing.T) {
 	var out recorder
 	w := New(&out, time.Millisecond)
@@ -190,6 +241,7 @@ func TestConcurrentLinesArriveWhole(t *testing.T) {
 	}
 	n, all := out.got()
 	seen := map[string]bool{}
+	last := map[int]int{} // goroutine -> its last line's i
 	for _, line := range strings.Split(strings.TrimSuffix(all, "\n"), "\n") {
 		if !strings.HasPrefix(line, `{"time":`) || !strings.HasSuffix(line, `"}`) || strings.Count(line, `"msg"`) != 1 {
 			t.Fatalf("a line is not whole: %.200q", line)
@@ -200,6 +252,14 @@ func TestConcurrentLinesArriveWhole(t *testing.T) {
 			t.Fatalf("line %s written twice", key)
 		}
 		seen[key] = true
+		var g, n int
+		if _, err := fmt.Sscanf(key, `"g":%d,"i":%d`, &g, &n); err != nil {
+			t.Fatalf("line %s: %v", key, err)
+		}
+		if prev, ok := last[g]; ok && n <= prev {
+			t.Fatalf("goroutine %d's line %d came after its line %d", g, n, prev)
+		}
+		last[g] = n
 	}
 	if len(seen) != writers*each {
 		t.Fatalf("%d lines written, want %d", len(seen), writers*each)
