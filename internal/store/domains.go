@@ -14,12 +14,19 @@ const domainColumns = `d.id, d.name, d.tenant_id, (SELECT t.name FROM tenants t 
 	d.users_count, COALESCE(d.sip_realm, d.name), d.memo`
 
 func scanDomain(row rowScanner) (*sb.Domain, error) {
-	d, err := newDomainScan().scan(row)
+	sc := domainScans.Get().(*domainScan)
+	d, err := sc.scan(row)
+	sc.d = sb.Domain{}
+	domainScans.Put(sc)
 	if err != nil {
 		return nil, err
 	}
 	return &d, nil
 }
+
+// domainScans keeps the destinations of one-row domain reads (scanDomain)
+// from one read to the next, as accountScans does for accounts.
+var domainScans = sync.Pool{New: func() any { return newDomainScan() }}
 
 // domainScan is what a listed domain row is scanned into: one per list, as
 // accountScan is for accounts (a new domain, its timestamp and its
