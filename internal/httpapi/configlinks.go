@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -45,7 +44,9 @@ func (s *Server) withOAuth(h handlerFunc) handlerFunc {
 			s.countAuthFailure("iconfig", err)
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+		r, st := stateOf(r)
+		st.actor = actor
+		return h(w, r)
 	}
 }
 

@@ -52,8 +52,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-type actorKey struct{}
-
 // withTenant authenticates the Auth-token (or Bearer) header and puts the
 // tenant actor in the request context.
 func (s *Server) withTenant(h handlerFunc) handlerFunc {
@@ -67,13 +65,17 @@ func (s *Server) withTenant(h handlerFunc) handlerFunc {
 			s.countAuthFailure("mailadmin", err)
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+		r, st := stateOf(r)
+		st.actor = actor
+		return h(w, r)
 	}
 }
 
 func actorOf(r *http.Request) sb.Actor {
-	a, _ := r.Context().Value(actorKey{}).(sb.Actor)
-	return a
+	if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
+		return st.actor
+	}
+	return sb.Actor{}
 }
 
 type domainJSON struct {

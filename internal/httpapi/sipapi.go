@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -54,8 +53,6 @@ func (s *Server) writeSIPError(w http.ResponseWriter, r *http.Request, err error
 	writeJSON(w, status, fieldErrorBody(sb.ErrorField(err), msg))
 }
 
-type sipKey struct{}
-
 type sipCaller struct {
 	actor   sb.Actor
 	account *sb.Account
@@ -77,13 +74,17 @@ func (s *Server) withSIP(user bool, h handlerFunc) handlerFunc {
 			s.countAuthFailure("sip", err)
 			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), sipKey{}, sipCaller{actor, a})))
+		r, st := stateOf(r)
+		st.caller = sipCaller{actor, a}
+		return h(w, r)
 	}
 }
 
 func sipCallerOf(r *http.Request) sipCaller {
-	c, _ := r.Context().Value(sipKey{}).(sipCaller)
-	return c
+	if st, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
+		return st.caller
+	}
+	return sipCaller{}
 }
 
 // checkSIPHeaders enforces the documented headers: from (unless an API key
