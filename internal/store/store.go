@@ -84,8 +84,12 @@ func open(databaseURL, dataDir string) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// As many idle as open: with fewer, each burst's connections
+		// beyond the idle room are closed as they come back and the next
+		// burst forks a new backend for each (TestPoolKeepsItsConnectionsAfterABurst);
+		// the idle time below closes them after a quiet spell.
 		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(10)
+		db.SetMaxIdleConns(20)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		return &Store{dialect: Postgres, write: db, read: db, rebound: &reboundCache{}}, nil
 	case databaseURL == "" || strings.HasPrefix(databaseURL, "sqlite:") || strings.HasPrefix(databaseURL, "file:"):
