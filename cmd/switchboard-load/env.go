@@ -304,3 +304,9 @@ func (e *env) close() error {
 	e.closers = nil
 	return err
 }
+
+// meter is what the scenarios read their CPU time with: with PostgreSQL,
+// its processes on this machine are read too (none when it runs elsewhere).
+func (e *env) meter() meter {
+	return meter{db: e.dialect == store.Postgres}
+}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -30,6 +29,7 @@ type load struct {
 	p50, p99  time.Duration
 	cpu       time.Duration // CPU time of the process while measured: server and Go client, or the server alone with wrk
 	clientCPU time.Duration // CPU time of wrk, another process, while measured
+	dbCPU     time.Duration // CPU time of the database's processes on this machine while measured (see meter)
 	firstErr  string
 }
 
@@ -47,6 +47,7 @@ func (l *load) add(other load) {
 	l.lat = append(l.lat, other.lat...)
 	l.cpu += other.cpu
 	l.clientCPU += other.clientCPU
+	l.dbCPU += other.dbCPU
 	if l.firstErr == "" {
 		l.firstErr = other.firstErr
 	}
@@ -73,6 +74,7 @@ type target struct {
 	want        int      // the answer's status (the Go client checks it; wrk takes any below 400)
 	body        string   // a fixed body, or
 	account     *newAccount
+	meter       meter // what reads the CPU time it costs
 }
 
 // newAccount is the body of account creation, a new address each time.
@@ -108,7 +110,7 @@ func (goClient) run(ctx context.Context, conns int, warmup, d time.Duration, t t
 	default:
 		next = post(t.url, func(int64) string { return t.body }, t.headers...)
 	}
-	return run(ctx, conns, warmup, d, t.want, next)
+	return run(ctx, t.meter, conns, warmup, d, t.want, next)
 }
 
 func (l load) rps() float64 {
@@ -134,7 +136,7 @@ func newClient(conns int) *http.Client {
 // latency's worth of answers at the start of every window (5% of the
 // creations, whose answers take 100 ms, in a 2 s round). The CPU time is
 // taken at both ends of d.
-func run(ctx context.Context, conns int, warmup, d time.Duration, want int, next request) load {
+func run(ctx context.Context, m meter, conns int, warmup, d time.Duration, want int, next request) load {
 	c := newClient(conns)
 	defer c.CloseIdleConnections()
 	var seq atomic.Int64
@@ -143,12 +145,12 @@ func run(ctx context.Context, conns int, warmup, d time.Duration, want int, next
 	var all []time.Duration
 	start := time.Now()
 	measureFrom, end := start.Add(warmup), start.Add(warmup+d)
-	cpuAt := func(after time.Duration) func() time.Duration {
-		read := make(chan time.Duration, 1)
-		t := time.AfterFunc(after, func() { read <- cpuTime() })
-		return func() time.Duration { // the reading, or now's if the time has not come
+	cpuAt := func(after time.Duration) func() reading {
+		read := make(chan reading, 1)
+		t := time.AfterFunc(after, func() { read <- m.read() })
+		return func() reading { // the reading, or now's if the time has not come
 			if t.Stop() {
-				return cpuTime()
+				return m.read()
 			}
 			return <-read
 		}
@@ -193,21 +195,12 @@ func run(ctx context.Context, conns int, warmup, d time.Duration, want int, next
 		}()
 	}
 	wg.Wait()
-	if c0, c1 := cpu0(), cpu1(); c0 > 0 && c1 > 0 {
-		out.cpu = c1 - c0
+	if c0, c1 := cpu0(), cpu1(); c0.self > 0 && c1.self > 0 {
+		out.cpu, out.dbCPU = c1.since(c0)
 	}
 	out.elapsed = min(time.Since(measureFrom), d)
 	out.lat = all
 	return out
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // do sends one request and reads its answer through.
@@ -270,13 +263,13 @@ func post(url string, body func(i int64) string, headers ...string) request {
 // hashCeiling hashes with h on GOMAXPROCS goroutines for d: the most
 // accounts per second any server could create on this machine with these
 // parameters; its latencies are one hash's time.
-func hashCeiling(ctx context.Context, hash func(string) (string, error), d time.Duration) load {
+func hashCeiling(ctx context.Context, m meter, hash func(string) (string, error), d time.Duration) load {
 	procs := runtime.GOMAXPROCS(0)
 	var mu sync.Mutex
 	var out load
 	start := time.Now()
 	end := start.Add(d)
-	cpu0 := cpuTime()
+	cpu0 := m.read()
 	var wg sync.WaitGroup
 	for range procs {
 		wg.Add(1)
@@ -305,6 +298,6 @@ func hashCeiling(ctx context.Context, hash func(string) (string, error), d time.
 	}
 	wg.Wait()
 	out.elapsed = time.Since(start)
-	out.cpu = cpuTime() - cpu0
+	out.cpu, out.dbCPU = m.read().since(cpu0)
 	return out
 }

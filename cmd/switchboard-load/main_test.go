@@ -45,7 +45,9 @@ func TestLoadToolPrintsASaneTable(t *testing.T) {
 			if db.url != "" {
 				args = append(args, "--database", db.url)
 			}
-			checkTable(t, runTool(t, args), "client go")
+			res := runTool(t, args)
+			checkTable(t, res, "client go")
+			checkDBCPU(t, res, db.url != "" && len(postgresCPU("/proc")) > 0)
 		})
 	}
 }
@@ -70,6 +72,21 @@ func TestLoadToolPrintsASaneTableWithWrk(t *testing.T) {
 			if !(r.ClientCPU > 0) || !(r.P50 > 0) || r.P99 < r.P50 {
 				t.Errorf("%s: wrk's CPU %v/req, p50 %v, p99 %v; want wrk's CPU and percentiles", r.Scenario, r.ClientCPU, r.P50, r.P99)
 			}
+		}
+	}
+}
+
+// checkDBCPU checks that the scenarios that query the database report the
+// CPU time of its processes when they run on this machine (local), and
+// that no row reports any otherwise.
+func checkDBCPU(t *testing.T, res *Result, local bool) {
+	t.Helper()
+	for _, r := range res.Rows {
+		switch {
+		case !local && r.DBCPU != 0:
+			t.Errorf("%s: PostgreSQL's CPU %v/req on %s", r.Scenario, r.DBCPU, res.Database)
+		case local && (r.Scenario == scDomains || r.Scenario == scUsers || r.Scenario == scCreate) && !(r.DBCPU > 0):
+			t.Errorf("%s: no PostgreSQL CPU time, its processes run here", r.Scenario)
 		}
 	}
 }

@@ -20,6 +20,9 @@ func (r Row) cells() []string {
 	if r.ClientCPU > 0 {
 		note += fmt.Sprintf("; wrk's CPU %s/req", us(r.ClientCPU))
 	}
+	if r.DBCPU > 0 {
+		note += fmt.Sprintf("; PostgreSQL's CPU %s/req", us(r.DBCPU))
+	}
 	return []string{r.Scenario, fmt.Sprint(r.Conns), fmt.Sprint(r.Requests), fmt.Sprint(r.Errors),
 		fmt.Sprintf("%.0f", r.RPS), ms(r.P50), ms(r.P99), us(r.CPU), ratio, note}
 }

@@ -53,6 +53,9 @@ type Row struct {
 	CPU time.Duration
 	// ClientCPU is wrk's CPU time per request, 0 with the Go client.
 	ClientCPU time.Duration
+	// DBCPU is the CPU time per request of PostgreSQL's processes on this
+	// machine (see meter), 0 on SQLite.
+	DBCPU time.Duration
 	// Ratio is RPS over the bare handler's (GET scenarios) or over the
 	// argon2id ceiling (account creation); NaN when there is none.
 	Ratio float64
@@ -169,6 +172,7 @@ func row(name string, conns int, l load, ratio float64, note string) Row {
 	if l.requests > 0 {
 		r.CPU = l.cpu / time.Duration(l.requests)
 		r.ClientCPU = l.clientCPU / time.Duration(l.requests)
+		r.DBCPU = l.dbCPU / time.Duration(l.requests)
 	}
 	return r
 }
@@ -176,6 +180,7 @@ func row(name string, conns int, l load, ratio float64, note string) Row {
 // specs are the scenarios of cfg but the big list, in order, driven by c.
 func (e *env) specs(cfg Config, c client) []spec {
 	httpSpec := func(name string, conns, ratio int, t target, note string) spec {
+		t.meter = e.meter()
 		return spec{name: name, conns: conns, ratio: ratio, note: note,
 			run: func(ctx context.Context, w, d time.Duration) load { return c.run(ctx, conns, w, d, t) }}
 	}
@@ -210,7 +215,7 @@ func (e *env) specs(cfg Config, c client) []spec {
 			hasher := auth.NewHasher(e.params)
 			out = append(out, spec{name: scCeiling, conns: runtime.GOMAXPROCS(0), ratio: ratioNone,
 				note: fmt.Sprintf("hash ceiling: GOMAXPROCS goroutines hashing, m=%d KiB t=%d p=%d", e.params.Memory, e.params.Time, e.params.Threads),
-				run:  func(ctx context.Context, _, d time.Duration) load { return hashCeiling(ctx, hasher.Hash, d) }})
+				run:  func(ctx context.Context, _, d time.Duration) load { return hashCeiling(ctx, e.meter(), hasher.Hash, d) }})
 			// One newAccount for all rounds: each address is created once.
 			t := target{method: http.MethodPost, url: fmt.Sprintf("%s/user/%d", e.url, e.createDomain), want: http.StatusCreated,
 				headers: []string{"Auth-token", e.token, "Content-Type", "application/json"},
@@ -236,7 +241,7 @@ func (e *env) big(ctx context.Context, cfg Config, c client) ([]Row, error) {
 	}
 	url := fmt.Sprintf("%s/users/%d", e.url, d.ID)
 	first := c.run(ctx, 1, cfg.Warmup, cfg.Duration,
-		target{method: http.MethodGet, url: url + "?limit=100", headers: []string{"Auth-token", e.token}, want: 200})
+		target{method: http.MethodGet, url: url + "?limit=100", headers: []string{"Auth-token", e.token}, want: 200, meter: e.meter()})
 	rows := []Row{row("big-first-page", 1, first, math.NaN(), fmt.Sprintf("GET /users/{id}?limit=100 of %d accounts", cfg.BigAccounts))}
 
 	runtime.GC()

@@ -41,9 +41,9 @@ func (c *wrkClient) run(ctx context.Context, conns int, warmup, d time.Duration,
 	if warmup > 0 {
 		c.exec(ctx, conns, warmup, t) // a failure shows in the measured run
 	}
-	cpu0 := cpuTime()
+	cpu0 := t.meter.read()
 	out, clientCPU, err := c.exec(ctx, conns, d, t)
-	cpu := cpuTime() - cpu0
+	cpu, dbCPU := t.meter.read().since(cpu0)
 	if err != nil {
 		return load{errors: 1, firstErr: err.Error()}
 	}
@@ -52,7 +52,7 @@ func (c *wrkClient) run(ctx context.Context, conns int, warmup, d time.Duration,
 		return load{errors: 1, firstErr: err.Error()}
 	}
 	l := load{requests: st.Requests - st.Non2xx, errors: st.errors(), elapsed: st.Duration,
-		p50: st.P50, p99: st.P99, cpu: cpu, clientCPU: clientCPU}
+		p50: st.P50, p99: st.P99, cpu: cpu, clientCPU: clientCPU, dbCPU: dbCPU}
 	if l.errors > 0 {
 		l.firstErr = fmt.Sprintf("wrk: %d answers of 400 or above; socket errors: connect %d, read %d, write %d, timeout %d",
 			st.Non2xx, st.Connect, st.Read, st.Write, st.Timeout)
