@@ -292,7 +292,10 @@ func (e *env) bulkAccounts(ctx context.Context, d *sb.Domain, n int, progress io
 	if n > chunk && progress != nil {
 		fmt.Fprintln(progress)
 	}
-	return nil
+	// As an import of as many does (and autovacuum would a minute later):
+	// PostgreSQL's planner must not plan the domain's pages for the handful
+	// of rows it counted before the seed.
+	return e.st.AnalyzeAccounts(ctx)
 }
 
 // close undoes start, in reverse order.

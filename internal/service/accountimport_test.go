@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -427,4 +428,59 @@ func TestImportAccountsQuotasAndLimits(t *testing.T) {
 			}
 		})
 	})
+}
+
+// On PostgreSQL, an import of analyzeAfter (5000) accounts or more has the
+// planner's statistics refreshed before it answers: with the old ones a
+// page of the new domain's list was planned for a handful of rows (a scan
+// of the whole domain and a sort). A small import leaves them to
+// autovacuum. last_analyze is set by ANALYZE only, not by autovacuum.
+func TestLargeImportRefreshesPlannerStatistics(t *testing.T) {
+	var pg *storetest.Backend
+	for _, b := range storetest.Backends() {
+		if b.Name == "postgres" {
+			pg = &b
+		}
+	}
+	if pg == nil {
+		t.Skip("PostgreSQL only: " + storetest.EnvPostgres + " is not set")
+	}
+	for _, tc := range []struct {
+		rows     int
+		analyzed bool
+	}{{10, false}, {4999, false}, {5000, true}} {
+		t.Run(fmt.Sprint(tc.rows), func(t *testing.T) {
+			url := pg.URL(t)
+			st, err := store.Open(context.Background(), url, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			s, _ := testenv.Service(t, st, nil)
+			actor := newTenantDomain(t, s, "acme", "a.test")
+			var file strings.Builder
+			file.WriteString("email,password_hash\n")
+			for i := range tc.rows {
+				fmt.Fprintf(&file, "user%05d@a.test,%s\n", i, hashBlowfish)
+			}
+			ctx := context.Background()
+			res, err := s.ImportAccounts(ctx, actor, sb.DomainRef{Name: "a.test"}, strings.NewReader(file.String()), nil)
+			if err != nil || res.Imported != int64(tc.rows) {
+				t.Fatalf("import: %+v, %v", res, err)
+			}
+			var analyzed bool
+			if err := db.QueryRowContext(ctx, `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables
+				WHERE relname = 'accounts' AND schemaname = current_schema()`).Scan(&analyzed); err != nil {
+				t.Fatal(err)
+			}
+			if analyzed != tc.analyzed {
+				t.Errorf("after importing %d accounts: analyzed %v, want %v", tc.rows, analyzed, tc.analyzed)
+			}
+		})
+	}
 }
