@@ -144,14 +144,14 @@ func (e *env) fetchPage(ctx context.Context) error {
 
 // bare is the floor every GET scenario is compared with: a plain handler
 // writing a small JSON answer. At /page it writes users' first page as
-// Switchboard wrote it, with the same headers and in one write, as
-// Switchboard writes a page.
+// Switchboard wrote it, with the same headers and written as Switchboard
+// writes a page: in one write, corked.
 func (e *env) bare(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if p := e.page.Load(); r.URL.Path == "/page" && p != nil {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Length", strconv.Itoa(len(*p)))
-		w.Write(*p)
+		httpapi.WriteWhole(w, r, *p)
 		return
 	}
 	io.WriteString(w, `{"domains":[{"id":1,"name":"example.com","users_count":5}]}`)
@@ -164,7 +164,7 @@ func (e *env) serve(h http.Handler) (string, error) {
 		return "", err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 60*time.Second + httpapi.DefaultStreamStall, IdleTimeout: 2 * time.Minute}
+		WriteTimeout: 60*time.Second + httpapi.DefaultStreamStall, IdleTimeout: 2 * time.Minute, ConnContext: httpapi.ConnContext}
 	go srv.Serve(ln)
 	e.closers = append(e.closers, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -253,7 +253,7 @@ func (a *app) Open(ctx context.Context) error {
 		mainHandler = a.api.WithoutMetrics()
 	}
 	srv := &http.Server{Handler: mainHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
-		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base}
+		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base, ConnContext: httpapi.ConnContext}
 	if a.ln, err = a.listen(cfg.listen); err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (a *app) Open(ctx context.Context) error {
 	}
 	if cfg.tlsListen != "" {
 		tlsSrv := &http.Server{Handler: a.api.WithoutMetrics(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
-			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base,
+			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base, ConnContext: httpapi.ConnContext,
 			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: a.api.GetCertificate(time.Minute)}}
 		if a.tlsLn, err = a.listen(cfg.tlsListen); err != nil {
 			return err

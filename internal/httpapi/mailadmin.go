@@ -150,7 +150,7 @@ func (s *Server) getDomains(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st := s.newStream(w, "domains")
+	st := s.newStream(w, r, "domains")
 	var j domainJSON
 	err = s.svc.ListDomains(r.Context(), actorOf(r), "", page, func(d sb.Domain) error {
 		j = toDomainJSON(d)
@@ -210,7 +210,7 @@ func listByDomain[T, J any](s *Server, w http.ResponseWriter, r *http.Request, k
 	if err != nil {
 		return err
 	}
-	st := s.newStream(w, key)
+	st := s.newStream(w, r, key)
 	var j J // one for the list: each row boxed into an interface was an allocation
 	return st.finish(list(r.Context(), actorOf(r), sb.DomainRef{ID: domainID}, page, func(v T) error {
 		j = toJSON(v)

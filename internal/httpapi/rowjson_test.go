@@ -51,7 +51,7 @@ func TestStreamWritesAppendersAsEncodingJSON(t *testing.T) {
 	}
 	write := func(item func(st *stream, u userJSON) error) string {
 		rec := httptest.NewRecorder()
-		st := (&Server{}).newStream(rec, "users")
+		st := (&Server{}).newStream(rec, httptest.NewRequest("GET", "/users/7", nil), "users")
 		for _, u := range rows {
 			if err := item(st, u); err != nil {
 				t.Fatal(err)

@@ -62,6 +62,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 // first chunk, so an error found before it still gets a proper error answer.
 type stream struct {
 	w    http.ResponseWriter
+	r    *http.Request
 	out  *progressWriter
 	sent bool          // a chunk went out: the status is written
 	n    int           // items
@@ -77,10 +78,10 @@ const streamChunk = 64 << 10
 // streamBufs keeps the buffers of finished streams for the next ones.
 var streamBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
-func (s *Server) newStream(w http.ResponseWriter, key string) *stream {
+func (s *Server) newStream(w http.ResponseWriter, r *http.Request, key string) *stream {
 	buf := streamBufs.Get().(*[]byte)
 	*buf = append((*buf)[:0], `{"`+key+`":[`...)
-	return &stream{w: w, out: s.progressWriter(w), buf: buf}
+	return &stream{w: w, r: r, out: s.progressWriter(w), buf: buf}
 }
 
 func (s *stream) item(v any) error {
@@ -141,11 +142,16 @@ func (s *stream) finish(err error) error {
 		return err
 	}
 	*s.buf = append(*s.buf, "]}\n"...)
-	if !s.sent {
+	if s.sent {
+		err = s.send()
+	} else { // the whole answer: in one segment (cork.go)
+		s.sent = true
 		s.header()
 		s.w.Header().Set("Content-Length", strconv.Itoa(len(*s.buf)))
+		s.w.WriteHeader(http.StatusOK)
+		err = writeWhole(s.w, s.out, s.r, *s.buf)
 	}
-	if err := s.send(); err != nil {
+	if err != nil {
 		// The status is out and the client has gone (or stalled past the
 		// deadline): there is no answer left to give it.
 		panic(http.ErrAbortHandler)

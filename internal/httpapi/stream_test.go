@@ -25,7 +25,7 @@ func (c *countingRecorder) Write(b []byte) (int, error) {
 func streamRows(t *testing.T, n int, end error) (*countingRecorder, error) {
 	t.Helper()
 	rec := &countingRecorder{ResponseRecorder: httptest.NewRecorder()}
-	st := (&Server{}).newStream(rec, "users")
+	st := (&Server{}).newStream(rec, httptest.NewRequest("GET", "/users/7", nil), "users")
 	for i := range n {
 		u := userJSON{ID: int64(i), DomainID: 7, Email: "user" + strconv.Itoa(i) + "@example.com", quotaJSON: quotaJSON{Quota: 1 << 30}}
 		if err := st.item(&u); err != nil {
@@ -137,7 +137,7 @@ func TestStreamWriteFailureAborts(t *testing.T) {
 	for _, n := range []int{1, 3000} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			w := &failingWriter{header: http.Header{}}
-			st := (&Server{}).newStream(w, "users")
+			st := (&Server{}).newStream(w, httptest.NewRequest("GET", "/users/7", nil), "users")
 			var err error
 			for i := 0; i < n && err == nil; i++ {
 				u := userJSON{ID: int64(i), DomainID: 7, Email: "user" + strconv.Itoa(i) + "@example.com"}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/auth"
+	"github.com/switchboard/switchboard/internal/httpapi"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -26,10 +27,13 @@ func Service(tb testing.TB, st *store.Store, tweak func(*service.Config)) (*serv
 }
 
 // Serve serves h on a loopback port until the test ends and returns its
-// base URL.
+// base URL. Its connections are kept for httpapi's corked writes, as
+// switchboard serve keeps them.
 func Serve(tb testing.TB, h http.Handler) string {
 	tb.Helper()
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnContext = httpapi.ConnContext
+	srv.Start()
 	tb.Cleanup(srv.Close)
 	return srv.URL
 }
