@@ -23,6 +23,7 @@ import (
 	sb "github.com/switchboard/switchboard"
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/httpcork"
 	"github.com/switchboard/switchboard/internal/jsonlog"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/logbuf"
@@ -151,7 +152,7 @@ func (e *env) bare(w http.ResponseWriter, r *http.Request) {
 	if p := e.page.Load(); r.URL.Path == "/page" && p != nil {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Length", strconv.Itoa(len(*p)))
-		httpapi.WriteWhole(w, r, *p)
+		httpcork.Write(w, r, *p)
 		return
 	}
 	io.WriteString(w, `{"domains":[{"id":1,"name":"example.com","users_count":5}]}`)
@@ -164,7 +165,7 @@ func (e *env) serve(h http.Handler) (string, error) {
 		return "", err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
-		WriteTimeout: 60*time.Second + httpapi.DefaultStreamStall, IdleTimeout: 2 * time.Minute, ConnContext: httpapi.ConnContext}
+		WriteTimeout: 60*time.Second + httpapi.DefaultStreamStall, IdleTimeout: 2 * time.Minute, ConnContext: httpcork.ConnContext}
 	go srv.Serve(ln)
 	e.closers = append(e.closers, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard/switchboard/internal/auth"
 	"github.com/switchboard/switchboard/internal/dkimmilter"
 	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/httpcork"
 	"github.com/switchboard/switchboard/internal/jsonlog"
 	"github.com/switchboard/switchboard/internal/jsonrpc"
 	"github.com/switchboard/switchboard/internal/logbuf"
@@ -253,7 +254,7 @@ func (a *app) Open(ctx context.Context) error {
 		mainHandler = a.api.WithoutMetrics()
 	}
 	srv := &http.Server{Handler: mainHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
-		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base, ConnContext: httpapi.ConnContext}
+		WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base, ConnContext: httpcork.ConnContext}
 	if a.ln, err = a.listen(cfg.listen); err != nil {
 		return err
 	}
@@ -288,7 +289,7 @@ func (a *app) Open(ctx context.Context) error {
 	}
 	if cfg.tlsListen != "" {
 		tlsSrv := &http.Server{Handler: a.api.WithoutMetrics(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.requestTimeout,
-			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base, ConnContext: httpapi.ConnContext,
+			WriteTimeout: writeTimeout, IdleTimeout: 2 * time.Minute, BaseContext: base, ConnContext: httpcork.ConnContext,
 			TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: a.api.GetCertificate(time.Minute)}}
 		if a.tlsLn, err = a.listen(cfg.tlsListen); err != nil {
 			return err

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/switchboard/switchboard/internal/httpcork"
 )
 
 // Streamed answers (lists, domain exports) may rightly take longer than any
@@ -144,12 +146,12 @@ func (s *stream) finish(err error) error {
 	*s.buf = append(*s.buf, "]}\n"...)
 	if s.sent {
 		err = s.send()
-	} else { // the whole answer: in one segment (cork.go)
+	} else { // the whole answer: in one segment (httpcork)
 		s.sent = true
 		s.header()
 		s.w.Header().Set("Content-Length", strconv.Itoa(len(*s.buf)))
 		s.w.WriteHeader(http.StatusOK)
-		err = writeWhole(s.w, s.out, s.r, *s.buf)
+		err = httpcork.WriteThrough(s.w, s.out, s.r, *s.buf)
 	}
 	if err != nil {
 		// The status is out and the client has gone (or stalled past the

@@ -36,8 +36,11 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/switchboard/switchboard/internal/httpcork"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -131,18 +134,18 @@ func errorResponse(id json.RawMessage, e *Error) *response {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed,
+		writeJSON(w, r, http.StatusMethodNotAllowed,
 			errorResponse(nil, &Error{Code: CodeInvalidRequest, Message: "Invalid Request: use POST"}))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeJSON(w, http.StatusRequestEntityTooLarge,
+			writeJSON(w, r, http.StatusRequestEntityTooLarge,
 				errorResponse(nil, &Error{Code: CodeInvalidRequest, Message: "Invalid Request: body too large"}))
 			return
 		}
-		writeJSON(w, http.StatusBadRequest,
+		writeJSON(w, r, http.StatusBadRequest,
 			errorResponse(nil, &Error{Code: CodeParseError, Message: "Parse error: cannot read body"}))
 		return
 	}
@@ -152,7 +155,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, r, http.StatusOK, out)
 }
 
 // serveBody answers a whole body: a *response, a []*response, or nil when
@@ -382,8 +385,9 @@ func marshal(v any) (json.RawMessage, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// writeJSON writes v as the JSON body with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON writes v as the JSON body with the given status, in one
+// segment (httpcork).
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	var b []byte
 	var err error
 	if r, ok := v.(*response); ok && r.Error == nil && len(r.Result) > 0 {
@@ -397,6 +401,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_ = httpcork.Write(w, r, b)
 }

@@ -18,10 +18,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/httpcork"
 	"github.com/switchboard/switchboard/internal/httpstatus"
 )
 
@@ -259,9 +261,9 @@ func (p *Panel) render(w http.ResponseWriter, r *http.Request, status int, name,
 		return fmt.Errorf("panel: render %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	_, err := w.Write([]byte(buf.String()))
-	return err
+	return httpcork.Write(w, r, []byte(buf.String())) // in one segment
 }
 
 // done ends a form's POST: on success it goes to next with msg shown

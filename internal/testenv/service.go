@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/internal/auth"
-	"github.com/switchboard/switchboard/internal/httpapi"
+	"github.com/switchboard/switchboard/internal/httpcork"
 	"github.com/switchboard/switchboard/internal/service"
 	"github.com/switchboard/switchboard/internal/store"
 )
@@ -27,12 +27,12 @@ func Service(tb testing.TB, st *store.Store, tweak func(*service.Config)) (*serv
 }
 
 // Serve serves h on a loopback port until the test ends and returns its
-// base URL. Its connections are kept for httpapi's corked writes, as
+// base URL. Its connections are kept for httpcork's writes, as
 // switchboard serve keeps them.
 func Serve(tb testing.TB, h http.Handler) string {
 	tb.Helper()
 	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ConnContext = httpapi.ConnContext
+	srv.Config.ConnContext = httpcork.ConnContext
 	srv.Start()
 	tb.Cleanup(srv.Close)
 	return srv.URL

@@ -1,0 +1,117 @@
+package httpcork_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/switchboard/switchboard/internal/httpcork"
+)
+
+// LastConn keeps the server's side of the last connection to turn active,
+// for SegmentsOut.
+type LastConn struct {
+	mu   sync.Mutex
+	conn net.Conn
+}
+
+// ConnState is an http.Server ConnState.
+func (l *LastConn) ConnState(c net.Conn, s http.ConnState) {
+	if s == http.StateActive {
+		l.mu.Lock()
+		l.conn = c
+		l.mu.Unlock()
+	}
+}
+
+// Segments is SegmentsOut of the last connection.
+func (l *LastConn) Segments(t *testing.T) (uint32, bool) {
+	t.Helper()
+	l.mu.Lock()
+	c := l.conn
+	l.mu.Unlock()
+	n, corked, err := httpcork.SegmentsOut(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, corked
+}
+
+func get(t *testing.T, c *http.Client, url string) int {
+	t.Helper()
+	res, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+	return len(b)
+}
+
+// A whole answer written with Write leaves the server in one TCP segment
+// when its connection was kept (ConnContext), in two when it was not
+// (net/http's 4 KiB buffer goes out first), and either way the socket is
+// uncorked afterwards, so that a small answer on the same connection is not
+// held back. The kernel's count of data segments sent (TCP_INFO's
+// tcpi_data_segs_out) is the witness.
+func TestWholeAnswerLeavesInOneSegment(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		size     int
+		keep     bool
+		segments uint32
+	}{
+		{"13 KB, connection kept: one segment", 13 << 10, true, 1},
+		{"13 KB, connection not kept: two segments", 13 << 10, false, 2},
+		{"5 KB, connection kept: one segment", 5 << 10, true, 1},
+		{"2 KB, connection kept: one segment", 2 << 10, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := bytes.Repeat([]byte("x"), tc.size)
+			var last LastConn
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/small" {
+					w.Write([]byte(`{"result":true}`))
+					return
+				}
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				if err := httpcork.Write(w, r, body); err != nil {
+					t.Error(err)
+				}
+			}))
+			if tc.keep {
+				srv.Config.ConnContext = httpcork.ConnContext
+			}
+			srv.Config.ConnState = last.ConnState
+			srv.Start()
+			defer srv.Close()
+			c := &http.Client{Transport: &http.Transport{}}
+			defer c.CloseIdleConnections()
+
+			get(t, c, srv.URL+"/small") // the connection, and its first segments
+			before, _ := last.Segments(t)
+			if n := get(t, c, srv.URL+"/whole"); n != tc.size {
+				t.Fatalf("got %d bytes, want %d", n, tc.size)
+			}
+			after, corked := last.Segments(t)
+			if got := after - before; got != tc.segments {
+				t.Errorf("the answer left in %d data segments, want %d", got, tc.segments)
+			}
+			if corked {
+				t.Error("the connection is still corked after the answer")
+			}
+			get(t, c, srv.URL+"/small")
+			if final, _ := last.Segments(t); final-after != 1 {
+				t.Errorf("the small answer after it left in %d data segments, want 1", final-after)
+			}
+		})
+	}
+}
