@@ -36,7 +36,7 @@ func (s *Server) postMailboxProfile(w http.ResponseWriter, r *http.Request) erro
 		s.countAuthFailure("mobileconfig", err)
 		return err
 	}
-	return writeProfile(w, f)
+	return writeProfile(w, r, f)
 }
 
 // getAutoconfig serves Thunderbird's autoconfig. Thunderbird sends the
@@ -55,7 +55,7 @@ func (s *Server) getAutoconfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeXML(w, "application/xml; charset=utf-8", doc)
+	return writeXML(w, r, "application/xml; charset=utf-8", doc)
 }
 
 func (s *Server) postAutodiscover(w http.ResponseWriter, r *http.Request) error {
@@ -67,11 +67,10 @@ func (s *Server) postAutodiscover(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeXML(w, "text/xml; charset=utf-8", doc)
+	return writeXML(w, r, "text/xml; charset=utf-8", doc)
 }
 
-func writeXML(w http.ResponseWriter, ctype string, doc []byte) error {
+func writeXML(w http.ResponseWriter, r *http.Request, ctype string, doc []byte) error {
 	w.Header().Set("Content-Type", ctype)
-	_, err := w.Write(doc)
-	return err
+	return writeDocument(w, r, doc)
 }

@@ -289,16 +289,14 @@ func (s *Server) postConfigDownload(w http.ResponseWriter, r *http.Request) erro
 		s.countAuthFailure("config_link", err)
 		return err
 	}
-	return writeProfile(w, f)
+	return writeProfile(w, r, f)
 }
 
-func writeProfile(w http.ResponseWriter, f *sb.ProfileFile) error {
+func writeProfile(w http.ResponseWriter, r *http.Request, f *sb.ProfileFile) error {
 	h := w.Header()
 	h.Set("Content-Type", f.ContentType)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename}))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
-	_, err := w.Write(f.Data)
-	return err
+	return writeDocument(w, r, f.Data)
 }

@@ -134,8 +134,7 @@ func (s *Server) getProvisioning(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(doc)
-	return err
+	return writeDocument(w, r, doc)
 }
 
 // getProvisioningQR answers a PNG QR code of the absolute provisioning URL.
@@ -150,6 +149,5 @@ func (s *Server) getProvisioningQR(w http.ResponseWriter, r *http.Request) error
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(png)
-	return err
+	return writeDocument(w, r, png)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	sb "github.com/switchboard/switchboard"
+	"github.com/switchboard/switchboard/internal/httpcork"
 	"github.com/switchboard/switchboard/internal/httpstatus"
 )
 
@@ -608,13 +609,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// writeDocument writes doc, a whole answer already made (a profile, a
+// provisioning document, a QR code), with its Content-Length and in one
+// segment (httpcork), after the header w holds.
+func writeDocument(w http.ResponseWriter, r *http.Request, doc []byte) error {
+	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+	return httpcork.Write(w, r, doc)
+}
+
 //go:embed openapi.json
 var openAPI []byte
 
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
-	_, err := w.Write(openAPI)
-	return err
+	return writeDocument(w, r, openAPI)
 }
 
 // bearer returns the token of an "Authorization: Bearer" header.
