@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -151,8 +150,7 @@ func (e *env) bare(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if p := e.page.Load(); r.URL.Path == "/page" && p != nil {
 		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Content-Length", strconv.Itoa(len(*p)))
-		httpcork.Write(w, r, *p)
+		httpcork.Write(w, r, http.StatusOK, *p)
 		return
 	}
 	io.WriteString(w, `{"domains":[{"id":1,"name":"example.com","users_count":5}]}`)

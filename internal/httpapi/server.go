@@ -610,11 +610,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 // writeDocument writes doc, a whole answer already made (a profile, a
-// provisioning document, a QR code), with its Content-Length and in one
-// segment (httpcork), after the header w holds.
+// provisioning document, a QR code), in one segment (httpcork), after the
+// header w holds.
 func writeDocument(w http.ResponseWriter, r *http.Request, doc []byte) error {
-	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
-	return httpcork.Write(w, r, doc)
+	return httpcork.Write(w, r, http.StatusOK, doc)
 }
 
 //go:embed openapi.json

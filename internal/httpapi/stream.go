@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -149,9 +148,7 @@ func (s *stream) finish(err error) error {
 	} else { // the whole answer: in one segment (httpcork)
 		s.sent = true
 		s.header()
-		s.w.Header().Set("Content-Length", strconv.Itoa(len(*s.buf)))
-		s.w.WriteHeader(http.StatusOK)
-		err = httpcork.WriteThrough(s.w, s.out, s.r, *s.buf)
+		err = httpcork.WriteThrough(s.w, s.out, s.r, http.StatusOK, *s.buf)
 	}
 	if err != nil {
 		// The status is out and the client has gone (or stalled past the

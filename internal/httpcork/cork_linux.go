@@ -1,7 +1,6 @@
 package httpcork
 
 import (
-	"crypto/tls"
 	"errors"
 	"net"
 	"syscall"
@@ -30,10 +29,7 @@ func setCork(sc syscall.Conn, on bool) bool {
 // c (TCP_INFO's tcpi_data_segs_out), and whether c is corked: for tests and
 // diagnostics.
 func SegmentsOut(c net.Conn) (uint32, bool, error) {
-	if t, ok := c.(*tls.Conn); ok {
-		c = t.NetConn()
-	}
-	sc, ok := c.(syscall.Conn)
+	sc, ok := tcpConn(c)
 	if !ok {
 		return 0, false, errors.ErrUnsupported
 	}

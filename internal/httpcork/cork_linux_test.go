@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,8 +89,7 @@ func TestWholeAnswerLeavesInOneSegment(t *testing.T) {
 					w.Write([]byte(`{"result":true}`))
 					return
 				}
-				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-				if err := httpcork.Write(w, r, body); err != nil {
+				if err := httpcork.Write(w, r, http.StatusOK, body); err != nil {
 					t.Error(err)
 				}
 			}))

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"syscall"
 )
 
@@ -29,19 +30,27 @@ type connKey struct{}
 // write with Write: it keeps the request's TCP connection (beneath TLS, if
 // any) for the writes that cork it.
 func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	if t, ok := c.(*tls.Conn); ok {
-		c = t.NetConn()
-	}
-	if sc, ok := c.(syscall.Conn); ok {
+	if sc, ok := tcpConn(c); ok {
 		return context.WithValue(ctx, connKey{}, sc)
 	}
 	return ctx
 }
 
-// Write writes body, the whole answer, after the header (and status) w
-// holds, and flushes it.
-func Write(w http.ResponseWriter, r *http.Request, body []byte) error {
-	return WriteThrough(w, w, r, body)
+// tcpConn is the connection beneath TLS, if any, as a syscall.Conn.
+func tcpConn(c net.Conn) (syscall.Conn, bool) {
+	if t, ok := c.(*tls.Conn); ok {
+		c = t.NetConn()
+	}
+	sc, ok := c.(syscall.Conn)
+	return sc, ok
+}
+
+// Write writes body as the whole answer with status, after the header w
+// holds: with its Content-Length (without one, net/http sends a body
+// beyond its 2 KiB buffer chunked, and the last chunk after the handler
+// returns, past the cork), and flushed.
+func Write(w http.ResponseWriter, r *http.Request, status int, body []byte) error {
+	return WriteThrough(w, w, r, status, body)
 }
 
 // WriteThrough is Write with the body written through out, a writer on w
@@ -50,7 +59,9 @@ func Write(w http.ResponseWriter, r *http.Request, body []byte) error {
 // is big enough to need two writes, and the system has TCP_CORK (Linux).
 // HTTP/2 is left alone: its frames are written by the connection's own
 // goroutine, after the handler's flush returns.
-func WriteThrough(w http.ResponseWriter, out io.Writer, r *http.Request, body []byte) error {
+func WriteThrough(w http.ResponseWriter, out io.Writer, r *http.Request, status int, body []byte) error {
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
 	sc, _ := r.Context().Value(connKey{}).(syscall.Conn)
 	if sc == nil || r.ProtoMajor != 1 || len(body) < corkMin || !setCork(sc, true) {
 		_, err := out.Write(body)

@@ -36,7 +36,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -401,7 +400,5 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_ = httpcork.Write(w, r, b)
+	_ = httpcork.Write(w, r, status, b)
 }

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -261,9 +260,7 @@ func (p *Panel) render(w http.ResponseWriter, r *http.Request, status int, name,
 		return fmt.Errorf("panel: render %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	return httpcork.Write(w, r, []byte(buf.String())) // in one segment
+	return httpcork.Write(w, r, status, []byte(buf.String())) // in one segment
 }
 
 // done ends a form's POST: on success it goes to next with msg shown
