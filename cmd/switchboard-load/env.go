@@ -145,7 +145,7 @@ func (e *env) fetchPage(ctx context.Context) error {
 // bare is the floor every GET scenario is compared with: a plain handler
 // writing a small JSON answer. At /page it writes users' first page as
 // Switchboard wrote it, with the same headers and written as Switchboard
-// writes a page: in one write, corked.
+// writes a page: in one write, gathered (httpcork).
 func (e *env) bare(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if p := e.page.Load(); r.URL.Path == "/page" && p != nil {
@@ -164,7 +164,7 @@ func (e *env) serve(h http.Handler) (string, error) {
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60*time.Second + httpapi.DefaultStreamStall, IdleTimeout: 2 * time.Minute, ConnContext: httpcork.ConnContext}
-	go srv.Serve(ln)
+	go srv.Serve(httpcork.Listener(ln))
 	e.closers = append(e.closers, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -202,7 +202,7 @@ func (e *env) specs(cfg Config, c client) []spec {
 			out = append(out, getSpec(name, e.usersPage(), fmt.Sprintf("GET /users/{id}?limit=100, first page of %d", cfg.Accounts), "Auth-token", e.token))
 		case scBarePage:
 			out = append(out, getSpec(name, e.bareURL+"/page",
-				fmt.Sprintf("net/http handler writing users' page as it is (%d bytes), corked as Switchboard writes it, same client", len(*e.page.Load()))))
+				fmt.Sprintf("net/http handler writing users' page as it is (%d bytes), gathered into one write as Switchboard writes it, same client", len(*e.page.Load()))))
 		case scMe:
 			out = append(out, getSpec(name, e.url+"/api/accounts/me", "GET /api/accounts/me, x-api-key",
 				"x-api-key", e.apiKey, "Accept", "application/json"))

@@ -259,7 +259,7 @@ func (a *app) Open(ctx context.Context) error {
 		return err
 	}
 	a.servers = append(a.servers, srv)
-	a.serve = append(a.serve, func() error { return srv.Serve(a.ln) })
+	a.serve = append(a.serve, func() error { return srv.Serve(httpcork.Listener(a.ln)) })
 	a.logger.Info("switchboard listening", "component", "main", "addr", a.ln.Addr().String(), "database", string(a.store.Dialect()))
 
 	if cfg.metricsListen != "" {
@@ -296,7 +296,7 @@ func (a *app) Open(ctx context.Context) error {
 		}
 		a.servers = append(a.servers, tlsSrv)
 		a.tlsSrv = tlsSrv
-		a.serve = append(a.serve, func() error { return tlsSrv.ServeTLS(a.tlsLn, "", "") })
+		a.serve = append(a.serve, func() error { return tlsSrv.ServeTLS(httpcork.Listener(a.tlsLn), "", "") })
 	}
 	return nil
 }

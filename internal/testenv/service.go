@@ -27,11 +27,12 @@ func Service(tb testing.TB, st *store.Store, tweak func(*service.Config)) (*serv
 }
 
 // Serve serves h on a loopback port until the test ends and returns its
-// base URL. Its connections are kept for httpcork's writes, as
-// switchboard serve keeps them.
+// base URL. Its connections gather httpcork's writes, as switchboard
+// serve's do.
 func Serve(tb testing.TB, h http.Handler) string {
 	tb.Helper()
 	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = httpcork.Listener(srv.Listener)
 	srv.Config.ConnContext = httpcork.ConnContext
 	srv.Start()
 	tb.Cleanup(srv.Close)
