@@ -1,6 +1,8 @@
 package main
 
 import (
+	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,5 +33,46 @@ func TestLoadPercentilesAreTheGoClientsLatencies(t *testing.T) {
 	l := load{requests: 4, lat: []time.Duration{4, 1, 3, 2}, p50: time.Hour, p99: time.Hour}
 	if p50, p99 := l.percentiles(); p50 != 2 || p99 != 4 {
 		t.Errorf("p50 %v, p99 %v; want 2ns and 4ns", p50, p99)
+	}
+}
+
+// The create row's ratio beside PostgreSQL: the ceiling less the share of
+// the cores PostgreSQL's CPU takes a creation, with the hash's CPU time
+// from the ceiling's row; nothing without PostgreSQL's CPU or a ceiling.
+func TestBesideDatabaseSetsAsideThePostgreSQLShare(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ceiling   *Row
+		createDB  time.Duration
+		createRPS float64
+		want      float64
+		noNote    bool
+	}{
+		// 100 hashes/s of 15 ms; 1.5 ms of PostgreSQL a creation leaves
+		// 100 * 15/16.5 = 90.9/s: 85 creations/s are 0.935 of it.
+		{"PostgreSQL's CPU set aside", &Row{Scenario: scCeiling, RPS: 100, CPU: 15 * time.Millisecond}, 1500 * time.Microsecond, 85, 85 / (100 * 15 / 16.5), false},
+		{"no PostgreSQL's CPU (SQLite)", &Row{Scenario: scCeiling, RPS: 100, CPU: 15 * time.Millisecond}, 0, 85, 0, true},
+		{"no ceiling row", nil, 1500 * time.Microsecond, 85, 0, true},
+		{"a ceiling without CPU time", &Row{Scenario: scCeiling, RPS: 100}, 1500 * time.Microsecond, 85, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows := []Row{{Scenario: scBare, RPS: 1000}}
+			if tc.ceiling != nil {
+				rows = append(rows, *tc.ceiling)
+			}
+			rows = append(rows, Row{Scenario: scCreate, RPS: tc.createRPS, DBCPU: tc.createDB, Ratio: 0.85})
+			besideDatabase(rows)
+			got := rows[len(rows)-1]
+			if math.Abs(got.BesideDB-tc.want) > 1e-9 {
+				t.Errorf("BesideDB = %v, want %v", got.BesideDB, tc.want)
+			}
+			if got.Ratio != 0.85 {
+				t.Errorf("the ratio column changed: %v", got.Ratio)
+			}
+			note := got.cells()[9]
+			if has := strings.Contains(note, "left beside PostgreSQL"); has == tc.noNote {
+				t.Errorf("note %q: mentions the ratio beside PostgreSQL = %v", note, has)
+			}
+		})
 	}
 }

@@ -23,6 +23,9 @@ func (r Row) cells() []string {
 	if r.DBCPU > 0 {
 		note += fmt.Sprintf("; PostgreSQL's CPU %s/req", us(r.DBCPU))
 	}
+	if r.BesideDB > 0 {
+		note += fmt.Sprintf("; %.2f of the ceiling left beside PostgreSQL's CPU", r.BesideDB)
+	}
 	return []string{r.Scenario, fmt.Sprint(r.Conns), fmt.Sprint(r.Requests), fmt.Sprint(r.Errors),
 		fmt.Sprintf("%.0f", r.RPS), ms(r.P50), ms(r.P99), us(r.CPU), ratio, note}
 }

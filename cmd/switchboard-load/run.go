@@ -59,7 +59,11 @@ type Row struct {
 	// Ratio is RPS over the bare handler's (GET scenarios) or over the
 	// argon2id ceiling (account creation); NaN when there is none.
 	Ratio float64
-	Note  string
+	// BesideDB is, for account creation with PostgreSQL on this machine,
+	// the ratio to what the ceiling leaves beside PostgreSQL's CPU (see
+	// besideDatabase); 0 otherwise.
+	BesideDB float64
+	Note     string
 	// FirstError is the first failure seen, for the log.
 	FirstError string
 }
@@ -133,6 +137,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 		res.Rows = append(res.Rows, row(sp.name, sp.conns, totals[i], ratio, sp.note))
 	}
+	besideDatabase(res.Rows)
 	if cfg.has(scBig) {
 		fmt.Fprintf(progress, "big...\n")
 		rows, err := e.big(ctx, cfg, c)
@@ -142,6 +147,30 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		res.Rows = append(res.Rows, rows...)
 	}
 	return res, nil
+}
+
+// besideDatabase adds to the create row, when PostgreSQL runs on the same
+// cores, its ratio to what the ceiling leaves beside PostgreSQL's work: the
+// ceiling times hash / (hash + PostgreSQL's CPU a creation), with the hash's
+// CPU time from the ceiling's row. It tells how much of the distance to the
+// ceiling is the database's CPU on the same machine, and how much is
+// Switchboard's own; the ratio column stays the issue's.
+func besideDatabase(rows []Row) {
+	var ceiling, create *Row
+	for i := range rows {
+		switch rows[i].Scenario {
+		case scCeiling:
+			ceiling = &rows[i]
+		case scCreate:
+			create = &rows[i]
+		}
+	}
+	if ceiling == nil || create == nil || create.DBCPU <= 0 || ceiling.CPU <= 0 || ceiling.RPS <= 0 {
+		return
+	}
+	hash := ceiling.CPU.Seconds()
+	left := ceiling.RPS * hash / (hash + create.DBCPU.Seconds())
+	create.BesideDB = create.RPS / left
 }
 
 // What a row's ratio is to.
