@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -248,11 +250,24 @@ func scanShellLine(l string, inQuote bool) (code, comment string, open bool) {
 	return l, "", sq
 }
 
-// freePort is a free TCP port on loopback.
-func freePort(t *testing.T) string {
+// freePorts are n free TCP ports on loopback, all different and none of
+// avoid: each listener is held open until every port is chosen (ports
+// taken one after the other, each closed at once, can come back the same:
+// Pebble's API and management ports once did, and Pebble could not start).
+func freePorts(t *testing.T, n int, avoid ...string) []string {
 	t.Helper()
-	_, port, _ := strings.Cut(freeAddr(t), ":")
-	return port
+	var ports []string
+	for len(ports) < n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		if _, port, _ := strings.Cut(ln.Addr().String(), ":"); !slices.Contains(avoid, port) {
+			ports = append(ports, port)
+		}
+	}
+	return ports
 }
 
 // readmeTools are what the README's blocks call besides switchboard.
@@ -314,10 +329,12 @@ func runReadme(t *testing.T, blocks []readmeBlock, addr, bin string, env []strin
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	_, serverPort, _ := strings.Cut(addr, ":")
+	pebble := freePorts(t, 6, serverPort)
 	cmd.Env = append(cmd.Env, "__RT="+rt, "__HEALTH=http://"+addr+"/healthz", "SWITCHBOARD_LISTEN="+addr,
 		// scripts/pebble.sh: a private directory and free ports.
-		"PEBBLE_DIR="+filepath.Join(rt, "pebble"), "PEBBLE_PORT="+freePort(t), "PEBBLE_HTTP01_PORT="+freePort(t),
-		"PEBBLE_MGMT_PORT="+freePort(t), "PEBBLE_TLS_PORT="+freePort(t), "PEBBLE_DNS_PORT="+freePort(t), "PEBBLE_DNS_MGMT_PORT="+freePort(t))
+		"PEBBLE_DIR="+filepath.Join(rt, "pebble"), "PEBBLE_PORT="+pebble[0], "PEBBLE_HTTP01_PORT="+pebble[1],
+		"PEBBLE_MGMT_PORT="+pebble[2], "PEBBLE_TLS_PORT="+pebble[3], "PEBBLE_DNS_PORT="+pebble[4], "PEBBLE_DNS_MGMT_PORT="+pebble[5])
 	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
