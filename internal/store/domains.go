@@ -93,12 +93,13 @@ func (tx *Tx) EachDomain(ctx context.Context, tenantID int64, page sb.Page, fn f
 // replayed through scan. Either way scan must be a function of the row
 // alone, as the cache's rows are of the database alone.
 func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, scan func(rowScanner) (T, error), chunk []T, plain bool) ([]T, error) {
-	var key string
+	var buf [keyBuf]byte
+	var key []byte
 	var hdr walHeader
 	keepable := false
 	if tx.cache != nil {
 		var cacheable bool
-		if key, cacheable = tx.cache.key(q, args); cacheable {
+		if key, cacheable = tx.cache.appendKey(buf[:0], q, args); cacheable {
 			var kept any
 			var hit bool
 			kept, hdr, keepable, hit = tx.cache.get(key)
@@ -130,9 +131,9 @@ func readChunk[T any](ctx context.Context, tx *Tx, what, q string, args []any, s
 	switch {
 	case err != nil:
 	case keepable && plain:
-		putChunk(tx.cache, key, hdr, chunk[start:])
+		putChunk(tx.cache, string(key), hdr, chunk[start:])
 	case rec.ok:
-		tx.cache.put(key, hdr, rec.kept)
+		tx.cache.put(string(key), hdr, rec.kept)
 	}
 	return chunk, err
 }

@@ -66,7 +66,8 @@ const (
 	maxCacheRows     = 20000
 	maxCacheBytes    = 16 << 20
 	maxRowsPerRead   = 100
-	walHeaderIsInit  = 12 // offset of isInit in the header
+	keyBuf           = 128 // bytes of a key built on the stack; a longer one grows onto the heap
+	walHeaderIsInit  = 12  // offset of isInit in the header
 	walHeaderVersion = 3007000
 	walIndexMapped   = 4096 // bytes of the wal-index file mapped: its first page, past both copies of the header
 )
@@ -156,7 +157,7 @@ func (c *readCache) version() (h walHeader, ok bool) {
 // they were read. hdr is the header read before looking, for put; keep is
 // false when the header could not be read whole, and nothing read now may
 // be kept.
-func (c *readCache) get(key string) (rows any, hdr walHeader, keep, hit bool) {
+func (c *readCache) get(key []byte) (rows any, hdr walHeader, keep, hit bool) {
 	hdr, keep = c.version()
 	if !keep {
 		return nil, hdr, false, false
@@ -170,7 +171,7 @@ func (c *readCache) get(key string) (rows any, hdr walHeader, keep, hit bool) {
 		c.misses.Add(1)
 		return nil, hdr, true, false
 	}
-	rows, hit = c.rows[key]
+	rows, hit = c.rows[string(key)]
 	if hit {
 		c.hits.Add(1)
 	} else {
@@ -288,7 +289,7 @@ func sizeOf(key string, rows [][]any) int {
 	return n
 }
 
-// key spells a query and its arguments as one key, each argument with its
+// appendKey spells, after dst, a query and its arguments as one key, each argument with its
 // type and, for strings, its length, so that no two different calls share
 // a key. ok is false for a statement that is not a plain SELECT or an
 // argument of another type: those are not cached.
@@ -297,37 +298,37 @@ func sizeOf(key string, rows [][]any) int {
 // first time it sees it, with whether it is a plain SELECT: copying and
 // scanning a query's few hundred bytes on every read was a twentieth of a
 // cached request. Past maxQueryNames texts (the store's queries are a few
-// hundred) a query is spelled in full, behind a different first byte.
-func (c *readCache) key(query string, args []any) (key string, ok bool) {
+// hundred) a query is spelled in full, behind a different first byte. The
+// key is built in the caller's buffer and looked up as it is: a map lookup
+// by string(key) does not copy it, so a hit allocates nothing for its key.
+func (c *readCache) appendKey(dst []byte, query string, args []any) (key []byte, ok bool) {
 	q := c.name(query)
 	if !q.cacheable {
-		return "", false
+		return dst, false
 	}
-	var b strings.Builder
-	b.Grow(len(q.name) + 16*len(args))
-	b.WriteString(q.name)
+	dst = append(dst, q.name...)
 	for _, a := range args {
-		b.WriteByte(0)
+		dst = append(dst, 0)
 		switch v := a.(type) {
 		case int64:
-			b.WriteByte('i')
-			b.WriteString(strconv.FormatInt(v, 10))
+			dst = append(dst, 'i')
+			dst = strconv.AppendInt(dst, v, 10)
 		case int:
-			b.WriteByte('i')
-			b.WriteString(strconv.Itoa(v))
+			dst = append(dst, 'i')
+			dst = strconv.AppendInt(dst, int64(v), 10)
 		case string:
-			b.WriteByte('s')
-			b.WriteString(strconv.Itoa(len(v)))
-			b.WriteByte(':')
-			b.WriteString(v)
+			dst = append(dst, 's')
+			dst = strconv.AppendInt(dst, int64(len(v)), 10)
+			dst = append(dst, ':')
+			dst = append(dst, v...)
 		case bool:
-			b.WriteByte('b')
-			b.WriteString(strconv.FormatBool(v))
+			dst = append(dst, 'b')
+			dst = strconv.AppendBool(dst, v)
 		default:
-			return "", false
+			return dst, false
 		}
 	}
-	return b.String(), true
+	return dst, true
 }
 
 // queryName is what the cache knows of a query text.
@@ -501,7 +502,8 @@ type cachedRow struct {
 
 func (r *cachedRow) Scan(dest ...any) error {
 	c := r.tx.cache
-	key, cacheable := c.key(r.query, r.args)
+	var buf [keyBuf]byte
+	key, cacheable := c.appendKey(buf[:0], r.query, r.args)
 	if !cacheable {
 		return r.run().Scan(dest...)
 	}
@@ -514,7 +516,7 @@ func (r *cachedRow) Scan(dest ...any) error {
 	}
 	if keepable {
 		if row, ok := keep(dest); ok {
-			c.put(key, hdr, [][]any{row})
+			c.put(string(key), hdr, [][]any{row})
 		}
 	}
 	return nil

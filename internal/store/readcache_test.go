@@ -39,11 +39,12 @@ func TestReadCacheKey(t *testing.T) {
 	for _, rc := range []*readCache{fresh, mixed} {
 		seen := map[string]int{}
 		for i, c := range distinct {
-			k, ok := rc.key(c.q, c.args)
+			kb, ok := rc.appendKey(nil, c.q, c.args)
+			k := string(kb)
 			if !ok {
 				t.Fatalf("call %d (%q %v) not cacheable", i, c.q, c.args)
 			}
-			if again, _ := rc.key(c.q, c.args); again != k {
+			if again, _ := rc.appendKey([]byte("prefix"), c.q, c.args); string(again[len("prefix"):]) != k {
 				t.Errorf("call %d keyed %q, then %q", i, k, again)
 			}
 			if j, dup := seen[k]; dup {
@@ -63,7 +64,7 @@ func TestReadCacheKey(t *testing.T) {
 		{"SELECT a FROM t WHERE x = ?", []any{nil}},
 	} {
 		for range 2 {
-			if k, ok := rc.key(c.q, c.args); ok {
+			if k, ok := rc.appendKey(nil, c.q, c.args); ok {
 				t.Errorf("%q %v is cached as %q", c.q, c.args, k)
 			}
 		}
@@ -125,12 +126,12 @@ func TestReadCacheBytes(t *testing.T) {
 	big := [][]any{{string(make([]byte, maxCacheBytes*2/5))}}
 	for i, want := range []bool{true, true, false} {
 		key := fmt.Sprint("key", i)
-		_, hdr, keepable, _ := c.get(key)
+		_, hdr, keepable, _ := c.get([]byte(key))
 		if !keepable {
 			t.Fatal("header unreadable")
 		}
 		c.put(key, hdr, big)
-		if _, _, _, hit := c.get(key); hit != want {
+		if _, _, _, hit := c.get([]byte(key)); hit != want {
 			t.Errorf("entry %d of %d bytes, %d held before it: kept %v, want %v", i, sizeOf(key, big), c.size, hit, want)
 		}
 	}
@@ -140,7 +141,7 @@ func TestReadCacheBytes(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, hit := c.get("key0"); hit || c.size != 0 {
+	if _, _, _, hit := c.get([]byte("key0")); hit || c.size != 0 {
 		t.Errorf("after a commit: hit %v, %d bytes held", hit, c.size)
 	}
 }
