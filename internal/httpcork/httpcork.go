@@ -7,10 +7,10 @@
 // and the client wakes up for each. Write gathers the answer's writes on
 // the connection (accepted by Listener) and hands them to the kernel in one
 // write. This is what nginx's tcp_nopush does with TCP_CORK, without the
-// two setsockopt calls a cork costs: under wrk a 12.7 KB page took 30 µs of
-// the server's CPU written as net/http writes it, 23 µs corked, and 44
-// against 47–54 gathered rather than corked on a slower day
-// (docs/performance.md).
+// two setsockopt calls a cork costs. Under wrk a 12.7 KB page took 30 µs of
+// the server's CPU as net/http writes it and 23 µs corked (3 December);
+// on a slower machine, 47–54 µs corked and 43–45 gathered (4 December,
+// docs/performance.md).
 package httpcork
 
 import (
@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"syscall"
 )
 
 // Bounds on the bodies gathered: a smaller one fits the connection's 4 KiB
@@ -129,26 +128,18 @@ type connKey struct{}
 // write with Write: it keeps the request's connection, if Listener accepted
 // it (beneath TLS, if any), for the writes that gather on it.
 func ConnContext(ctx context.Context, c net.Conn) context.Context {
-	if t, ok := c.(*tls.Conn); ok {
-		c = t.NetConn()
-	}
-	if gc, ok := c.(*Conn); ok {
+	if gc, ok := beneathTLS(c).(*Conn); ok {
 		return context.WithValue(ctx, connKey{}, gc)
 	}
 	return ctx
 }
 
-// tcpConn is the connection beneath TLS and Listener's Conn, if any, as a
-// syscall.Conn.
-func tcpConn(c net.Conn) (syscall.Conn, bool) {
+// beneathTLS is the connection beneath TLS, if any.
+func beneathTLS(c net.Conn) net.Conn {
 	if t, ok := c.(*tls.Conn); ok {
-		c = t.NetConn()
+		return t.NetConn()
 	}
-	if gc, ok := c.(*Conn); ok {
-		c = gc.Conn
-	}
-	sc, ok := c.(syscall.Conn)
-	return sc, ok
+	return c
 }
 
 // Write writes body as the whole answer with status, after the header w

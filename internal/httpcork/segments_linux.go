@@ -3,6 +3,7 @@ package httpcork
 import (
 	"errors"
 	"net"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,4 +30,15 @@ func SegmentsOut(c net.Conn) (uint32, error) {
 		return 0, ierr
 	}
 	return info.Data_segs_out, nil
+}
+
+// tcpConn is the connection beneath TLS and Listener's Conn, if any, as a
+// syscall.Conn.
+func tcpConn(c net.Conn) (syscall.Conn, bool) {
+	c = beneathTLS(c)
+	if gc, ok := c.(*Conn); ok {
+		c = gc.Conn
+	}
+	sc, ok := c.(syscall.Conn)
+	return sc, ok
 }
