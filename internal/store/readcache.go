@@ -289,9 +289,9 @@ func sizeOf(key string, rows [][]any) int {
 	return n
 }
 
-// appendKey spells, after dst, a query and its arguments as one key, each argument with its
-// type and, for strings, its length, so that no two different calls share
-// a key. ok is false for a statement that is not a plain SELECT or an
+// appendKey spells, after dst, a query and its arguments as one key, each
+// argument with its type and, for strings, its length, so that no two
+// different calls share a key. ok is false for a statement that is not a plain SELECT or an
 // argument of another type: those are not cached.
 //
 // The query is spelled by a short name the cache gives each query text the
