@@ -91,6 +91,16 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if cfg.MemProfile != "" {
+		if err := writeAllocs(cfg.MemProfile + ".base"); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := writeAllocs(cfg.MemProfile); err != nil {
+				fmt.Fprintln(progress, "memprofile:", err)
+			}
+		}()
+	}
 	res := &Result{Database: string(e.dialect), GOMAXPROCS: runtime.GOMAXPROCS(0), Conns: cfg.Conns, Duration: cfg.Duration,
 		Rounds: cfg.Rounds, LogFlush: cfg.LogFlush, Client: cfg.Client}
 	var c client = goClient{}
@@ -369,4 +379,18 @@ func rss() (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS in /proc/self/status")
+}
+
+// writeAllocs writes the allocation profile as it stands to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile's figures are as of the last collection
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -113,17 +113,14 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 		a.DomainID = d2.ID
 		// The tenant's limits: locked before the account is written,
 		// checked after.
-		t, err := lockTenant(ctx, tx, d2.TenantID)
+		t, plane, err := lockTenantAndPlane(ctx, tx, d2.TenantID)
 		if err != nil {
 			return err
 		}
 		if a.Quota, err = applyQuota(sb.MailboxQuota{Bytes: t.Limits.DefaultQuotaBytes}, in.Quota); err != nil {
 			return err
 		}
-		creds, kept, err := planeCredentials(ctx, tx, all, algs)
-		if err != nil {
-			return err
-		}
+		creds, kept := keepForPlane(all, algs, plane)
 		a.Algorithms = kept
 		if err := tx.CreateAccount(ctx, a, creds); err != nil {
 			var e *sb.Error

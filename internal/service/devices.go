@@ -178,6 +178,12 @@ func planeCredentials(ctx context.Context, tx *store.Tx, all store.Credentials, 
 	if err != nil {
 		return store.Credentials{}, nil, err
 	}
+	c, algs := keepForPlane(all, algorithms, plane)
+	return c, algs, nil
+}
+
+// keepForPlane is planeCredentials with the SIP plane's algorithm read.
+func keepForPlane(all store.Credentials, algorithms []string, plane string) (store.Credentials, []string) {
 	want := func(alg string) bool { return alg == plane || containsString(algorithms, alg) }
 	c := store.Credentials{Hash: all.Hash}
 	var algs []string
@@ -189,7 +195,7 @@ func planeCredentials(ctx context.Context, tx *store.Tx, all store.Credentials, 
 		c.HA1SHA256 = all.HA1SHA256
 		algs = append(algs, digest.SHA256)
 	}
-	return c, algs, nil
+	return c, algs
 }
 
 func containsString(list []string, s string) bool {

@@ -141,6 +141,20 @@ const (
 // (setTenantLimits).
 func lockTenant(ctx context.Context, tx *store.Tx, id int64) (*sb.Tenant, error) {
 	t, err := tx.ShareTenant(ctx, id)
+	return serializeTenant(ctx, tx, id, t, err)
+}
+
+// lockTenantAndPlane is lockTenant that also reads the SIP plane's digest
+// algorithm (see planeCredentials), in the same statement: for the paths
+// that create an account.
+func lockTenantAndPlane(ctx context.Context, tx *store.Tx, id int64) (*sb.Tenant, string, error) {
+	t, plane, err := tx.ShareTenantAndPlane(ctx, id)
+	t, err = serializeTenant(ctx, tx, id, t, err)
+	return t, plane, err
+}
+
+// serializeTenant ends lockTenant once the tenant's row is held.
+func serializeTenant(ctx context.Context, tx *store.Tx, id int64, t *sb.Tenant, err error) (*sb.Tenant, error) {
 	if err == nil && t.Limits.Counted() {
 		err = tx.SerializeTenant(ctx, id)
 	}

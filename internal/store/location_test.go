@@ -196,9 +196,25 @@ func TestBindingsDieWithTheirAccount(t *testing.T) {
 func TestSIPPlaneAlgorithm(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		_, d := seed(t, s)
+		ten, d := seed(t, s)
+		// The paths that create accounts read it with the tenant's row.
+		withTenant := func() (string, error) {
+			var alg string
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				got, a, err := tx.ShareTenantAndPlane(ctx, ten.ID)
+				if err == nil && (got.Name != ten.Name || got.ID != ten.ID) {
+					err = fmt.Errorf("tenant %+v, want %+v", got, ten)
+				}
+				alg = a
+				return err
+			})
+			return alg, err
+		}
 		if alg, err := s.Read().SIPPlaneAlgorithm(ctx); err != nil || alg != "" {
 			t.Fatalf("a fresh store's plane algorithm = %q %v, want none", alg, err)
+		}
+		if alg, err := withTenant(); err != nil || alg != "" {
+			t.Fatalf("a fresh store's plane algorithm beside the tenant = %q %v, want none", alg, err)
 		}
 		now := time.Now()
 		err := s.InTx(ctx, func(tx *store.Tx) error {
@@ -225,6 +241,9 @@ func TestSIPPlaneAlgorithm(t *testing.T) {
 		}
 		if alg, err := s.Read().SIPPlaneAlgorithm(ctx); err != nil || alg != "SHA-256" {
 			t.Fatalf("plane algorithm = %q %v", alg, err)
+		}
+		if alg, err := withTenant(); err != nil || alg != "SHA-256" {
+			t.Fatalf("plane algorithm beside the tenant = %q %v", alg, err)
 		}
 		for alg, want := range map[string]int{"MD5": 2, "SHA-256": 2} {
 			if n, err := s.Read().CountSIPAccountsWithoutHA1(ctx, alg); err != nil || n != want {

@@ -26,7 +26,7 @@ func limitDest(l *sb.TenantLimits) []any {
 // NO KEY UPDATE leaves the foreign-key checks of inserts referencing the
 // tenant alone. SQLite's single writer serialises them already.
 func (tx *Tx) LockTenant(ctx context.Context, id int64) (*sb.Tenant, error) {
-	return tx.tenantLimits(ctx, id, " FOR NO KEY UPDATE")
+	return tx.tenantLimits(ctx, id, " FOR NO KEY UPDATE", nil)
 }
 
 // ShareTenant returns a tenant's limits and, on PostgreSQL, holds its row
@@ -34,17 +34,33 @@ func (tx *Tx) LockTenant(ctx context.Context, id int64) (*sb.Tenant, error) {
 // a path that writes what they bound, while such paths still run side by
 // side. Those that count against a limit also take SerializeTenant.
 func (tx *Tx) ShareTenant(ctx context.Context, id int64) (*sb.Tenant, error) {
-	return tx.tenantLimits(ctx, id, " FOR SHARE")
+	return tx.tenantLimits(ctx, id, " FOR SHARE", nil)
 }
 
-func (tx *Tx) tenantLimits(ctx context.Context, id int64, lock string) (*sb.Tenant, error) {
+// ShareTenantAndPlane is ShareTenant that also returns the SIP plane's
+// digest algorithm, as SIPPlaneAlgorithm does, read by the same statement:
+// the paths that write an account's credentials need both, and on
+// PostgreSQL each statement is a round trip.
+func (tx *Tx) ShareTenantAndPlane(ctx context.Context, id int64) (*sb.Tenant, string, error) {
+	var plane string
+	t, err := tx.tenantLimits(ctx, id, " FOR SHARE", &plane)
+	return t, plane, err
+}
+
+// tenantLimits reads a tenant's limits, its row locked with lock on
+// PostgreSQL, and, when plane is not nil, the SIP plane's algorithm into it.
+func (tx *Tx) tenantLimits(ctx context.Context, id int64, lock string, plane *string) (*sb.Tenant, error) {
 	if tx.dialect != Postgres {
 		lock = ""
 	}
 	var t sb.Tenant
 	var created int64
-	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, `+limitColumns+` FROM tenants WHERE id = ?`+lock, id).
-		Scan(append([]any{&t.ID, &t.Name, &t.Role, &created}, limitDest(&t.Limits)...)...)
+	cols, dest := limitColumns, append([]any{&t.ID, &t.Name, &t.Role, &created}, limitDest(&t.Limits)...)
+	if plane != nil {
+		cols += `, COALESCE((SELECT algorithm FROM sip_plane WHERE singleton = 1), '')`
+		dest = append(dest, plane)
+	}
+	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, `+cols+` FROM tenants WHERE id = ?`+lock, id).Scan(dest...)
 	if err != nil {
 		return nil, classify("tenant", err)
 	}

@@ -129,6 +129,8 @@ func TestTenantLocks(t *testing.T) {
 		}{
 			{"ShareTenant", func(tx *store.Tx) error { _, err := tx.ShareTenant(ctx, ten.ID); return err },
 				free{share: true, serial: true}, free{true, true, true}},
+			{"ShareTenantAndPlane", func(tx *store.Tx) error { _, _, err := tx.ShareTenantAndPlane(ctx, ten.ID); return err },
+				free{share: true, serial: true}, free{true, true, true}},
 			{"ShareTenant+SerializeTenant", func(tx *store.Tx) error {
 				if _, err := tx.ShareTenant(ctx, ten.ID); err != nil {
 					return err
