@@ -177,8 +177,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return sb.Internal(fmt.Errorf("begin transaction: %w", err))
 	}
+	// A panic (or a test's t.Fatal) in fn must not leave the transaction
+	// open: its connection would be gone from the pool with its locks held,
+	// SQLite's one writer among them. After Commit, Rollback does nothing.
+	defer t.Rollback()
 	if err := fn(&Tx{q: t, dialect: s.dialect, rebound: s.rebound}); err != nil {
-		_ = t.Rollback()
 		return err
 	}
 	if err := t.Commit(); err != nil {

@@ -109,6 +109,43 @@ func TestTransactionRollsBackOnError(t *testing.T) {
 	})
 }
 
+// TestTransactionRollsBackOnPanic: a panic in a transaction's function
+// rolls it back and frees its connection. On SQLite there is one writing
+// connection, so a transaction left open would stop every write after it;
+// on PostgreSQL it would hold its locks (here the domain's row).
+func TestTransactionRollsBackOnPanic(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, d := seed(t, s)
+		func() {
+			defer func() {
+				if r := recover(); r != "boom" {
+					t.Fatalf("recovered %v, want the panic", r)
+				}
+			}()
+			_ = s.InTx(ctx, func(tx *store.Tx) error {
+				a := &sb.Account{DomainID: d.ID, Local: "a", Email: "a@example.com", Active: true}
+				if err := tx.CreateAccount(ctx, a, store.Credentials{Hash: "h"}); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			a := &sb.Account{DomainID: d.ID, Local: "a", Email: "a@example.com", Active: true}
+			return tx.CreateAccount(ctx, a, store.Credentials{Hash: "h"})
+		})
+		if err != nil {
+			t.Fatalf("the next transaction after a panic: %v", err)
+		}
+		if got, _ := s.Read().DomainByID(ctx, d.ID); got.UsersCount != 1 {
+			t.Fatalf("%d accounts after one panicked creation and one committed, want 1", got.UsersCount)
+		}
+	})
+}
+
 func TestKeysetPagesAndCascade(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
