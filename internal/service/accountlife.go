@@ -122,7 +122,8 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 		}
 		creds, kept := keepForPlane(all, algs, plane)
 		a.Algorithms = kept
-		if err := tx.CreateAccount(ctx, a, creds); err != nil {
+		audit := store.AuditRow{At: now, Actor: actor.String(), Action: "account.create", Object: "account:" + a.Email}
+		if err := tx.CreateAccountAudited(ctx, a, creds, audit); err != nil {
 			var e *sb.Error
 			switch {
 			case errors.Is(err, store.ErrAddressIsAlias) && errors.As(err, &e):
@@ -136,11 +137,9 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 			return err
 		}
 		if out.ConfirmationKey != "" {
-			if err := tx.SetConfirmationKey(ctx, a.ID, out.ConfirmationKey, in.ConfirmationKeyExpires); err != nil {
-				return err
-			}
+			return tx.SetConfirmationKey(ctx, a.ID, out.ConfirmationKey, in.ConfirmationKeyExpires)
 		}
-		return tx.Audit(ctx, now, actor.String(), "account.create", "account:"+a.Email)
+		return nil
 	})
 	if err != nil {
 		return nil, err

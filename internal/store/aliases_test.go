@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -124,6 +125,59 @@ func TestAddressIsMailboxOrAlias(t *testing.T) {
 		}
 		if n != 2 {
 			t.Fatalf("mail_aliases holds %d rows after the refusals, want 2", n)
+		}
+	})
+}
+
+// TestCreateAccountAudited: the audit row comes with the account, and not
+// without it: on PostgreSQL the INSERT writes it (a data-modifying WITH),
+// so a refused INSERT must write none even in a transaction that goes on.
+func TestCreateAccountAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, d := seed(t, s)
+		at := time.Unix(1_700_000_100, 0).UTC()
+		audits := func(tx *store.Tx) []string {
+			t.Helper()
+			rows, err := tx.AuditLog(ctx, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range rows {
+				out = append(out, fmt.Sprintf("%d %s %s %s", r.At.Unix(), r.Actor, r.Action, r.Object))
+			}
+			return out
+		}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateAlias(ctx, &sb.Alias{DomainID: d.ID, Local: "fwd", Email: "fwd@example.com",
+				Destinations: []string{"x@elsewhere.org"}}); err != nil {
+				return err
+			}
+			create := func(local string) error {
+				return tx.CreateAccountAudited(ctx, &sb.Account{DomainID: d.ID, Local: local, Email: local + "@example.com", Active: true},
+					store.Credentials{Hash: "h"}, store.AuditRow{At: at, Actor: "tenant:acme", Action: "account.create", Object: "account:" + local + "@example.com"})
+			}
+			if err := create("fwd"); !errors.Is(err, store.ErrAddressIsAlias) {
+				t.Fatalf("a mailbox over an alias: %v, want ErrAddressIsAlias", err)
+			}
+			if got := audits(tx); len(got) != 0 {
+				t.Fatalf("a refused creation left audit rows: %q", got)
+			}
+			if err := create("box"); err != nil {
+				return err
+			}
+			want := []string{"1700000100 tenant:acme account.create account:box@example.com"}
+			if got := audits(tx); !slices.Equal(got, want) {
+				t.Fatalf("audit rows %q, want %q", got, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, _, err := s.Read().AccountByEmail(ctx, "box@example.com"); err != nil || a.DomainID != d.ID {
+			t.Fatalf("account read back as %+v, %v", a, err)
 		}
 	})
 }
