@@ -141,7 +141,13 @@ const (
 // (setTenantLimits).
 func lockTenant(ctx context.Context, tx *store.Tx, id int64) (*sb.Tenant, error) {
 	t, err := tx.ShareTenant(ctx, id)
-	return serializeTenant(ctx, tx, id, t, err)
+	if err == nil {
+		err = serializeTenant(ctx, tx, t)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock tenant %d: %w", id, err)
+	}
+	return t, nil
 }
 
 // lockTenantAndPlane is lockTenant that also reads the SIP plane's digest
@@ -149,19 +155,22 @@ func lockTenant(ctx context.Context, tx *store.Tx, id int64) (*sb.Tenant, error)
 // that create an account.
 func lockTenantAndPlane(ctx context.Context, tx *store.Tx, id int64) (*sb.Tenant, string, error) {
 	t, plane, err := tx.ShareTenantAndPlane(ctx, id)
-	t, err = serializeTenant(ctx, tx, id, t, err)
-	return t, plane, err
-}
-
-// serializeTenant ends lockTenant once the tenant's row is held.
-func serializeTenant(ctx context.Context, tx *store.Tx, id int64, t *sb.Tenant, err error) (*sb.Tenant, error) {
-	if err == nil && t.Limits.Counted() {
-		err = tx.SerializeTenant(ctx, id)
+	if err == nil {
+		err = serializeTenant(ctx, tx, t)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock tenant %d: %w", id, err)
+		return nil, "", fmt.Errorf("lock tenant %d: %w", id, err)
 	}
-	return t, nil
+	return t, plane, nil
+}
+
+// serializeTenant ends lockTenant once the tenant's row is held: a tenant
+// with a limit to count against has its writers run one at a time.
+func serializeTenant(ctx context.Context, tx *store.Tx, t *sb.Tenant) error {
+	if !t.Limits.Counted() {
+		return nil
+	}
+	return tx.SerializeTenant(ctx, t.ID)
 }
 
 // checkLimits refuses, after a path has written, what took tenant t past

@@ -180,14 +180,16 @@ func (tx *Tx) wallZone() *time.Location {
 	return time.UTC
 }
 
+// planeAlgorithm is the digest algorithm Kamailio challenges with as an
+// expression, "" when none is set: SIPPlaneAlgorithm's, and a column of
+// ShareTenantAndPlane.
+const planeAlgorithm = `COALESCE((SELECT algorithm FROM sip_plane WHERE singleton = 1), '')`
+
 // SIPPlaneAlgorithm returns the digest algorithm Kamailio challenges with
 // ("" for none set).
 func (tx *Tx) SIPPlaneAlgorithm(ctx context.Context) (string, error) {
 	var alg string
-	err := tx.queryRow(ctx, `SELECT algorithm FROM sip_plane WHERE singleton = 1`).Scan(&alg)
-	if err == sql.ErrNoRows {
-		return "", nil
-	}
+	err := tx.queryRow(ctx, `SELECT `+planeAlgorithm).Scan(&alg)
 	return alg, classify("SIP plane", err)
 }
 

@@ -57,7 +57,7 @@ func (tx *Tx) tenantLimits(ctx context.Context, id int64, lock string, plane *st
 	var created int64
 	cols, dest := limitColumns, append([]any{&t.ID, &t.Name, &t.Role, &created}, limitDest(&t.Limits)...)
 	if plane != nil {
-		cols += `, COALESCE((SELECT algorithm FROM sip_plane WHERE singleton = 1), '')`
+		cols += ", " + planeAlgorithm
 		dest = append(dest, plane)
 	}
 	err := tx.queryRow(ctx, `SELECT id, name, role, created_at, `+cols+` FROM tenants WHERE id = ?`+lock, id).Scan(dest...)
