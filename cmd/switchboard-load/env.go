@@ -89,13 +89,17 @@ func start(ctx context.Context, cfg Config, progress io.Writer) (_ *env, err err
 	if err != nil {
 		return nil, err
 	}
-	logFile, err := os.CreateTemp("", "switchboard-load-*.log")
+	logFile, err := openLog(cfg.Log)
 	if err != nil {
 		return nil, err
 	}
 	logOut := logbuf.New(logFile, cfg.LogFlush)
 	e.closers = append(e.closers, func() error {
-		return errors.Join(logOut.Close(), logFile.Close(), os.Remove(logFile.Name()))
+		err := errors.Join(logOut.Close(), logFile.Close())
+		if cfg.Log == "" {
+			err = errors.Join(err, os.Remove(logFile.Name()))
+		}
+		return err
 	})
 	logger := slog.New(logOut.Urgent(jsonlog.New(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}), slog.LevelWarn))
 	e.svc = service.New(service.Config{Store: e.st, Logger: logger, Hasher: auth.NewHasher(e.params), Seal: box})
@@ -154,6 +158,15 @@ func (e *env) bare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	io.WriteString(w, `{"domains":[{"id":1,"name":"example.com","users_count":5}]}`)
+}
+
+// openLog opens the server's log: the file of --log, made anew, or a
+// temporary one.
+func openLog(path string) (*os.File, error) {
+	if path == "" {
+		return os.CreateTemp("", "switchboard-load-*.log")
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 }
 
 // serve serves h on a loopback port with the timeouts serve uses.

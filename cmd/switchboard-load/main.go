@@ -67,12 +67,15 @@ type Config struct {
 	Argon2      string // "prod" (auth.DefaultParams) or "test" (auth.TestParams)
 	CPUProfile  string // a file for a CPU profile of the scenarios ("": none)
 	MemProfile  string // a file for the allocations profile after the scenarios, FILE.base before them ("": none)
+	Trace       string // a file for an execution trace of the scenarios ("": none)
 	ReadCache   bool   // keep the store's read cache on (SQLite)
 	Client      string // the load generator: "go" (in process) or "wrk"
 	WrkPath     string // the wrk binary, with Client "wrk"
 	// LogFlush is the server's --log-flush: the log goes to a temporary
-	// file, in batches of at most this long (0: every line at once).
+	// file (or to Log), in batches of at most this long (0: every line at
+	// once).
 	LogFlush time.Duration
+	Log      string // a file to keep the server's log in ("": a temporary file, removed)
 }
 
 // The load generators of --client.
@@ -121,8 +124,10 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Argon2, "argon2", "prod", "argon2id parameters: prod (the server's) or test (cheap, for smoke runs)")
 	fs.BoolVar(&c.ReadCache, "read-cache", true, "keep SQLite's read cache on (false: every read goes to the database, to measure what the cache saves)")
 	fs.DurationVar(&c.LogFlush, "log-flush", 100*time.Millisecond, "the server's --log-flush: its log (the access log's line per request) goes to a temporary file in batches of at most this long (0: every line at once)")
+	fs.StringVar(&c.Log, "log", "", "keep the server's JSON log (seed and scenarios, one access line per request with its duration_ms) in this file instead of a temporary one")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenarios (server and, with --client go, client: one process) to this file")
 	fs.StringVar(&c.MemProfile, "memprofile", "", "write the process's allocation profile to this file after the scenarios, and to this file's name + .base before them (the scenarios' own: go tool pprof -diff_base FILE.base FILE)")
+	fs.StringVar(&c.Trace, "trace", "", "write an execution trace of the scenarios to this file (go tool trace FILE; go tool trace -pprof=sched FILE > sched.prof for where goroutines waited to run)")
 	fs.StringVar(&c.Client, "client", clientGo, "load generator: go (net/http in this process, its CPU counted with the server's) or wrk (the wrk binary, another process; cpu/req is then the server's alone)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +158,52 @@ func TestFlagsSayWhenWrkIsMissing(t *testing.T) {
 	_, err := ParseFlags([]string{"--client", "wrk"}, &bytes.Buffer{})
 	if want := "--client wrk: wrk not found in PATH (apt-get install wrk)"; err == nil || err.Error() != want {
 		t.Errorf("error %v, want %q", err, want)
+	}
+}
+
+// --trace writes an execution trace that go tool trace can read, and --log
+// keeps the server's log: one access line a request of the scenario, with
+// its duration, for the handler's own percentiles.
+func TestTraceAndKeptLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and loads them")
+	}
+	dir := t.TempDir()
+	tracePath, logPath := filepath.Join(dir, "run.trace"), filepath.Join(dir, "server.log")
+	res := runTool(t, []string{"--duration", "300ms", "--rounds", "1", "--warmup", "50ms", "--conns", "2",
+		"--accounts", "20", "--scenarios", "bare,users", "--argon2", "test", "--trace", tracePath, "--log", logPath})
+	tr, err := os.ReadFile(tracePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// runtime/trace's header ("go 1.26 trace\x00\x00\x00"), then events.
+	if head, _, ok := bytes.Cut(tr, []byte(" trace\x00")); !ok || !bytes.HasPrefix(head, []byte("go 1.")) || len(tr) < 1024 {
+		t.Errorf("trace: %d bytes, starting %q; want an execution trace", len(tr), tr[:min(len(tr), 16)])
+	}
+
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users int64
+	for line := range strings.Lines(string(b)) {
+		var l struct {
+			Route    string   `json:"route"`
+			Status   int      `json:"status"`
+			Duration *float64 `json:"duration_ms"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Route == "GET /users/{domain_id}" && l.Status == 200 && l.Duration != nil {
+			users++
+		}
+	}
+	var asked int64
+	for _, row := range res.Rows {
+		if row.Scenario == scUsers {
+			asked = row.Requests
+		}
+	}
+	// The log holds the warm-up's requests as well as the measured ones.
+	if asked == 0 || users < asked {
+		t.Errorf("kept log: %d access lines of GET /users with a duration, want at least the scenario's %d requests", users, asked)
 	}
 }
