@@ -81,27 +81,23 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	defer e.close()
-	if cfg.CPUProfile != "" {
-		f, err := os.Create(cfg.CPUProfile)
+	for _, rec := range []struct {
+		path  string
+		start func(io.Writer) error
+		stop  func()
+	}{{cfg.CPUProfile, pprof.StartCPUProfile, pprof.StopCPUProfile}, {cfg.Trace, trace.Start, trace.Stop}} {
+		if rec.path == "" {
+			continue
+		}
+		done, err := record(rec.path, rec.start, rec.stop)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if cfg.Trace != "" {
-		f, err := os.Create(cfg.Trace)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return nil, err
-		}
-		defer trace.Stop()
+		defer func() {
+			if err := done(); err != nil {
+				fmt.Fprintln(progress, rec.path+":", err)
+			}
+		}()
 	}
 	if cfg.MemProfile != "" {
 		if err := writeAllocs(cfg.MemProfile + ".base"); err != nil {
@@ -394,6 +390,24 @@ func rss() (int64, error) {
 }
 
 // writeAllocs writes the allocation profile as it stands to path.
+// record starts a recording of the scenarios (the CPU profile, the
+// execution trace) into a new file at path; the function it returns stops
+// it and closes the file.
+func record(path string, start func(io.Writer) error, stop func()) (func() error, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		stop()
+		return f.Close()
+	}, nil
+}
+
 func writeAllocs(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
