@@ -161,7 +161,8 @@ func TestFlagsSayWhenWrkIsMissing(t *testing.T) {
 	}
 }
 
-// --trace writes an execution trace that go tool trace can read, and --log
+// --trace writes an execution trace (runtime/trace's header, then events:
+// reading it is go tool trace's test, not ours), and --log
 // keeps the server's log: one access line a request of the scenario, with
 // its duration, for the handler's own percentiles.
 func TestTraceAndKeptLog(t *testing.T) {
