@@ -389,7 +389,6 @@ func rss() (int64, error) {
 	return 0, errors.New("no VmRSS in /proc/self/status")
 }
 
-// writeAllocs writes the allocation profile as it stands to path.
 // record starts a recording of the scenarios (the CPU profile, the
 // execution trace) into a new file at path; the function it returns stops
 // it and closes the file.
@@ -408,6 +407,7 @@ func record(path string, start func(io.Writer) error, stop func()) (func() error
 	}, nil
 }
 
+// writeAllocs writes the allocation profile as it stands to path.
 func writeAllocs(path string) error {
 	f, err := os.Create(path)
 	if err != nil {

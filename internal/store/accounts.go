@@ -110,9 +110,10 @@ func scanAccount(row rowScanner, extra ...any) (*sb.Account, error) {
 
 // CreateAccount inserts an account, its mailbox profile (names, forwards,
 // inboxsave) and its credentials in one statement, and sets its id.
-// An address that is already an account or an alias is ECONFLICT; every
-// path that creates a mailbox comes here, so this is the one place that
-// keeps mailboxes off alias addresses.
+// An address that is already an account or an alias is ECONFLICT. The
+// service creates through CreateAccountAudited, which records the creation
+// with it; both come to createAccount, the one place that keeps mailboxes
+// off alias addresses.
 func (tx *Tx) CreateAccount(ctx context.Context, a *sb.Account, c Credentials) error {
 	return tx.createAccount(ctx, a, c, nil)
 }
