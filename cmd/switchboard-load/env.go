@@ -280,7 +280,7 @@ func (e *env) seed(ctx context.Context, cfg Config, progress io.Writer) error {
 
 // bulkAccounts adds n accounts to d, in chunks of one transaction each.
 func (e *env) bulkAccounts(ctx context.Context, d *sb.Domain, n int, progress io.Writer) error {
-	hash, err := auth.NewHasher(auth.TestParams).Hash(seedPassword)
+	hash, err := auth.NewHasher(auth.TestParams).Hash(context.Background(), seedPassword)
 	if err != nil {
 		return err
 	}

@@ -263,7 +263,7 @@ func post(url string, body func(i int64) string, headers ...string) request {
 // hashCeiling hashes with h on GOMAXPROCS goroutines for d: the most
 // accounts per second any server could create on this machine with these
 // parameters; its latencies are one hash's time.
-func hashCeiling(ctx context.Context, m meter, hash func(string) (string, error), d time.Duration) load {
+func hashCeiling(ctx context.Context, m meter, hash func(context.Context, string) (string, error), d time.Duration) load {
 	procs := runtime.GOMAXPROCS(0)
 	var mu sync.Mutex
 	var out load
@@ -282,8 +282,10 @@ func hashCeiling(ctx context.Context, m meter, hash func(string) (string, error)
 				if !t0.Before(end) {
 					break
 				}
-				if _, err := hash("load-test-password"); err != nil {
-					first = err.Error()
+				if _, err := hash(ctx, "load-test-password"); err != nil {
+					if ctx.Err() == nil { // interrupted: no failure
+						first = err.Error()
+					}
 					break
 				}
 				lat = append(lat, time.Since(t0))

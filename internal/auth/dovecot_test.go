@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,7 +20,7 @@ func TestDovecotVerifiesHashes(t *testing.T) {
 		t.Skip("doveadm not installed (apt-get install dovecot-core)")
 	}
 	for _, p := range []Params{DefaultParams, TestParams} {
-		stored, err := NewHasher(p).Hash("correct horse battery")
+		stored, err := NewHasher(p).Hash(context.Background(), "correct horse battery")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,10 +65,10 @@ func TestDovecotVerifiesKeptHashes(t *testing.T) {
 				t.Fatalf("ImportHash(%q): %v", in, err)
 			}
 			t.Run("switchboard verifies doveadm's "+form+" "+scheme, func(t *testing.T) {
-				if ok, err := h.Verify(stored, password); !ok || err != nil {
+				if ok, err := h.Verify(context.Background(), stored, password); !ok || err != nil {
 					t.Fatalf("Verify(right) = %v, %v", ok, err)
 				}
-				if ok, err := h.Verify(stored, password+"!"); ok || err != nil {
+				if ok, err := h.Verify(context.Background(), stored, password+"!"); ok || err != nil {
 					t.Fatalf("Verify(wrong) = %v, %v", ok, err)
 				}
 			})

@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -49,20 +50,25 @@ type Hasher struct {
 // NewHasher returns a Hasher that makes new hashes with p.
 func NewHasher(p Params) *Hasher {
 	h := &Hasher{params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	h.dummy, _ = h.Hash("switchboard-dummy-password")
+	h.dummy, _ = h.Hash(context.Background(), "switchboard-dummy-password")
 	return h
 }
 
 var b64 = base64.RawStdEncoding
 
-// Hash returns the Dovecot-prefixed PHC string of password.
-func (h *Hasher) Hash(password string) (string, error) {
+// Hash returns the Dovecot-prefixed PHC string of password. It returns
+// ctx's error, having computed nothing, when ctx ends while the hash waits
+// for a slot (see idKey).
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
 	p := h.params
-	key := h.idKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key, err := h.idKey(ctx, []byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("%s$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", DovecotPrefix, argon2.Version,
 		p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -73,12 +79,26 @@ func (h *Hasher) Hash(password string) (string, error) {
 // memory, make the garbage collector run more often and thrash the caches.
 // So a burst of logins or account creations queues here, and the process
 // holds at most GOMAXPROCS argon2 buffers whatever the number of clients.
-func (h *Hasher) idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+//
+// A computation whose ctx ends while it waits (its client gone, or its
+// request past the server's timeout) leaves the queue with ctx's error and
+// computes nothing: the hashes of clients who gave up would otherwise keep
+// both cores busy for the ones still waiting, 15 ms each, and a burst of
+// abandoned logins would outlast its clients. One that has its slot runs
+// to the end: argon2 cannot be interrupted.
+func (h *Hasher) idKey(ctx context.Context, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
 	if h.slots != nil {
-		h.slots <- struct{}{}
+		if err := ctx.Err(); err != nil {
+			return nil, err // select picks at random among ready cases: a free slot must not win
+		}
+		select {
+		case h.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		defer func() { <-h.slots }()
 	}
-	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen), nil
 }
 
 // ErrMalformedHash is returned for a stored hash that cannot be parsed.
@@ -88,7 +108,9 @@ var ErrMalformedHash = errors.New("malformed password hash")
 // for a given hash. Besides its own argon2id it verifies the schemes of
 // hashes kept from an import (ImportHash): {BLF-CRYPT}, {SHA512-CRYPT},
 // {SHA256-CRYPT} and {CRYPT} over those; NeedsRehash is true for them.
-func (h *Hasher) Verify(stored, password string) (bool, error) {
+// It fails for a stored hash it cannot read, and with ctx's error when ctx
+// ends while the argon2id computation waits for a slot (see idKey).
+func (h *Hasher) Verify(ctx context.Context, stored, password string) (bool, error) {
 	if scheme, _, prefixed := splitScheme(stored); prefixed && scheme != SchemeArgon2ID {
 		return verifyKept(stored, password)
 	}
@@ -96,14 +118,19 @@ func (h *Hasher) Verify(stored, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := h.idKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	got, err := h.idKey(ctx, []byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
 // VerifyDummy spends the time of one verification; call it when the user is
 // unknown so that timing does not tell unknown users from wrong passwords.
-func (h *Hasher) VerifyDummy(password string) {
-	_, _ = h.Verify(h.dummy, password)
+// Its error is ctx's, when ctx ends while it waits for a slot.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	_, err := h.Verify(ctx, h.dummy, password)
+	return err
 }
 
 // NeedsRehash reports whether stored should be replaced by a new hash of

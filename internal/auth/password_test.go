@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,7 +9,7 @@ import (
 
 func TestHashVerify(t *testing.T) {
 	h := NewHasher(TestParams)
-	stored, err := h.Hash("correct horse")
+	stored, err := h.Hash(context.Background(), "correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,22 +27,22 @@ func TestHashVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ok, err := h.Verify(stored, tt.password)
+			ok, err := h.Verify(context.Background(), stored, tt.password)
 			if err != nil || ok != tt.want {
 				t.Fatalf("Verify = %v, %v; want %v", ok, err, tt.want)
 			}
 		})
 	}
 	t.Run("two hashes of one password differ by salt", func(t *testing.T) {
-		other, _ := h.Hash("correct horse")
+		other, _ := h.Hash(context.Background(), "correct horse")
 		if other == stored {
 			t.Fatal("same hash twice")
 		}
 	})
 	t.Run("a hash with other parameters still verifies and needs rehash", func(t *testing.T) {
 		strong := NewHasher(Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32})
-		s2, _ := strong.Hash("pw")
-		if ok, err := h.Verify(s2, "pw"); !ok || err != nil {
+		s2, _ := strong.Hash(context.Background(), "pw")
+		if ok, err := h.Verify(context.Background(), s2, "pw"); !ok || err != nil {
 			t.Fatalf("Verify = %v, %v", ok, err)
 		}
 		if !h.NeedsRehash(s2) || h.NeedsRehash(stored) {
@@ -59,7 +60,7 @@ func TestVerifyRefusesMalformedHashes(t *testing.T) {
 		"{ARGON2ID}$argon2id$v=19$m=99999999,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
 		"{ARGON2ID}$argon2id$v=19$m=64,t=1,p=1$!!$aGFzaGhhc2hoYXNoaGFzaA",
 	} {
-		if ok, err := h.Verify(s, "x"); ok || err == nil {
+		if ok, err := h.Verify(context.Background(), s, "x"); ok || err == nil {
 			t.Errorf("Verify(%q) = %v, %v; want an error", s, ok, err)
 		}
 	}
@@ -106,7 +107,7 @@ func TestLimiter(t *testing.T) {
 func BenchmarkHash(b *testing.B) {
 	h := NewHasher(DefaultParams)
 	for b.Loop() {
-		if _, err := h.Hash("benchmark password"); err != nil {
+		if _, err := h.Hash(context.Background(), "benchmark password"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -99,7 +100,7 @@ func TestImportHashRefuses(t *testing.T) {
 
 func TestVerifyKeptSchemes(t *testing.T) {
 	h := NewHasher(TestParams)
-	own, _ := h.Hash(dovePassword)
+	own, _ := h.Hash(context.Background(), dovePassword)
 	tests := []struct {
 		name, stored, password string
 	}{
@@ -116,7 +117,7 @@ func TestVerifyKeptSchemes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" verifies the right password and needs a rehash", func(t *testing.T) {
-			if ok, err := h.Verify(tt.stored, tt.password); !ok || err != nil {
+			if ok, err := h.Verify(context.Background(), tt.stored, tt.password); !ok || err != nil {
 				t.Fatalf("Verify = %v, %v; want true", ok, err)
 			}
 			if !h.NeedsRehash(tt.stored) {
@@ -125,7 +126,7 @@ func TestVerifyKeptSchemes(t *testing.T) {
 		})
 		t.Run(tt.name+" refuses a wrong password", func(t *testing.T) {
 			for _, wrong := range []string{tt.password + "!", "", strings.ToUpper(tt.password)} {
-				if ok, err := h.Verify(tt.stored, wrong); ok || err != nil {
+				if ok, err := h.Verify(context.Background(), tt.stored, wrong); ok || err != nil {
 					t.Fatalf("Verify(%q) = %v, %v; want false, nil", wrong, ok, err)
 				}
 			}
@@ -139,7 +140,7 @@ func TestVerifyKeptSchemes(t *testing.T) {
 	t.Run("hashes ImportHash refuses do not verify", func(t *testing.T) {
 		for _, s := range []string{"{MD5-CRYPT}$1$abcdefgh$E2IUOVGWn4QIROUcRm1wO/", "{PLAIN}" + dovePassword,
 			"{CRYPT}$1$abcdefgh$E2IUOVGWn4QIROUcRm1wO/", "{SHA512-CRYPT}$6$rounds=100001$salt$" + vecSHA512[14:]} {
-			if ok, err := h.Verify(s, dovePassword); ok || err == nil {
+			if ok, err := h.Verify(context.Background(), s, dovePassword); ok || err == nil {
 				t.Errorf("Verify(%q) = %v, %v; want an error", s, ok, err)
 			}
 		}
@@ -162,7 +163,7 @@ func FuzzImportHash(f *testing.F) {
 		if err != nil || again != stored {
 			t.Fatalf("ImportHash(%q) = %q, then %q, %v", in, stored, again, err)
 		}
-		if _, err := h.Verify(stored, "x"); err != nil {
+		if _, err := h.Verify(context.Background(), stored, "x"); err != nil {
 			t.Fatalf("Verify(%q) = %v for a kept hash", stored, err)
 		}
 	})

@@ -70,7 +70,7 @@ func millionMailboxes(b *testing.B, backend storetest.Backend) (base, session st
 	if err != nil {
 		b.Fatal(err)
 	}
-	hash, _ := auth.NewHasher(auth.TestParams).Hash("bench-password")
+	hash, _ := auth.NewHasher(auth.TestParams).Hash(context.Background(), "bench-password")
 	start := time.Now().Add(-accounts * time.Second)
 	const chunk = 50_000
 	for first := 0; first < accounts; first += chunk {

@@ -39,7 +39,7 @@ func bigDomain(b *testing.B, backend storetest.Backend) string {
 	if _, err := svc.CreateAccountCLI(ctx, sb.SystemActor, "admin@big.example", adminPassword, "", true); err != nil {
 		b.Fatal(err)
 	}
-	hash, _ := auth.NewHasher(auth.TestParams).Hash("bench-password")
+	hash, _ := auth.NewHasher(auth.TestParams).Hash(context.Background(), "bench-password")
 	now := time.Now()
 	const chunk = 50_000
 	for start := 0; start < accounts; start += chunk {

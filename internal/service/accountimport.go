@@ -296,7 +296,7 @@ func (s *Service) hashImportRows(ctx context.Context, d *sb.Domain, rows []impor
 	for range min(runtime.GOMAXPROCS(0), len(todo)) {
 		wg.Go(func() {
 			for i := range next {
-				err := s.hashImportRow(d, &rows[i])
+				err := s.hashImportRow(ctx, d, &rows[i])
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -329,8 +329,8 @@ feed:
 
 // hashImportRow sets the credentials of a row with a plaintext password
 // and forgets the password.
-func (s *Service) hashImportRow(d *sb.Domain, r *importRow) error {
-	h, err := s.hash(r.password)
+func (s *Service) hashImportRow(ctx context.Context, d *sb.Domain, r *importRow) error {
+	h, err := s.hash(ctx, r.password)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,7 @@ func TestImportAccountsGoodFile(t *testing.T) {
 				if !strings.HasPrefix(hash, "{ARGON2ID}$argon2id$v=19$m=64,t=1,p=1$") {
 					t.Fatalf("hash after login %q, want the service's argon2id", hash)
 				}
-				if ok, err := auth.NewHasher(auth.TestParams).Verify(hash, importPassword); !ok || err != nil {
+				if ok, err := auth.NewHasher(auth.TestParams).Verify(context.Background(), hash, importPassword); !ok || err != nil {
 					t.Fatalf("the upgraded hash does not verify: %v %v", ok, err)
 				}
 				if _, err := e.s.CheckAccountPassword(ctx, email, importPassword, "192.0.2.3"); err != nil {

@@ -88,7 +88,7 @@ func (s *Service) createAccount(ctx context.Context, actor sb.Actor, in NewAccou
 	if p := in.Mailbox; p != nil && slices.Contains(p.Forwards, email) {
 		return nil, sb.FieldError("forwards", "forwards %q is the mailbox itself: use inboxsave to keep a copy", email)
 	}
-	all, err := s.credentials(in.Password, local, d.Realm)
+	all, err := s.credentials(ctx, in.Password, local, d.Realm)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (s *Service) setPassword(ctx context.Context, actor sb.Actor, load accountF
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.credentials(password, a.Local, d.Realm)
+	all, err := s.credentials(ctx, password, a.Local, d.Realm)
 	if err != nil {
 		return nil, err
 	}

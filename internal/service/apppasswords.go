@@ -109,7 +109,7 @@ func (s *Service) CreateAppPassword(ctx context.Context, actor sb.Actor, ref sb.
 	// retry with a fresh password settles it.
 	for attempt := 0; ; attempt++ {
 		password, handle := auth.NewAppPassword()
-		hash, err := s.hash(password)
+		hash, err := s.hash(ctx, password)
 		if err != nil {
 			return nil, err
 		}

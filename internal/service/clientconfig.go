@@ -76,7 +76,7 @@ func (s *Service) CreateClientConfig(ctx context.Context, actor sb.Actor, in sb.
 			return nil, err
 		}
 	}
-	hash, err := s.hash(in.Password)
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -169,13 +169,19 @@ func (s *Service) OpenClientConfig(ctx context.Context, id, password, ip string)
 		var err error
 		c, err = s.store.Read().ClientConfig(ctx, id, s.now())
 		if sb.ErrorCode(err) == sb.ENOTFOUND {
-			s.hasher.VerifyDummy(password)
+			if err := s.hasher.VerifyDummy(ctx, password); err != nil {
+				return false, err
+			}
 			return true, errNoLink
 		}
 		if err != nil {
 			return false, err
 		}
-		if !s.passwordMatches(c.PasswordHash, true, password, "client config "+id[:8]) {
+		ok, err := s.passwordMatches(ctx, c.PasswordHash, true, password, "client config "+id[:8])
+		if err != nil {
+			return false, err
+		}
+		if !ok {
 			return true, ErrBadLinkPassword
 		}
 		return false, nil

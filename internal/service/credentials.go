@@ -84,20 +84,25 @@ var errBadPassword = errors.New("bad credentials")
 
 // passwordMatches verifies password against a stored argon2id hash, the
 // slow step guard protects. An unknown principal (found false) costs the
-// same work against a dummy hash, so timing tells nothing.
-func (s *Service) passwordMatches(hash string, found bool, password, who string) bool {
+// same work against a dummy hash, so timing tells nothing. Its error is
+// ctx's, when ctx ends before the hash had a slot to run in: nothing was
+// verified, and the caller's check returns it as a failure of its own
+// (guard refunds the attempt: the client learnt nothing).
+func (s *Service) passwordMatches(ctx context.Context, hash string, found bool, password, who string) (bool, error) {
 	if password == "" || len(password) > MaxPasswordLen {
-		return false
+		return false, nil
 	}
 	if !found {
-		s.hasher.VerifyDummy(password)
-		return false
+		return false, s.hasher.VerifyDummy(ctx, password)
 	}
-	ok, err := s.hasher.Verify(hash, password)
-	if err != nil {
+	ok, err := s.hasher.Verify(ctx, hash, password)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return false, err
+	case err != nil:
 		s.log.Error("stored password hash is malformed", "user", who, "err", err)
 	}
-	return ok
+	return ok, nil
 }
 
 // verifyMailbox is the one check of a mailbox's password, whichever surface
@@ -123,7 +128,11 @@ func (s *Service) verifyMailbox(ctx context.Context, email, password, ip string)
 		if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
 			return false, err
 		}
-		if !s.passwordMatches(hash, err == nil, password, identity) || !acc.Active {
+		ok, err := s.passwordMatches(ctx, hash, err == nil, password, identity)
+		if err != nil {
+			return false, err
+		}
+		if !ok || !acc.Active {
 			return true, errBadPassword
 		}
 		if d, err = tx.DomainByID(ctx, acc.DomainID); err != nil {
@@ -150,7 +159,11 @@ func (s *Service) verifyTenant(ctx context.Context, name, password, ip string) (
 		if err != nil && sb.ErrorCode(err) != sb.ENOTFOUND {
 			return false, err
 		}
-		if !s.passwordMatches(hash, err == nil, password, tenantIdentity(name)) {
+		ok, err := s.passwordMatches(ctx, hash, err == nil, password, tenantIdentity(name))
+		if err != nil {
+			return false, err
+		}
+		if !ok {
 			return true, errBadPassword
 		}
 		t = found

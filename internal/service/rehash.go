@@ -18,10 +18,11 @@ func (s *Service) upgradeHash(ctx context.Context, a *sb.Account, old, password 
 	if !s.hasher.NeedsRehash(old) {
 		return
 	}
-	h, err := s.hash(password)
+	// A client gone now must not leave the weaker hash in place: neither
+	// the hash's wait for a slot nor the write ends with the request.
+	ctx = context.WithoutCancel(ctx)
+	h, err := s.hash(ctx, password)
 	if err == nil {
-		// A client gone now must not leave the weaker hash in place.
-		ctx := context.WithoutCancel(ctx)
 		err = s.store.InTx(ctx, func(tx *store.Tx) error {
 			_, err := tx.UpgradePasswordHash(ctx, a.ID, old, h)
 			return err

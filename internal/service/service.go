@@ -153,9 +153,10 @@ func New(cfg Config) *Service {
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // hash hashes a password outside any transaction: it is the slow part, and
-// SQLite's single writer must not wait on it.
-func (s *Service) hash(password string) (string, error) {
-	h, err := s.hasher.Hash(password)
+// SQLite's single writer must not wait on it. A ctx ended while the hash
+// waits for a slot fails it unhashed (auth.Hasher.Hash).
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	h, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return "", sb.Internal(fmt.Errorf("hash password: %w", err))
 	}
@@ -171,8 +172,8 @@ var BothAlgorithms = []string{digest.MD5, digest.SHA256}
 // every algorithm. planeCredentials, inside the writing transaction, keeps
 // the HA1s of the algorithms asked for and the SIP plane's, and clears the
 // others, so no stale HA1 survives.
-func (s *Service) credentials(password, local, realm string) (store.Credentials, error) {
-	h, err := s.hash(password)
+func (s *Service) credentials(ctx context.Context, password, local, realm string) (store.Credentials, error) {
+	h, err := s.hash(ctx, password)
 	if err != nil {
 		return store.Credentials{}, err
 	}

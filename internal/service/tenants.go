@@ -36,7 +36,7 @@ func (s *Service) createTenant(ctx context.Context, actor sb.Actor, name, passwo
 			return nil, err
 		}
 	}
-	hash, err := s.hash(password)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *Service) UpdateTenant(ctx context.Context, actor sb.Actor, name string,
 			return err
 		}
 		var err error
-		if hash, err = s.hash(*ch.Password); err != nil {
+		if hash, err = s.hash(ctx, *ch.Password); err != nil {
 			return err
 		}
 	}

@@ -41,7 +41,7 @@ func TestMailAppPasswordsView(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		fx := newFixture(t, s)
-		hash, err := auth.NewHasher(auth.TestParams).Hash("handle01secret")
+		hash, err := auth.NewHasher(auth.TestParams).Hash(context.Background(), "handle01secret")
 		if err != nil {
 			t.Fatal(err)
 		}
