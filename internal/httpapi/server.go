@@ -490,7 +490,8 @@ func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Requ
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		path := logPath(r)
-		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestStateKey{}, &requestState{path: path}), s.timeout)
+		client := r.Context() // net/http ends it when the client closes the connection
+		ctx, cancel := context.WithTimeout(context.WithValue(client, requestStateKey{}, &requestState{path: path}), s.timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		if r.Body != nil {
@@ -503,7 +504,16 @@ func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Requ
 				s.answerPanic(rec, r, p, writePlainError)
 			}
 			d := time.Since(start)
-			if rec.status == http.StatusOK {
+			status := rec.status
+			if status >= 500 && client.Err() != nil {
+				// The client closed the connection before its answer: the
+				// error is its leaving (a request abandoned mid-query, a
+				// hash it no longer waits for), not a fault of ours, and
+				// must not count among the 5xx an operator alerts on.
+				// nginx's 499, "client closed request".
+				status = statusClientClosed
+			}
+			if status == http.StatusOK {
 				c := ok.Load()
 				if c == nil {
 					c = new(prometheus.Counter)
@@ -512,7 +522,7 @@ func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Requ
 				}
 				(*c).Inc()
 			} else {
-				s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+				s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 			}
 			o := latency.Load()
 			if o == nil {
@@ -528,7 +538,7 @@ func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Requ
 			if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 				line := slog.NewRecord(start.Add(d), slog.LevelInfo, "request", 0)
 				line.AddAttrs(slog.String("method", r.Method), slog.String("route", route),
-					slog.String("path", path), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+					slog.String("path", path), slog.Int("status", status), slog.Int64("bytes", rec.bytes),
 					slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", clientIP(r)))
 				_ = h.Handle(r.Context(), line)
 			}
@@ -536,6 +546,11 @@ func (s *Server) instrument(route string, maxBody int64, logPath func(*http.Requ
 		h.ServeHTTP(rec, r)
 	})
 }
+
+// statusClientClosed is the status the access log and the metrics give a
+// request whose client left before its answer (nginx's 499); the client
+// never sees it.
+const statusClientClosed = 499
 
 // recorder remembers the status and size of a response.
 type recorder struct {
