@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"math"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -72,6 +75,51 @@ func TestBesideDatabaseSetsAsideThePostgreSQLShare(t *testing.T) {
 			note := got.cells()[9]
 			if has := strings.Contains(note, "left beside PostgreSQL"); has == tc.noNote {
 				t.Errorf("note %q: mentions the ratio beside PostgreSQL = %v", note, has)
+			}
+		})
+	}
+}
+
+// The ceiling's warm-up hashes are not counted: each goroutine makes
+// warmHashes of them however short the warm-up, and the measured ones
+// follow; the slow first hashes of a heap that has to grow back stay out
+// of the ceiling.
+func TestCeilingLeavesOutItsWarmUp(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	for _, tc := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"no measured time", 0},
+		{"a measured window", 30 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int64
+			hash := func(context.Context, string) (string, error) {
+				n := calls.Add(1)
+				if n <= int64(procs) {
+					time.Sleep(50 * time.Millisecond) // a cold first hash
+				} else {
+					time.Sleep(time.Millisecond)
+				}
+				return "h", nil
+			}
+			out := hashCeiling(context.Background(), meter{}, hash, 0, tc.d)
+			warm := calls.Load() - out.requests
+			if warm != int64(procs*warmHashes) {
+				t.Errorf("%d calls, %d counted: %d uncounted, want %d (warmHashes on each of %d goroutines)",
+					calls.Load(), out.requests, warm, procs*warmHashes, procs)
+			}
+			if tc.d == 0 && out.requests != 0 {
+				t.Errorf("%d hashes counted in no measured time", out.requests)
+			}
+			if tc.d > 0 && out.requests == 0 {
+				t.Error("no hash counted in the measured window")
+			}
+			for _, l := range out.lat {
+				if l >= 50*time.Millisecond {
+					t.Errorf("a cold hash (%v) was counted", l)
+				}
 			}
 		})
 	}

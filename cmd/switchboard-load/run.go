@@ -262,7 +262,9 @@ func (e *env) specs(cfg Config, c client) []spec {
 			hasher := auth.NewHasher(e.params)
 			out = append(out, spec{name: scCeiling, conns: runtime.GOMAXPROCS(0), ratio: ratioNone,
 				note: fmt.Sprintf("hash ceiling: GOMAXPROCS goroutines hashing, m=%d KiB t=%d p=%d", e.params.Memory, e.params.Time, e.params.Threads),
-				run:  func(ctx context.Context, _, d time.Duration) load { return hashCeiling(ctx, e.meter(), hasher.Hash, d) }})
+				run: func(ctx context.Context, w, d time.Duration) load {
+					return hashCeiling(ctx, e.meter(), hasher.Hash, w, d)
+				}})
 			// One newAccount for all rounds: each address is created once.
 			t := target{method: http.MethodPost, url: fmt.Sprintf("%s/user/%d", e.url, e.createDomain), want: http.StatusCreated,
 				headers: []string{"Auth-token", e.token, "Content-Type", "application/json"},
