@@ -284,9 +284,9 @@ func hashCeiling(ctx context.Context, m meter, hash func(context.Context, string
 const warmHashes = 4
 
 // hashFor hashes on GOMAXPROCS goroutines, each starting hashes until end
-// and until it has made at least least of them, and returns their count,
+// and until it has made atLeast of them, and returns their count,
 // latencies and first failure.
-func hashFor(ctx context.Context, hash func(context.Context, string) (string, error), end time.Time, least int) load {
+func hashFor(ctx context.Context, hash func(context.Context, string) (string, error), end time.Time, atLeast int) load {
 	var mu sync.Mutex
 	var out load
 	var wg sync.WaitGroup
@@ -298,7 +298,7 @@ func hashFor(ctx context.Context, hash func(context.Context, string) (string, er
 			var first string
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if !t0.Before(end) && len(lat) >= least {
+				if !t0.Before(end) && len(lat) >= atLeast {
 					break
 				}
 				if _, err := hash(ctx, "load-test-password"); err != nil {
