@@ -264,11 +264,11 @@ func post(url string, body func(i int64) string, headers ...string) request {
 // least warmHashes hashes each (not counted), then for d: the most
 // accounts per second any server could create on this machine with these
 // parameters; its latencies are one hash's time. After the GET scenarios
-// (a heap of a few MB) each goroutine's first two or three hashes took
-// 65-116 ms against 11-17 ms while the heap grew back to the buffers'
-// size: counted, they made a 2 s round's ceiling a tenth low and the
-// creation's ratio to it high (the creation, right after the ceiling,
-// starts warm).
+// (a heap of a few MB, the buffers' memory returned to the kernel) each
+// goroutine's first two or three hashes took 65-116 ms against 11-17 ms,
+// faulting their 19 MiB back in: counted, they made a 2 s round's ceiling
+// a tenth low and the creation's ratio to it high (the creation, right
+// after the ceiling, starts warm).
 func hashCeiling(ctx context.Context, m meter, hash func(context.Context, string) (string, error), warmup, d time.Duration) load {
 	hashFor(ctx, hash, time.Now().Add(warmup), warmHashes)
 	start := time.Now()

@@ -82,8 +82,8 @@ func TestBesideDatabaseSetsAsideThePostgreSQLShare(t *testing.T) {
 
 // The ceiling's warm-up hashes are not counted: each goroutine makes
 // warmHashes of them however short the warm-up, and the measured ones
-// follow; the slow first hashes of a heap that has to grow back stay out
-// of the ceiling.
+// follow; the slow first hashes, whose memory is faulted back in, stay
+// out of the ceiling.
 func TestCeilingLeavesOutItsWarmUp(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
 	for _, tc := range []struct {
